@@ -1,0 +1,252 @@
+/*
+ * traktdeviceauth: let a user authorize a program on Trakt.tv by the OAuth
+ * device method. The program shows a short code, the user types it at
+ * https://trakt.tv/activate on another device, and the program receives an
+ * access token and a refresh token.
+ *
+ * This header is the whole public API and its reference documentation.
+ *
+ * Threads: a tda_client is used by one thread at a time. tda_client_cancel()
+ * is the one call that may come from any thread or from a signal handler.
+ * Different clients are independent. Call curl_global_init() once before
+ * creating clients from several threads (libcurl's own rule); a single-threaded
+ * program need not.
+ *
+ * Memory: every string in a result struct is owned by that struct and freed
+ * (after being wiped, since most are secrets) by its _clear function.
+ */
+#ifndef TRAKTDEVICEAUTH_H
+#define TRAKTDEVICEAUTH_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(TDA_STATIC)
+#define TDA_API
+#elif defined(__GNUC__)
+#define TDA_API __attribute__((visibility("default")))
+#else
+#define TDA_API
+#endif
+
+#define TDA_VERSION_MAJOR 0
+#define TDA_VERSION_MINOR 1
+#define TDA_VERSION_PATCH 0
+#define TDA_VERSION_STRING "0.1.0"
+
+/* The version of the library actually loaded, e.g. "0.1.0". */
+TDA_API const char *tda_version(void);
+
+/* ------------------------------------------------------------------ status */
+
+/*
+ * Every call reports one of these. Values are stable and never reused.
+ * The table in src/status_table.h makes the names and messages.
+ */
+typedef enum tda_status {
+    TDA_OK = 0,
+    TDA_PENDING = 1,             /* 400 on a poll: the user has not entered the code yet */
+    TDA_SLOW_DOWN = 2,           /* 429: polling or calling too fast */
+    TDA_DENIED = 3,              /* 418: the user said no */
+    TDA_EXPIRED = 4,             /* 410, or the code outlived expires_in */
+    TDA_ALREADY_USED = 5,        /* 409: a token was already issued for this code */
+    TDA_INVALID_DEVICE_CODE = 6, /* 404 on a poll */
+    TDA_INVALID_GRANT = 7,       /* refresh token spent, revoked or unknown: log in again */
+    TDA_FORBIDDEN = 8,           /* 401/403: bad client id or secret, unapproved app, Cloudflare block */
+    TDA_SERVER_ERROR = 9,        /* 500 and other 5xx: transient */
+    TDA_OVERLOADED = 10,         /* 502, 503, 504: transient */
+    TDA_CLOUDFLARE = 11,         /* 520, 521, 522: transient */
+    TDA_UNEXPECTED_STATUS = 12,  /* an HTTP status Trakt does not document for this call */
+    TDA_NETWORK = 13,            /* could not connect, connection dropped: transient */
+    TDA_BAD_RESPONSE = 14,       /* answer malformed, oversized, or missing a field */
+    TDA_TIMED_OUT = 15,          /* one request got no complete answer in time: transient */
+    TDA_CANCELLED = 16,          /* tda_client_cancel() was called */
+    TDA_INVALID_ARGUMENT = 17,   /* the caller passed something unusable */
+    TDA_NO_MEMORY = 18,
+    TDA_IO = 19,                 /* a local file or system call failed */
+    TDA_DEADLINE = 20,           /* the caller's own deadline passed before the user approved */
+    TDA_TLS = 21                 /* the server's TLS certificate could not be verified */
+} tda_status;
+
+/* A one-line English message; never NULL, also for unknown values. */
+TDA_API const char *tda_strerror(tda_status s);
+/* The enum's name without prefix, e.g. "SLOW_DOWN"; "UNKNOWN" for unknown values. */
+TDA_API const char *tda_status_name(tda_status s);
+/* 1 when waiting and trying again can help (5xx, 52x, network, timeout). */
+TDA_API int tda_status_is_transient(tda_status s);
+
+/* ------------------------------------------------------------------ client */
+
+typedef struct tda_client tda_client; /* opaque */
+
+/*
+ * A client for one Trakt application. client_id is required; client_secret
+ * may be NULL when only tda_generate_code() will be used. Both are copied;
+ * the copy of the secret is wiped when the client is freed.
+ * Returns NULL when client_id is NULL or empty, or memory or libcurl set-up fails.
+ */
+TDA_API tda_client *tda_client_new(const char *client_id, const char *client_secret);
+/* Frees the client and closes its connection. NULL is fine. */
+TDA_API void tda_client_free(tda_client *c);
+
+/*
+ * Where OAuth requests go; default "https://auth.trakt.tv". Any https URL is
+ * accepted; plain http only for loopback hosts (127.0.0.0/8, ::1, localhost),
+ * which is where the emulator runs. A trailing slash is ignored.
+ */
+#define TDA_DEFAULT_BASE_URL "https://auth.trakt.tv"
+TDA_API tda_status tda_client_set_base_url(tda_client *c, const char *url);
+TDA_API const char *tda_client_base_url(const tda_client *c);
+
+/*
+ * The User-Agent sent with every request, ideally "yourapp/1.2". Cloudflare in
+ * front of Trakt blocks requests without a specific one. Default
+ * "traktdeviceauth/<version>". Must be printable ASCII, 1 to 256 bytes.
+ */
+TDA_API tda_status tda_client_set_user_agent(tda_client *c, const char *ua);
+
+/* How long one request may take in all, in ms (default 30000, minimum 1). */
+TDA_API tda_status tda_client_set_timeout_ms(tda_client *c, long ms);
+
+/* The HTTP status of the last answer, 0 when the last call got none. */
+TDA_API long tda_client_http_status(const tda_client *c);
+/*
+ * Retry-After of the last answer in ms, or -1 when it had none. Useful after
+ * a single call returned TDA_SLOW_DOWN or TDA_OVERLOADED.
+ */
+TDA_API long tda_client_retry_after_ms(const tda_client *c);
+/*
+ * A human-readable account of the last failure, e.g. "403 from Cloudflare
+ * (HTML page): the User-Agent may be blocked". Never contains the client
+ * secret, a device code or a token. "" after success. Valid until the next
+ * call on this client.
+ */
+TDA_API const char *tda_client_error_detail(const tda_client *c);
+
+/*
+ * Cancels what the client is doing: a request in flight or a wait between
+ * polls ends within milliseconds with TDA_CANCELLED. Safe from any thread and
+ * from a signal handler (it stores a flag and writes one byte to a pipe).
+ * The client stays cancelled, so a cancel that lands between two calls is not
+ * lost: every call returns TDA_CANCELLED until tda_client_reset_cancel().
+ */
+TDA_API void tda_client_cancel(tda_client *c);
+TDA_API void tda_client_reset_cancel(tda_client *c);
+
+/* ------------------------------------------------------------------ results */
+
+/* What POST /oauth/device/code answered. Show user_code and verification_url. */
+typedef struct tda_code {
+    char *device_code;      /* secret: never show or log it */
+    char *user_code;        /* what the user types, e.g. "5055CC52" */
+    char *verification_url; /* where they type it, e.g. "https://trakt.tv/activate" */
+    /* Trakt sends whole seconds; kept in ms so a test server can use fractions. */
+    int64_t expires_in_ms;  /* how long the code lives from issued_at_ms */
+    int64_t interval_ms;    /* the least time between two polls */
+    /*
+     * CLOCK_MONOTONIC in ms when the answer arrived (see tda_monotonic_ms()).
+     * 0 means unknown: the code's life then counts from the start of polling.
+     */
+    int64_t issued_at_ms;
+} tda_code;
+
+/* A token pair. Expiry is created_at + expires_in; no lifetime is assumed. */
+typedef struct tda_token {
+    char *access_token;     /* secret */
+    char *token_type;       /* "bearer" */
+    char *refresh_token;    /* secret, single use */
+    char *scope;            /* e.g. "public" */
+    int64_t created_at;     /* Unix seconds, as Trakt sent it */
+    int64_t expires_in;     /* seconds */
+    int64_t expires_at;     /* Unix seconds: created_at + expires_in */
+} tda_token;
+
+/* Frees every string after wiping it and zeroes the struct. NULL is fine. */
+TDA_API void tda_code_clear(tda_code *code);
+TDA_API void tda_token_clear(tda_token *token);
+
+/* CLOCK_MONOTONIC in milliseconds, the clock tda_code.issued_at_ms uses. */
+TDA_API int64_t tda_monotonic_ms(void);
+
+/* ------------------------------------------------------------------ calls */
+
+/*
+ * POST /oauth/device/code: a new code for the user to enter. One request, no
+ * retry. On success *out owns new strings; on failure *out is zeroed.
+ * The same rule holds for every call below that fills a struct.
+ */
+TDA_API tda_status tda_generate_code(tda_client *c, tda_code *out);
+
+/*
+ * POST /oauth/device/token once. TDA_OK fills *out; TDA_PENDING means ask
+ * again after code->interval_ms. Most programs want tda_poll_for_token().
+ * Needs the client secret.
+ */
+TDA_API tda_status tda_request_token(tda_client *c, const tda_code *code, tda_token *out);
+
+/* What happened during tda_poll_for_token(), for a progress display. */
+typedef enum tda_event_kind {
+    TDA_EVENT_PENDING = 1,   /* the user has not entered the code yet */
+    TDA_EVENT_SLOW_DOWN = 2, /* 429: the interval grew from old_interval_ms to interval_ms */
+    TDA_EVENT_RETRY = 3,     /* a transient error (status, http_status); retry at next_poll_in_ms */
+    TDA_EVENT_SUCCESS = 4    /* the token arrived */
+} tda_event_kind;
+
+typedef struct tda_event {
+    tda_event_kind kind;
+    int polls;               /* requests sent so far in this flow */
+    tda_status status;       /* what the last request returned */
+    long http_status;        /* its HTTP status, 0 when none */
+    int64_t interval_ms;     /* the interval now in force */
+    int64_t old_interval_ms; /* before a slow-down; equals interval_ms otherwise */
+    int64_t next_poll_in_ms; /* from now; -1 after success */
+    int64_t expires_in_ms;   /* the code's remaining life from now */
+} tda_event;
+
+typedef void (*tda_event_fn)(const tda_event *event, void *userdata);
+
+typedef struct tda_poll_options {
+    /* Give up with TDA_DEADLINE after this many ms; 0: only the code's life bounds the wait. */
+    int64_t timeout_ms;
+    /* Called on each answer from the polling thread; may be NULL. */
+    tda_event_fn on_event;
+    void *userdata;
+    /*
+     * How much a 429 adds to the interval; 0 means the default of 5000 ms
+     * (RFC 8628's rule, as Trakt names no amount). A Retry-After larger than
+     * interval + step wins. The raised interval stays for the rest of the flow.
+     */
+    int64_t slow_down_step_ms;
+} tda_poll_options;
+
+/*
+ * Polls until the user approves (TDA_OK, *out filled) or the flow ends:
+ * denied, expired, already used, invalid code, forbidden and unexpected
+ * answers end it at once; 429 slows it down; transient errors (5xx, 52x,
+ * network, timeouts) are retried with capped exponential backoff and jitter,
+ * never sooner than the interval, while the code is valid. When the code
+ * expires after a transient error, that error is returned; after pending
+ * answers, TDA_EXPIRED. Never polls sooner than the interval after the
+ * previous answer. Waiting costs no CPU. opts may be NULL.
+ */
+TDA_API tda_status tda_poll_for_token(tda_client *c, const tda_code *code,
+                                      const tda_poll_options *opts, tda_token *out);
+
+/*
+ * POST /oauth/token with grant_type refresh_token. Refresh tokens are single
+ * use: on TDA_OK save *out (the new pair) before anything else, since the old
+ * refresh token is now spent. TDA_INVALID_GRANT means the user must authorize
+ * again; any transient status means keep the stored token and try later.
+ */
+TDA_API tda_status tda_refresh_token(tda_client *c, const char *refresh_token, tda_token *out);
+
+/* POST /oauth/revoke: the access token (and its refresh token) stop working. */
+TDA_API tda_status tda_revoke_token(tda_client *c, const char *access_token);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TRAKTDEVICEAUTH_H */

@@ -1,0 +1,113 @@
+/* The single-request calls: each is one POST, no retry, the answer interpreted. */
+#include <string.h>
+
+#include "client.h"
+
+static tda_status need_secret(tda_client *c)
+{
+    if (c->client_secret)
+        return TDA_OK;
+    tda_client_set_detail(c, "this call needs the client secret (tda_client_new's second argument)");
+    return TDA_INVALID_ARGUMENT;
+}
+
+static tda_status begin(tda_client *c)
+{
+    if (atomic_load(&c->cancelled)) {
+        tda_client_set_detail(c, "the client was cancelled; call tda_client_reset_cancel to reuse it");
+        return TDA_CANCELLED;
+    }
+    c->detail[0] = '\0';
+    return TDA_OK;
+}
+
+tda_status tda_generate_code(tda_client *c, tda_code *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!c || !out)
+        return TDA_INVALID_ARGUMENT;
+    tda_status st = begin(c);
+    if (st != TDA_OK)
+        return st;
+    tda_body body;
+    st = tda_build_code_request(c->client_id, &body);
+    if (st != TDA_OK)
+        return st;
+    tda_response resp;
+    st = tda_client_call(c, TDA_EP_DEVICE_CODE, &body, INT64_MAX, &resp);
+    if (st == TDA_OK) {
+        st = tda_parse_code(resp.body, resp.body_len, out, c->detail, sizeof c->detail);
+        out->issued_at_ms = st == TDA_OK ? tda_monotonic_ms() : 0;
+    }
+    tda_body_clear(&body);
+    return st;
+}
+
+tda_status tda_request_token(tda_client *c, const tda_code *code, tda_token *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!c || !code || !code->device_code || !out)
+        return TDA_INVALID_ARGUMENT;
+    tda_status st = begin(c);
+    if (st == TDA_OK)
+        st = need_secret(c);
+    if (st != TDA_OK)
+        return st;
+    tda_body body;
+    st = tda_build_token_request(c->client_id, c->client_secret, code->device_code, &body);
+    if (st != TDA_OK)
+        return st;
+    tda_response resp;
+    st = tda_client_call(c, TDA_EP_DEVICE_TOKEN, &body, INT64_MAX, &resp);
+    if (st == TDA_OK)
+        st = tda_parse_token(resp.body, resp.body_len, out, c->detail, sizeof c->detail);
+    tda_body_clear(&body);
+    tda_client_redact(c, code->device_code);
+    return st;
+}
+
+tda_status tda_refresh_token(tda_client *c, const char *refresh_token, tda_token *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!c || !refresh_token || !*refresh_token || !out)
+        return TDA_INVALID_ARGUMENT;
+    tda_status st = begin(c);
+    if (st == TDA_OK)
+        st = need_secret(c);
+    if (st != TDA_OK)
+        return st;
+    tda_body body;
+    st = tda_build_refresh_request(c->client_id, c->client_secret, refresh_token, &body);
+    if (st != TDA_OK)
+        return st;
+    tda_response resp;
+    st = tda_client_call(c, TDA_EP_REFRESH, &body, INT64_MAX, &resp);
+    if (st == TDA_OK)
+        st = tda_parse_token(resp.body, resp.body_len, out, c->detail, sizeof c->detail);
+    tda_body_clear(&body);
+    tda_client_redact(c, refresh_token);
+    return st;
+}
+
+tda_status tda_revoke_token(tda_client *c, const char *access_token)
+{
+    if (!c || !access_token || !*access_token)
+        return TDA_INVALID_ARGUMENT;
+    tda_status st = begin(c);
+    if (st == TDA_OK)
+        st = need_secret(c);
+    if (st != TDA_OK)
+        return st;
+    tda_body body;
+    st = tda_build_revoke_request(c->client_id, c->client_secret, access_token, &body);
+    if (st != TDA_OK)
+        return st;
+    tda_response resp;
+    st = tda_client_call(c, TDA_EP_REVOKE, &body, INT64_MAX, &resp);
+    tda_body_clear(&body);
+    tda_client_redact(c, access_token);
+    return st;
+}

@@ -1,0 +1,43 @@
+/* The client handle's insides, shared by client.c and the call drivers. */
+#ifndef TDA_CLIENT_H
+#define TDA_CLIENT_H
+
+#include <stdatomic.h>
+
+#include "protocol.h"
+#include "transport.h"
+
+#define TDA_DETAIL_SIZE 512
+
+struct tda_client {
+    char *client_id;
+    char *client_secret; /* wiped on free */
+    char *base_url;
+    char *user_agent;
+    long timeout_ms;
+    struct curl_slist *headers; /* rebuilt when the User-Agent changes */
+    tda_transport transport;
+    long http_status;
+    int64_t retry_after_ms;
+    char detail[TDA_DETAIL_SIZE];
+    atomic_int cancelled;
+    int cancel_pipe[2]; /* [0] watched by waits, [1] written by tda_client_cancel */
+    uint64_t jitter_seed;
+};
+
+/*
+ * One request to ep with body, cut off at deadline_ms (monotonic). Records the
+ * HTTP status, Retry-After and detail on the client and returns what the
+ * answer means (status_rules.c); for TDA_OK, *resp holds the answer's body.
+ */
+tda_status tda_client_call(tda_client *c, tda_endpoint ep, const tda_body *body,
+                           int64_t deadline_ms, tda_response *resp);
+
+/* Sets the client's detail, printf-style. */
+void tda_client_set_detail(tda_client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Blanks any occurrence of secret in the client's detail (defence in depth). */
+void tda_client_redact(tda_client *c, const char *secret);
+
+#endif

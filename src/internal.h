@@ -1,0 +1,37 @@
+/*
+ * Private declarations shared by the library's source files. Nothing here is
+ * part of the ABI; the public API is include/traktdeviceauth.h.
+ */
+#ifndef TDA_INTERNAL_H
+#define TDA_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "traktdeviceauth.h"
+
+/* ---- alloc.c: every allocation goes through here (OOM tests hook it) ---- */
+void *tda_malloc(size_t n);
+void *tda_calloc(size_t count, size_t size);
+void *tda_realloc(void *p, size_t n);
+void tda_free(void *p);
+char *tda_strdup(const char *s);
+char *tda_strndup(const char *s, size_t n);
+/* Overwrites n bytes in a way the compiler cannot elide. */
+void tda_wipe(void *p, size_t n);
+/* Wipes a NUL-terminated string, then frees it. NULL is fine. */
+void tda_free_secret(char *s);
+
+/* ---- url.c ---- */
+/*
+ * Checks that url is https://..., or http:// to a loopback host, with a host
+ * and no user info, query or fragment. On success *normalized owns a copy with
+ * no trailing slash. Writes a reason to why (may be NULL) on failure.
+ */
+tda_status tda_url_check(const char *url, char **normalized, char *why, size_t why_size);
+
+/* ---- status.c ---- */
+/* 1 for statuses that end a flow at once with no retry. */
+int tda_status_is_final(tda_status s);
+
+#endif

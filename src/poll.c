@@ -1,0 +1,132 @@
+/*
+ * The polling policy (see poll.h). Every timing rule of the device flow lives
+ * here and nowhere else:
+ *  - never poll sooner than the interval after the previous answer;
+ *  - 429 raises the interval by the slow-down step, or to Retry-After when
+ *    that is larger, for the rest of the flow;
+ *  - transient errors back off exponentially from the interval, capped, with
+ *    jitter, never sooner than the interval, and only while the code lives;
+ *  - final statuses end the flow at once; so do expiry and the caller's deadline.
+ */
+#include <string.h>
+
+#include "poll.h"
+
+static int64_t max64(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* Adds without overflowing past INT64_MAX (deadlines are INT64_MAX when unset). */
+static int64_t add_sat(int64_t a, int64_t b)
+{
+    return (b > 0 && a > INT64_MAX - b) ? INT64_MAX : a + b;
+}
+
+/* xorshift64*: jitter needs spread, not cryptographic strength. */
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+void tda_policy_init(tda_policy *p, const tda_code *code, const tda_poll_options *opts,
+                     int64_t now_ms, uint64_t seed)
+{
+    memset(p, 0, sizeof *p);
+    p->interval_ms = code->interval_ms > 0 ? code->interval_ms : TDA_DEFAULT_INTERVAL_MS;
+    p->slow_down_step_ms = (opts && opts->slow_down_step_ms > 0) ? opts->slow_down_step_ms
+                                                                  : TDA_DEFAULT_SLOW_DOWN_MS;
+    int64_t issued = code->issued_at_ms > 0 ? min64(code->issued_at_ms, now_ms) : now_ms;
+    /* Without a known life we cannot bound the polling, so the code counts as expired. */
+    p->expires_at_ms = code->expires_in_ms > 0 ? add_sat(issued, code->expires_in_ms) : issued;
+    p->deadline_ms = (opts && opts->timeout_ms > 0) ? add_sat(now_ms, opts->timeout_ms) : INT64_MAX;
+    /* The user cannot have typed the code yet: the first poll waits one interval too. */
+    p->next_poll_at_ms = max64(now_ms, add_sat(issued, p->interval_ms));
+    p->last_status = TDA_PENDING;
+    p->rng = seed ? seed : 0x9E3779B97F4A7C15ULL;
+}
+
+static tda_action done(tda_status result)
+{
+    tda_action a = {TDA_ACTION_DONE, 0, result};
+    return a;
+}
+
+tda_action tda_policy_next(const tda_policy *p, int64_t now_ms)
+{
+    if (tda_status_is_final(p->last_status) || p->last_status == TDA_OK)
+        return done(p->last_status);
+    if (now_ms >= p->deadline_ms && p->deadline_ms < p->expires_at_ms)
+        return done(TDA_DEADLINE);
+    if (now_ms >= p->expires_at_ms) {
+        /* After a run of transient failures the honest report is the failure. */
+        return done(tda_status_is_transient(p->last_status) ? p->last_status : TDA_EXPIRED);
+    }
+    if (now_ms >= p->next_poll_at_ms) {
+        tda_action a = {TDA_ACTION_POLL, now_ms, TDA_OK};
+        return a;
+    }
+    tda_action a = {TDA_ACTION_WAIT, min64(p->next_poll_at_ms, min64(p->expires_at_ms, p->deadline_ms)),
+                    TDA_OK};
+    return a;
+}
+
+/* Backoff for the n-th consecutive transient failure: interval * 2^(n-1), capped, jittered. */
+static int64_t transient_delay(tda_policy *p, int64_t retry_after_ms)
+{
+    int64_t backoff = p->interval_ms;
+    for (int i = 1; i < p->transient_streak && backoff < TDA_MAX_BACKOFF_MS; i++)
+        backoff *= 2;
+    backoff = min64(backoff, TDA_MAX_BACKOFF_MS);
+    /* "Equal jitter": half fixed, half random, so clients that failed together spread out. */
+    int64_t half = backoff / 2;
+    int64_t delay = half + (int64_t)(next_random(&p->rng) % (uint64_t)(half + 1));
+    return max64(max64(delay, p->interval_ms), retry_after_ms);
+}
+
+int tda_policy_record(tda_policy *p, int64_t answered_at_ms, tda_status st,
+                      int64_t retry_after_ms, tda_event *ev)
+{
+    int64_t old_interval = p->interval_ms;
+    p->polls++;
+    p->last_status = st;
+    tda_event_kind kind = (tda_event_kind)0; /* a final failure has no event: the return says it */
+    if (st == TDA_OK) {
+        kind = TDA_EVENT_SUCCESS;
+    } else if (st == TDA_PENDING) {
+        kind = TDA_EVENT_PENDING;
+        p->transient_streak = 0;
+        p->next_poll_at_ms = add_sat(answered_at_ms, p->interval_ms);
+    } else if (st == TDA_SLOW_DOWN) {
+        kind = TDA_EVENT_SLOW_DOWN;
+        p->transient_streak = 0;
+        p->interval_ms = max64(add_sat(p->interval_ms, p->slow_down_step_ms), retry_after_ms);
+        p->next_poll_at_ms = add_sat(answered_at_ms, p->interval_ms);
+    } else if (tda_status_is_transient(st)) {
+        kind = TDA_EVENT_RETRY;
+        p->transient_streak++;
+        p->next_poll_at_ms = add_sat(answered_at_ms, transient_delay(p, retry_after_ms));
+    }
+    int over = st == TDA_OK || tda_status_is_final(st);
+    if (ev) {
+        memset(ev, 0, sizeof *ev);
+        ev->kind = kind;
+        ev->polls = p->polls;
+        ev->status = st;
+        ev->interval_ms = p->interval_ms;
+        ev->old_interval_ms = old_interval;
+        ev->next_poll_in_ms = over ? -1 : p->next_poll_at_ms - answered_at_ms;
+        ev->expires_in_ms = max64(0, p->expires_at_ms - answered_at_ms);
+    }
+    return over;
+}

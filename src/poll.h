@@ -1,0 +1,55 @@
+/*
+ * The polling policy as a pure state machine over a caller-supplied clock:
+ * given the code, the time and each answer, it says "wait until T", "poll
+ * now" or "done". The blocking call and the non-blocking engine both drive
+ * this, so they cannot disagree, and tests run it on a fake clock.
+ */
+#ifndef TDA_POLL_H
+#define TDA_POLL_H
+
+#include <stdint.h>
+
+#include "internal.h"
+
+#define TDA_DEFAULT_INTERVAL_MS 5000  /* when the code names none (or <= 0) */
+#define TDA_DEFAULT_SLOW_DOWN_MS 5000 /* RFC 8628 3.5: +5 s on slow_down */
+#define TDA_MAX_BACKOFF_MS 60000      /* transient-error backoff stops growing here */
+
+typedef struct tda_policy {
+    int64_t expires_at_ms;   /* the code's end, on the caller's clock */
+    int64_t deadline_ms;     /* the caller's deadline; INT64_MAX when none */
+    int64_t interval_ms;     /* grows on 429 and stays grown */
+    int64_t slow_down_step_ms;
+    int64_t next_poll_at_ms; /* never sooner than interval after the last answer */
+    int transient_streak;    /* consecutive transient failures, for backoff */
+    int polls;
+    tda_status last_status;  /* of the last answer; reported when the code expires */
+    uint64_t rng;            /* jitter source, seeded by the caller */
+} tda_policy;
+
+typedef enum tda_action_kind { TDA_ACTION_WAIT, TDA_ACTION_POLL, TDA_ACTION_DONE } tda_action_kind;
+
+typedef struct tda_action {
+    tda_action_kind kind;
+    int64_t until_ms;  /* WAIT: when to ask again */
+    tda_status result; /* DONE: the flow's outcome */
+} tda_action;
+
+/* opts may be NULL. seed 0 is replaced by a fixed non-zero value. */
+void tda_policy_init(tda_policy *p, const tda_code *code, const tda_poll_options *opts,
+                     int64_t now_ms, uint64_t seed);
+
+/* What to do at now_ms. Pure: asking twice gives the same answer. */
+tda_action tda_policy_next(const tda_policy *p, int64_t now_ms);
+
+/*
+ * Feed the outcome of a poll that was answered (or failed) at answered_at_ms.
+ * retry_after_ms is the answer's Retry-After or -1. Returns 1 when the flow is
+ * over (tda_policy_next then says DONE with the same result), 0 to go on.
+ * ev, when not NULL, is filled for the progress callback; its kind is 0 when
+ * the flow ended in failure (no event is due then).
+ */
+int tda_policy_record(tda_policy *p, int64_t answered_at_ms, tda_status st,
+                      int64_t retry_after_ms, tda_event *ev);
+
+#endif

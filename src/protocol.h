@@ -1,0 +1,82 @@
+/*
+ * The protocol as pure functions over bytes: what to send to each endpoint
+ * and what each answer means. No I/O and no clock, so tests and fuzzers feed
+ * these directly.
+ */
+#ifndef TDA_PROTOCOL_H
+#define TDA_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+typedef enum tda_endpoint {
+    TDA_EP_DEVICE_CODE,  /* POST /oauth/device/code */
+    TDA_EP_DEVICE_TOKEN, /* POST /oauth/device/token (a poll) */
+    TDA_EP_REFRESH,      /* POST /oauth/token, grant_type refresh_token */
+    TDA_EP_REVOKE        /* POST /oauth/revoke */
+} tda_endpoint;
+
+/* The path after the base URL, e.g. "/oauth/device/code". */
+const char *tda_endpoint_path(tda_endpoint ep);
+
+/* The largest answer body we accept; a larger one is TDA_BAD_RESPONSE. */
+#define TDA_MAX_BODY (64 * 1024)
+
+/* A request body. It may hold secrets, so tda_body_clear wipes it. */
+typedef struct tda_body {
+    char *data; /* NUL-terminated JSON */
+    size_t len;
+} tda_body;
+void tda_body_clear(tda_body *b);
+
+/*
+ * jansson keeps its own copies of strings and frees them without wiping:
+ * wipe every string value of a JSON object in place before json_decref.
+ */
+struct json_t;
+void tda_json_wipe_strings(struct json_t *object);
+
+tda_status tda_build_code_request(const char *client_id, tda_body *out);
+tda_status tda_build_token_request(const char *client_id, const char *client_secret,
+                                   const char *device_code, tda_body *out);
+tda_status tda_build_refresh_request(const char *client_id, const char *client_secret,
+                                     const char *refresh_token, tda_body *out);
+tda_status tda_build_revoke_request(const char *client_id, const char *client_secret,
+                                    const char *access_token, tda_body *out);
+
+/* An answer as the transport saw it. Header values are NULL when absent. */
+typedef struct tda_response {
+    long http_status; /* 0 when no answer arrived */
+    const char *body;
+    size_t body_len;
+    const char *content_type;
+    const char *retry_after;
+    const char *location;
+    const char *www_authenticate;
+    const char *server;
+} tda_response;
+
+/*
+ * What an answer means for the endpoint it came from: the one home of every
+ * HTTP status rule (see the table in protocol.c). *retry_after_ms gets the
+ * Retry-After delay or -1. For TDA_OK the caller still parses the body.
+ * detail gets a secret-free explanation of anything but success.
+ */
+tda_status tda_classify_response(tda_endpoint ep, const tda_response *r, int64_t now_unix,
+                                 int64_t *retry_after_ms, char *detail, size_t detail_size);
+
+/*
+ * Retry-After as delay-seconds or an HTTP date, in ms from now_unix; -1 when
+ * absent or unparsable. Capped at one day so no answer can park a flow forever.
+ */
+int64_t tda_parse_retry_after(const char *value, int64_t now_unix);
+
+/* Parse and validate the body of a 200 answer. On failure *out is zeroed. */
+tda_status tda_parse_code(const char *body, size_t len, tda_code *out, char *detail,
+                          size_t detail_size);
+tda_status tda_parse_token(const char *body, size_t len, tda_token *out, char *detail,
+                           size_t detail_size);
+
+#endif

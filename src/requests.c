@@ -1,0 +1,124 @@
+/*
+ * Request bodies, built with jansson so any client id or secret, quotes and
+ * backslashes included, arrives intact. Field names follow Trakt, not RFC 8628:
+ * the device token request sends "code" and no grant_type.
+ */
+#include <jansson.h>
+#include <string.h>
+
+#include "protocol.h"
+
+const char *tda_endpoint_path(tda_endpoint ep)
+{
+    switch (ep) {
+    case TDA_EP_DEVICE_CODE:
+        return "/oauth/device/code";
+    case TDA_EP_DEVICE_TOKEN:
+        return "/oauth/device/token";
+    case TDA_EP_REFRESH:
+        return "/oauth/token";
+    case TDA_EP_REVOKE:
+        return "/oauth/revoke";
+    }
+    return "/";
+}
+
+void tda_body_clear(tda_body *b)
+{
+    if (!b)
+        return;
+    if (b->data) {
+        tda_wipe(b->data, b->len);
+        tda_free(b->data);
+    }
+    b->data = NULL;
+    b->len = 0;
+}
+
+
+void tda_json_wipe_strings(json_t *object)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach(object, key, value) {
+        if (json_is_string(value))
+            tda_wipe((char *)(uintptr_t)json_string_value(value), json_string_length(value));
+    }
+}
+
+typedef struct field {
+    const char *name;
+    const char *value;
+} field;
+
+static tda_status build_body(const field *fields, size_t count, tda_body *out)
+{
+    out->data = NULL;
+    out->len = 0;
+    json_t *object = json_object();
+    if (!object)
+        return TDA_NO_MEMORY;
+    tda_status st = TDA_OK;
+    for (size_t i = 0; i < count && st == TDA_OK; i++) {
+        if (!fields[i].value) {
+            st = TDA_INVALID_ARGUMENT;
+            break;
+        }
+        json_t *value = json_string(fields[i].value);
+        if (!value) {
+            /* json_string refuses text that is not UTF-8; tell that apart from OOM. */
+            json_t *probe = json_string("");
+            st = probe ? TDA_INVALID_ARGUMENT : TDA_NO_MEMORY;
+            json_decref(probe);
+        } else if (json_object_set_new(object, fields[i].name, value) != 0) {
+            st = TDA_NO_MEMORY;
+        }
+    }
+    if (st == TDA_OK) {
+        size_t len = json_dumpb(object, NULL, 0, JSON_COMPACT);
+        out->data = len ? tda_malloc(len + 1) : NULL;
+        if (!out->data || json_dumpb(object, out->data, len, JSON_COMPACT) != len) {
+            tda_free(out->data);
+            out->data = NULL;
+            st = TDA_NO_MEMORY;
+        } else {
+            out->data[len] = '\0';
+            out->len = len;
+        }
+    }
+    tda_json_wipe_strings(object);
+    json_decref(object);
+    return st;
+}
+
+#define BUILD(out, ...)                                                                       \
+    do {                                                                                      \
+        const field fields_[] = {__VA_ARGS__};                                                \
+        return build_body(fields_, sizeof fields_ / sizeof fields_[0], out);                  \
+    } while (0)
+
+tda_status tda_build_code_request(const char *client_id, tda_body *out)
+{
+    BUILD(out, {"client_id", client_id});
+}
+
+tda_status tda_build_token_request(const char *client_id, const char *client_secret,
+                                   const char *device_code, tda_body *out)
+{
+    BUILD(out, {"code", device_code}, {"client_id", client_id}, {"client_secret", client_secret});
+}
+
+tda_status tda_build_refresh_request(const char *client_id, const char *client_secret,
+                                     const char *refresh_token, tda_body *out)
+{
+    BUILD(out, {"refresh_token", refresh_token}, {"client_id", client_id},
+          {"client_secret", client_secret}, {"redirect_uri", "urn:ietf:wg:oauth:2.0:oob"},
+          {"grant_type", "refresh_token"});
+}
+
+tda_status tda_build_revoke_request(const char *client_id, const char *client_secret,
+                                    const char *access_token, tda_body *out)
+{
+    BUILD(out, {"token", access_token}, {"client_id", client_id},
+          {"client_secret", client_secret});
+}

@@ -1,0 +1,189 @@
+/*
+ * What every HTTP status means for every endpoint: the one place to read or
+ * change a Trakt status rule. How polling then treats each tda_status
+ * (retry, slow down, stop) is the kind column of src/status_table.h, and the
+ * timing is src/poll.c.
+ */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "protocol.h"
+
+#define UNEXPECTED TDA_UNEXPECTED_STATUS
+
+typedef struct status_rule {
+    long first, last; /* HTTP status range, inclusive */
+    tda_status device_code, device_token, refresh, revoke;
+} status_rule;
+
+/* First matching row wins. */
+static const status_rule rules[] = {
+    /*  HTTP       /device/code      /device/token            /oauth/token        /oauth/revoke */
+    {200, 200, TDA_OK, TDA_OK, TDA_OK, TDA_OK},
+    {201, 299, UNEXPECTED, UNEXPECTED, UNEXPECTED, TDA_OK},
+    {400, 400, UNEXPECTED, TDA_PENDING, TDA_INVALID_GRANT, UNEXPECTED},
+    {401, 401, TDA_FORBIDDEN, TDA_FORBIDDEN, TDA_INVALID_GRANT, TDA_FORBIDDEN},
+    {403, 403, TDA_FORBIDDEN, TDA_FORBIDDEN, TDA_FORBIDDEN, TDA_FORBIDDEN},
+    {404, 404, UNEXPECTED, TDA_INVALID_DEVICE_CODE, UNEXPECTED, UNEXPECTED},
+    {409, 409, UNEXPECTED, TDA_ALREADY_USED, UNEXPECTED, UNEXPECTED},
+    {410, 410, UNEXPECTED, TDA_EXPIRED, UNEXPECTED, UNEXPECTED},
+    {418, 418, UNEXPECTED, TDA_DENIED, UNEXPECTED, UNEXPECTED},
+    {429, 429, TDA_SLOW_DOWN, TDA_SLOW_DOWN, TDA_SLOW_DOWN, TDA_SLOW_DOWN},
+    {500, 500, TDA_SERVER_ERROR, TDA_SERVER_ERROR, TDA_SERVER_ERROR, TDA_SERVER_ERROR},
+    {502, 504, TDA_OVERLOADED, TDA_OVERLOADED, TDA_OVERLOADED, TDA_OVERLOADED},
+    {520, 522, TDA_CLOUDFLARE, TDA_CLOUDFLARE, TDA_CLOUDFLARE, TDA_CLOUDFLARE},
+    /* Any other 5xx is still the server's trouble, so it is worth a later retry. */
+    {501, 599, TDA_SERVER_ERROR, TDA_SERVER_ERROR, TDA_SERVER_ERROR, TDA_SERVER_ERROR},
+};
+
+static tda_status rule_for(tda_endpoint ep, long http)
+{
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        const status_rule *r = &rules[i];
+        if (http < r->first || http > r->last)
+            continue;
+        switch (ep) {
+        case TDA_EP_DEVICE_CODE:
+            return r->device_code;
+        case TDA_EP_DEVICE_TOKEN:
+            return r->device_token;
+        case TDA_EP_REFRESH:
+            return r->refresh;
+        case TDA_EP_REVOKE:
+            return r->revoke;
+        }
+    }
+    return UNEXPECTED;
+}
+
+/*
+ * The OAuth "error" field of a JSON body, copied only when it looks like an
+ * OAuth error code ([a-z_], short), so no free text from the server, which
+ * could echo anything, reaches an error detail.
+ */
+static void oauth_error_code(const tda_response *r, char *code, size_t size)
+{
+    code[0] = '\0';
+    if (!r->body || r->body_len == 0)
+        return;
+    json_t *root = json_loadb(r->body, r->body_len, 0, NULL);
+    const char *value = json_string_value(json_object_get(root, "error"));
+    if (value && strlen(value) < size && strspn(value, "abcdefghijklmnopqrstuvwxyz_") == strlen(value))
+        snprintf(code, size, "%s", value);
+    json_decref(root);
+}
+
+static int contains_nocase(const char *haystack, const char *needle)
+{
+    return haystack && strcasestr(haystack, needle) != NULL;
+}
+
+static int body_is_html(const tda_response *r)
+{
+    if (contains_nocase(r->content_type, "text/html"))
+        return 1;
+    size_t i = 0;
+    while (i < r->body_len && (r->body[i] == ' ' || r->body[i] == '\n' || r->body[i] == '\r' ||
+                               r->body[i] == '\t'))
+        i++;
+    return i < r->body_len && r->body[i] == '<';
+}
+
+/*
+ * Refresh failures: 400 and 401 both mean "log in again" unless the body names
+ * a client problem (bad id or secret) or a malformed request (our bug, not the
+ * user's token).
+ */
+static tda_status refine_refresh_failure(tda_status st, const tda_response *r, const char *error)
+{
+    if (strcmp(error, "invalid_client") == 0 || strcmp(error, "unauthorized_client") == 0 ||
+        contains_nocase(r->www_authenticate, "invalid_client"))
+        return TDA_FORBIDDEN;
+    if (r->http_status == 400 && error[0] && strcmp(error, "invalid_grant") != 0)
+        return UNEXPECTED;
+    return st;
+}
+
+/* Printable ASCII only, truncated: header text goes into a detail verbatim. */
+static void sanitize(const char *in, char *out, size_t size)
+{
+    size_t j = 0;
+    for (size_t i = 0; in && in[i] && j + 1 < size; i++)
+        out[j++] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
+    out[j] = '\0';
+}
+
+static void describe(tda_endpoint ep, const tda_response *r, tda_status st, const char *error,
+                     char *detail, size_t size)
+{
+    const char *from = contains_nocase(r->server, "cloudflare") ? " from Cloudflare" : "";
+    const char *html = body_is_html(r) ? " (an HTML page, not Trakt's JSON)" : "";
+    char extra[160] = "";
+    if (r->http_status >= 300 && r->http_status < 400) {
+        char where[100];
+        sanitize(r->location ? r->location : "nowhere", where, sizeof where);
+        snprintf(extra, sizeof extra, ": redirect to %s not followed; is the base URL right?", where);
+    } else if (st == TDA_FORBIDDEN && (*from || *html)) {
+        snprintf(extra, sizeof extra,
+                 ": blocked before reaching Trakt; set a specific User-Agent (yourapp/1.0)");
+    } else if (st == TDA_FORBIDDEN) {
+        snprintf(extra, sizeof extra, ": check the client id and secret and that the app is approved");
+    } else if (r->http_status == 404 && ep != TDA_EP_DEVICE_TOKEN) {
+        snprintf(extra, sizeof extra, ": is the base URL right?");
+    } else if (error[0]) {
+        snprintf(extra, sizeof extra, " (error \"%s\")", error);
+    }
+    snprintf(detail, size, "HTTP %ld%s%s on POST %s: %s%s", r->http_status, from, html,
+             tda_endpoint_path(ep), tda_strerror(st), extra);
+}
+
+tda_status tda_classify_response(tda_endpoint ep, const tda_response *r, int64_t now_unix,
+                                 int64_t *retry_after_ms, char *detail, size_t detail_size)
+{
+    *retry_after_ms = tda_parse_retry_after(r->retry_after, now_unix);
+    if (detail_size)
+        detail[0] = '\0';
+    tda_status st = rule_for(ep, r->http_status);
+    if (st == TDA_OK || (st == TDA_PENDING && ep == TDA_EP_DEVICE_TOKEN))
+        return st;
+    char error[48];
+    oauth_error_code(r, error, sizeof error);
+    if (ep == TDA_EP_REFRESH && st == TDA_INVALID_GRANT)
+        st = refine_refresh_failure(st, r, error);
+    describe(ep, r, st, error, detail, detail_size);
+    return st;
+}
+
+int64_t tda_parse_retry_after(const char *value, int64_t now_unix)
+{
+    const int64_t cap_ms = 24LL * 3600 * 1000;
+    if (!value)
+        return -1;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    if (*value >= '0' && *value <= '9') {
+        int64_t seconds = 0;
+        const char *p = value;
+        for (; *p >= '0' && *p <= '9'; p++) {
+            if (seconds < cap_ms / 1000)
+                seconds = seconds * 10 + (*p - '0');
+        }
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
+        if (*p)
+            return -1;
+        int64_t ms = seconds * 1000;
+        return ms > cap_ms ? cap_ms : ms;
+    }
+    /* The HTTP-date form; libcurl's date parser knows all three RFC 9110 formats. */
+    time_t when = curl_getdate(value, NULL);
+    if (when == (time_t)-1)
+        return -1;
+    int64_t delta = ((int64_t)when - now_unix) * 1000;
+    if (delta < 0)
+        return 0;
+    return delta > cap_ms ? cap_ms : delta;
+}

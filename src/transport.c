@@ -1,0 +1,260 @@
+/* libcurl transport; see transport.h. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "transport.h"
+
+int64_t tda_monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void body_reset(tda_transport *t)
+{
+    tda_wipe(t->body, t->body_len);
+    t->body_len = 0;
+    t->body_overflow = 0;
+}
+
+/* Collects the body; aborts the transfer past TDA_MAX_BODY so no answer can exhaust memory. */
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    tda_transport *t = userdata;
+    size_t n = size * nmemb;
+    if (n > TDA_MAX_BODY - t->body_len) {
+        t->body_overflow = 1;
+        return 0;
+    }
+    if (t->body_len + n + 1 > t->body_cap) {
+        /* Grow by copying into a fresh buffer, wiping the old one: realloc would not wipe. */
+        size_t cap = t->body_cap ? t->body_cap : 1024;
+        while (cap < t->body_len + n + 1)
+            cap *= 2;
+        char *grown = tda_malloc(cap);
+        if (!grown)
+            return 0;
+        if (t->body_len)
+            memcpy(grown, t->body, t->body_len);
+        tda_wipe(t->body, t->body_cap);
+        tda_free(t->body);
+        t->body = grown;
+        t->body_cap = cap;
+    }
+    memcpy(t->body + t->body_len, data, n);
+    t->body_len += n;
+    t->body[t->body_len] = '\0';
+    return n;
+}
+
+tda_status tda_transport_init(tda_transport *t)
+{
+    memset(t, 0, sizeof *t);
+    t->multi = curl_multi_init();
+    t->easy = curl_easy_init();
+    if (!t->multi || !t->easy) {
+        tda_transport_cleanup(t);
+        return TDA_NO_MEMORY;
+    }
+    CURL *e = t->easy;
+    int ok = curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+             /* A redirect could carry secrets to another host: Trakt's OAuth never redirects. */
+             curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)TDA_MAX_BODY) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->curl_error) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_WRITEDATA, t) == CURLE_OK;
+    if (!ok) {
+        tda_transport_cleanup(t);
+        return TDA_NO_MEMORY;
+    }
+    return TDA_OK;
+}
+
+void tda_transport_cleanup(tda_transport *t)
+{
+    if (t->easy)
+        curl_easy_cleanup(t->easy);
+    if (t->multi)
+        curl_multi_cleanup(t->multi);
+    tda_wipe(t->body, t->body_cap);
+    tda_free(t->body);
+    memset(t, 0, sizeof *t);
+}
+
+/* A byte left over from a cancel that was reset since: drain it, or waits would spin. */
+static void drain_stale_cancel(int cancel_fd)
+{
+    char sink[64];
+    while (read(cancel_fd, sink, sizeof sink) > 0) {
+    }
+}
+
+static int is_cancelled(const tda_http_request *rq)
+{
+    return rq->cancelled && atomic_load(rq->cancelled);
+}
+
+/* Maps a failed transfer to a status; the detail is curl's text, which names no secret. */
+static tda_status transfer_failure(tda_transport *t, CURLcode rc, char *detail, size_t size)
+{
+    const char *text = t->curl_error[0] ? t->curl_error : curl_easy_strerror(rc);
+    tda_status st;
+    switch (rc) {
+    case CURLE_WRITE_ERROR:
+    case CURLE_FILESIZE_EXCEEDED:
+        if (t->body_overflow || rc == CURLE_FILESIZE_EXCEEDED) {
+            snprintf(detail, size, "answer larger than %d KiB refused", TDA_MAX_BODY / 1024);
+            return TDA_BAD_RESPONSE;
+        }
+        st = TDA_NO_MEMORY;
+        break;
+    case CURLE_OUT_OF_MEMORY:
+        st = TDA_NO_MEMORY;
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        st = TDA_TIMED_OUT;
+        break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        st = TDA_TLS;
+        break;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+        st = TDA_INVALID_ARGUMENT;
+        break;
+    default:
+        st = TDA_NETWORK;
+        break;
+    }
+    snprintf(detail, size, "%s: %s", tda_strerror(st), text);
+    return st;
+}
+
+static const char *header_value(CURL *easy, const char *name)
+{
+    struct curl_header *h = NULL;
+    if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
+        return NULL;
+    return h->value;
+}
+
+static void describe_answer(tda_transport *t, tda_response *out)
+{
+    memset(out, 0, sizeof *out);
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &out->http_status);
+    out->body = t->body_len ? t->body : "";
+    out->body_len = t->body_len;
+    out->content_type = header_value(t->easy, "content-type");
+    out->retry_after = header_value(t->easy, "retry-after");
+    out->location = header_value(t->easy, "location");
+    out->www_authenticate = header_value(t->easy, "www-authenticate");
+    out->server = header_value(t->easy, "server");
+}
+
+/* Runs the transfer to its end, or until cancel or the deadline. */
+static tda_status run_transfer(tda_transport *t, const tda_http_request *rq, CURLcode *result,
+                               char *detail, size_t size)
+{
+    for (;;) {
+        int running = 0;
+        if (curl_multi_perform(t->multi, &running) != CURLM_OK) {
+            snprintf(detail, size, "libcurl multi interface failed");
+            return TDA_NETWORK;
+        }
+        if (!running)
+            break;
+        if (is_cancelled(rq)) {
+            snprintf(detail, size, "cancelled during a request");
+            return TDA_CANCELLED;
+        }
+        int64_t now = tda_monotonic_ms();
+        if (now >= rq->deadline_ms) {
+            snprintf(detail, size, "the caller's deadline passed during a request");
+            return TDA_DEADLINE;
+        }
+        /* curl_multi_poll also honours curl's own timers; the cap only bounds our checks. */
+        int64_t wait = rq->deadline_ms - now;
+        struct curl_waitfd cancel = {rq->cancel_fd, CURL_WAIT_POLLIN, 0};
+        curl_multi_poll(t->multi, rq->cancel_fd >= 0 ? &cancel : NULL, rq->cancel_fd >= 0 ? 1u : 0u,
+                        (int)(wait < 1000 ? wait : 1000), NULL);
+        if (cancel.revents && !is_cancelled(rq))
+            drain_stale_cancel(rq->cancel_fd);
+    }
+    int pending = 0;
+    CURLMsg *msg;
+    *result = CURLE_GOT_NOTHING;
+    while ((msg = curl_multi_info_read(t->multi, &pending)) != NULL)
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->easy)
+            *result = msg->data.result;
+    return TDA_OK;
+}
+
+tda_status tda_transport_post(tda_transport *t, const tda_http_request *rq, tda_response *out,
+                              char *detail, size_t detail_size)
+{
+    memset(out, 0, sizeof *out);
+    body_reset(t);
+    t->curl_error[0] = '\0';
+    if (is_cancelled(rq)) {
+        snprintf(detail, detail_size, "cancelled");
+        return TDA_CANCELLED;
+    }
+    CURL *e = t->easy;
+    long connect_ms = rq->timeout_ms < 10000 ? rq->timeout_ms : 10000;
+    if (curl_easy_setopt(e, CURLOPT_URL, rq->url) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, rq->headers) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, rq->body) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, rq->timeout_ms) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) != CURLE_OK) {
+        snprintf(detail, detail_size, "could not set up the request");
+        return TDA_NO_MEMORY;
+    }
+    if (curl_multi_add_handle(t->multi, e) != CURLM_OK) {
+        snprintf(detail, detail_size, "could not start the request");
+        return TDA_NO_MEMORY;
+    }
+    CURLcode result = CURLE_OK;
+    tda_status st = run_transfer(t, rq, &result, detail, detail_size);
+    /* Removing an unfinished transfer closes its connection; a finished one stays pooled. */
+    curl_multi_remove_handle(t->multi, e);
+    if (st != TDA_OK)
+        return st;
+    if (result != CURLE_OK)
+        return transfer_failure(t, result, detail, detail_size);
+    describe_answer(t, out);
+    return TDA_OK;
+}
+
+tda_status tda_transport_wait(int cancel_fd, const atomic_int *cancelled, int64_t until_ms)
+{
+    for (;;) {
+        if (cancelled && atomic_load(cancelled))
+            return TDA_CANCELLED;
+        int64_t left = until_ms - tda_monotonic_ms();
+        if (left <= 0)
+            return TDA_OK;
+        struct pollfd pfd = {cancel_fd, POLLIN, 0};
+        /* Sleeps in the kernel until the time or a cancel byte: no wake-ups in between. */
+        int rc = poll(&pfd, cancel_fd >= 0 ? 1 : 0, left > 60000 ? 60000 : (int)left);
+        if (rc > 0 && !(cancelled && atomic_load(cancelled))) {
+            drain_stale_cancel(cancel_fd);
+        } else if (rc < 0 && errno != EINTR) {
+            /* poll itself failed: still never return before the time. */
+            struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+}

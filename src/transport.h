@@ -1,0 +1,49 @@
+/*
+ * HTTP through libcurl: one easy handle per client, reused so a whole login
+ * travels over one keep-alive connection, driven by a multi handle so that a
+ * request in flight can be cancelled at once through the client's cancel pipe.
+ */
+#ifndef TDA_TRANSPORT_H
+#define TDA_TRANSPORT_H
+
+#include <curl/curl.h>
+#include <stdatomic.h>
+
+#include "protocol.h"
+
+typedef struct tda_transport {
+    CURLM *multi;
+    CURL *easy;
+    char *body; /* the last answer's body; wiped before reuse or free */
+    size_t body_len, body_cap;
+    int body_overflow;
+    char curl_error[CURL_ERROR_SIZE];
+} tda_transport;
+
+typedef struct tda_http_request {
+    const char *url;
+    const struct curl_slist *headers;
+    const char *body;
+    size_t body_len;
+    long timeout_ms;            /* for this request in all */
+    int64_t deadline_ms;        /* monotonic; the request is cut off there (INT64_MAX: none) */
+    int cancel_fd;              /* readable when the client was cancelled */
+    const atomic_int *cancelled;
+} tda_http_request;
+
+tda_status tda_transport_init(tda_transport *t);
+void tda_transport_cleanup(tda_transport *t);
+
+/*
+ * POSTs and waits for the whole answer. TDA_OK means an HTTP answer arrived
+ * (of any status) and *out describes it until the next call; otherwise
+ * TDA_NETWORK, TDA_TIMED_OUT, TDA_TLS, TDA_BAD_RESPONSE (oversized),
+ * TDA_CANCELLED or TDA_DEADLINE, with a secret-free detail.
+ */
+tda_status tda_transport_post(tda_transport *t, const tda_http_request *rq, tda_response *out,
+                              char *detail, size_t detail_size);
+
+/* Sleeps until until_ms (monotonic) or a cancel: TDA_OK or TDA_CANCELLED. Costs no CPU. */
+tda_status tda_transport_wait(int cancel_fd, const atomic_int *cancelled, int64_t until_ms);
+
+#endif
