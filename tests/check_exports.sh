@@ -1,0 +1,17 @@
+#!/bin/sh
+# Compares the shared library's exported functions with the TDA_API
+# declarations of the public header: nothing internal leaks out, nothing
+# public is missing. Usage: check_exports.sh LIBRARY.so HEADER.h
+set -eu
+lib=$1 header=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+nm -D --defined-only "$lib" | awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }' | sort -u >"$tmp/exported"
+# A declaration: "TDA_API <type> [*]name(" possibly split after the type.
+grep -v '^#' "$header" | tr '\n' ' ' | grep -o 'TDA_API[^;(]*(' | sed 's/($//; s/.*[ *]//' | sort -u >"$tmp/declared"
+if ! diff -u "$tmp/declared" "$tmp/exported"; then
+    echo "exports: the library's exports differ from the header (- declared only, + exported only)"
+    exit 1
+fi
+echo "exports: $(wc -l <"$tmp/declared") functions, all declared and exported"
+echo "1 passed, 0 failed"

@@ -1,0 +1,386 @@
+/*
+ * The polling policy on a fake clock: every timing rule of the device flow,
+ * checked in microseconds with no network and no sleeping.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "poll.h"
+
+#define SEC 1000
+
+/* A code as tda_generate_code returns it: issued at t, Trakt's 600 s life and 5 s interval. */
+static tda_code make_code(int64_t issued_at, int64_t life_ms, int64_t interval_ms)
+{
+    tda_code code;
+    memset(&code, 0, sizeof code);
+    code.device_code = (char *)"device";
+    code.expires_in_ms = life_ms;
+    code.interval_ms = interval_ms;
+    code.issued_at_ms = issued_at;
+    return code;
+}
+
+static tda_policy start(int64_t now, int64_t life_ms, int64_t interval_ms, const tda_poll_options *o)
+{
+    tda_code code = make_code(now, life_ms, interval_ms);
+    tda_policy p;
+    tda_policy_init(&p, &code, o, now, 42);
+    return p;
+}
+
+/* The earliest time at or after `from` when the policy says POLL. */
+static int64_t next_poll_time(const tda_policy *p, int64_t from)
+{
+    tda_action a = tda_policy_next(p, from);
+    if (a.kind == TDA_ACTION_POLL)
+        return from;
+    assert_int_equal(a.kind, TDA_ACTION_WAIT);
+    assert_true(a.until_ms > from);
+    /* Asking one millisecond early must still say wait. */
+    assert_int_equal(tda_policy_next(p, a.until_ms - 1).kind, TDA_ACTION_WAIT);
+    return next_poll_time(p, a.until_ms);
+}
+
+static void test_first_poll_waits_one_interval_after_issue(void **state)
+{
+    tda_policy p = start(1000, 600 * SEC, 5 * SEC, NULL);
+    assert_int_equal(next_poll_time(&p, 1000), 1000 + 5 * SEC);
+}
+
+static void test_pending_polls_exactly_one_interval_after_the_answer(void **state)
+{
+    tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
+    int64_t t = next_poll_time(&p, 0);
+    for (int i = 0; i < 5; i++) {
+        int64_t answered = t + 250; /* a slow answer: the interval counts from its arrival */
+        tda_event ev;
+        assert_int_equal(tda_policy_record(&p, answered, TDA_PENDING, -1, &ev), 0);
+        assert_int_equal(ev.kind, TDA_EVENT_PENDING);
+        assert_int_equal(ev.next_poll_in_ms, 5 * SEC);
+        assert_int_equal(tda_policy_next(&p, answered + 5 * SEC - 1).kind, TDA_ACTION_WAIT);
+        t = next_poll_time(&p, answered);
+        assert_int_equal(t, answered + 5 * SEC);
+    }
+}
+
+static void test_slow_down_adds_five_seconds_for_the_rest_of_the_flow(void **state)
+{
+    tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
+    int64_t t = next_poll_time(&p, 0);
+    tda_event ev;
+    assert_int_equal(tda_policy_record(&p, t, TDA_SLOW_DOWN, -1, &ev), 0);
+    assert_int_equal(ev.kind, TDA_EVENT_SLOW_DOWN);
+    assert_int_equal(ev.old_interval_ms, 5 * SEC);
+    assert_int_equal(ev.interval_ms, 10 * SEC);
+    t = next_poll_time(&p, t);
+    /* Later pending answers keep the raised interval. */
+    for (int i = 0; i < 3; i++) {
+        tda_policy_record(&p, t, TDA_PENDING, -1, NULL);
+        int64_t next = next_poll_time(&p, t);
+        assert_int_equal(next - t, 10 * SEC);
+        t = next;
+    }
+    /* A second 429 raises it again. */
+    tda_policy_record(&p, t, TDA_SLOW_DOWN, -1, &ev);
+    assert_int_equal(ev.interval_ms, 15 * SEC);
+}
+
+static void test_slow_down_honours_a_larger_retry_after(void **state)
+{
+    tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
+    int64_t t = next_poll_time(&p, 0);
+    tda_event ev;
+    tda_policy_record(&p, t, TDA_SLOW_DOWN, 30 * SEC, &ev);
+    assert_int_equal(ev.interval_ms, 30 * SEC);
+    assert_int_equal(next_poll_time(&p, t), t + 30 * SEC);
+}
+
+static void test_slow_down_ignores_a_smaller_retry_after(void **state)
+{
+    tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
+    int64_t t = next_poll_time(&p, 0);
+    tda_event ev;
+    tda_policy_record(&p, t, TDA_SLOW_DOWN, 1 * SEC, &ev);
+    assert_int_equal(ev.interval_ms, 10 * SEC);
+}
+
+static void test_slow_down_step_is_a_setting(void **state)
+{
+    tda_poll_options o;
+    memset(&o, 0, sizeof o);
+    o.slow_down_step_ms = 300;
+    tda_policy p = start(0, 10 * SEC, 200, &o);
+    int64_t t = next_poll_time(&p, 0);
+    tda_event ev;
+    tda_policy_record(&p, t, TDA_SLOW_DOWN, -1, &ev);
+    assert_int_equal(ev.interval_ms, 500);
+}
+
+static void test_transient_errors_back_off_exponentially_with_a_cap(void **state)
+{
+    tda_policy p = start(0, 3600 * SEC, 5 * SEC, NULL);
+    int64_t t = next_poll_time(&p, 0);
+    int64_t expected_cap[] = {5, 10, 20, 40, 60, 60, 60};
+    for (size_t i = 0; i < sizeof expected_cap / sizeof expected_cap[0]; i++) {
+        tda_event ev;
+        assert_int_equal(tda_policy_record(&p, t, TDA_OVERLOADED, -1, &ev), 0);
+        assert_int_equal(ev.kind, TDA_EVENT_RETRY);
+        int64_t next = next_poll_time(&p, t);
+        int64_t delay = next - t;
+        int64_t backoff = expected_cap[i] * SEC;
+        /* Equal jitter: between half the backoff and all of it, never under the interval. */
+        assert_true(delay >= 5 * SEC);
+        assert_true(delay >= backoff / 2);
+        assert_true(delay <= backoff);
+        t = next;
+    }
+}
+
+static void test_transient_backoff_resets_after_a_pending_answer(void **state)
+{
+    tda_policy p = start(0, 3600 * SEC, 5 * SEC, NULL);
+    int64_t t = next_poll_time(&p, 0);
+    for (int i = 0; i < 4; i++) {
+        tda_policy_record(&p, t, TDA_SERVER_ERROR, -1, NULL);
+        t = next_poll_time(&p, t);
+    }
+    tda_policy_record(&p, t, TDA_PENDING, -1, NULL);
+    t = next_poll_time(&p, t);
+    tda_policy_record(&p, t, TDA_NETWORK, -1, NULL);
+    assert_true(next_poll_time(&p, t) - t <= 5 * SEC);
+}
+
+static void test_jitter_spreads_clients_that_failed_together(void **state)
+{
+    /* Many clients with different seeds see the same 4th failure at the same moment. */
+    int64_t earliest = INT64_MAX, latest = 0;
+    for (uint64_t seed = 1; seed <= 50; seed++) {
+        tda_code code = make_code(1, 3600 * SEC, 5 * SEC);
+        tda_policy p;
+        tda_policy_init(&p, &code, NULL, 1, seed);
+        int64_t t = 0;
+        for (int i = 0; i < 4; i++) {
+            t = 100 * SEC * (i + 1);
+            tda_policy_record(&p, t, TDA_CLOUDFLARE, -1, NULL);
+        }
+        int64_t next = next_poll_time(&p, t);
+        earliest = next < earliest ? next : earliest;
+        latest = next > latest ? next : latest;
+    }
+    assert_true(latest - earliest >= 5 * SEC);
+}
+
+static void test_transient_error_honours_retry_after(void **state)
+{
+    tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
+    int64_t t = next_poll_time(&p, 0);
+    tda_policy_record(&p, t, TDA_OVERLOADED, 30 * SEC, NULL);
+    assert_true(next_poll_time(&p, t) - t >= 30 * SEC);
+}
+
+static void test_final_statuses_end_the_flow_at_once(void **state)
+{
+    tda_status finals[] = {TDA_DENIED, TDA_EXPIRED, TDA_ALREADY_USED, TDA_INVALID_DEVICE_CODE,
+                           TDA_FORBIDDEN, TDA_UNEXPECTED_STATUS, TDA_BAD_RESPONSE, TDA_NO_MEMORY};
+    for (size_t i = 0; i < sizeof finals / sizeof finals[0]; i++) {
+        tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
+        int64_t t = next_poll_time(&p, 0);
+        tda_event ev;
+        assert_int_equal(tda_policy_record(&p, t, finals[i], -1, &ev), 1);
+        assert_int_equal(ev.kind, 0);
+        tda_action a = tda_policy_next(&p, t);
+        assert_int_equal(a.kind, TDA_ACTION_DONE);
+        assert_int_equal(a.result, finals[i]);
+    }
+}
+
+static void test_success_ends_the_flow_with_an_event(void **state)
+{
+    tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
+    int64_t t = next_poll_time(&p, 0);
+    tda_event ev;
+    assert_int_equal(tda_policy_record(&p, t, TDA_OK, -1, &ev), 1);
+    assert_int_equal(ev.kind, TDA_EVENT_SUCCESS);
+    assert_int_equal(ev.next_poll_in_ms, -1);
+    tda_action a = tda_policy_next(&p, t);
+    assert_int_equal(a.kind, TDA_ACTION_DONE);
+    assert_int_equal(a.result, TDA_OK);
+}
+
+static void test_code_expires_locally_after_pending_answers(void **state)
+{
+    tda_policy p = start(0, 12 * SEC, 5 * SEC, NULL);
+    int64_t t = next_poll_time(&p, 0);
+    tda_policy_record(&p, t, TDA_PENDING, -1, NULL);
+    t = next_poll_time(&p, t);
+    assert_int_equal(t, 10 * SEC);
+    tda_policy_record(&p, t, TDA_PENDING, -1, NULL);
+    /* The next poll would be at 15 s, past the 12 s life: wake at 12 s to stop. */
+    tda_action a = tda_policy_next(&p, t);
+    assert_int_equal(a.kind, TDA_ACTION_WAIT);
+    assert_int_equal(a.until_ms, 12 * SEC);
+    a = tda_policy_next(&p, 12 * SEC);
+    assert_int_equal(a.kind, TDA_ACTION_DONE);
+    assert_int_equal(a.result, TDA_EXPIRED);
+}
+
+static void test_expiry_after_transient_errors_reports_the_error(void **state)
+{
+    tda_policy p = start(0, 12 * SEC, 5 * SEC, NULL);
+    int64_t t = next_poll_time(&p, 0);
+    tda_policy_record(&p, t, TDA_SERVER_ERROR, -1, NULL);
+    tda_action a = tda_policy_next(&p, 12 * SEC);
+    assert_int_equal(a.kind, TDA_ACTION_DONE);
+    assert_int_equal(a.result, TDA_SERVER_ERROR);
+}
+
+static void test_missing_life_counts_as_expired(void **state)
+{
+    tda_policy p = start(0, 0, 5 * SEC, NULL);
+    tda_action a = tda_policy_next(&p, 0);
+    assert_int_equal(a.kind, TDA_ACTION_DONE);
+    assert_int_equal(a.result, TDA_EXPIRED);
+}
+
+static void test_missing_or_negative_interval_means_five_seconds(void **state)
+{
+    int64_t bad[] = {0, -1, -5000};
+    for (size_t i = 0; i < 3; i++) {
+        tda_policy p = start(0, 600 * SEC, bad[i], NULL);
+        assert_int_equal(next_poll_time(&p, 0), 5 * SEC);
+        tda_policy_record(&p, 5 * SEC, TDA_PENDING, -1, NULL);
+        assert_int_equal(next_poll_time(&p, 5 * SEC), 10 * SEC);
+    }
+}
+
+static void test_code_issued_earlier_keeps_its_original_life(void **state)
+{
+    /* Issued at 0, polling starts at 8 s: first poll at once, expiry still at 10 s. */
+    tda_code code = make_code(1, 10 * SEC, 5 * SEC);
+    tda_policy p;
+    tda_policy_init(&p, &code, NULL, 8 * SEC, 7);
+    assert_int_equal(tda_policy_next(&p, 8 * SEC).kind, TDA_ACTION_POLL);
+    tda_policy_record(&p, 8 * SEC, TDA_PENDING, -1, NULL);
+    tda_action a = tda_policy_next(&p, 10 * SEC + 1);
+    assert_int_equal(a.kind, TDA_ACTION_DONE);
+    assert_int_equal(a.result, TDA_EXPIRED);
+}
+
+static void test_code_older_than_its_life_is_expired_before_any_poll(void **state)
+{
+    tda_code code = make_code(1, 10 * SEC, 5 * SEC);
+    tda_policy p;
+    tda_policy_init(&p, &code, NULL, 20 * SEC, 7);
+    tda_action a = tda_policy_next(&p, 20 * SEC);
+    assert_int_equal(a.kind, TDA_ACTION_DONE);
+    assert_int_equal(a.result, TDA_EXPIRED);
+}
+
+static void test_unknown_issue_time_counts_from_the_start_of_polling(void **state)
+{
+    tda_code code = make_code(0, 10 * SEC, 5 * SEC);
+    tda_policy p;
+    tda_policy_init(&p, &code, NULL, 100 * SEC, 7);
+    assert_int_equal(next_poll_time(&p, 100 * SEC), 105 * SEC);
+}
+
+static void test_caller_deadline_ends_the_wait_at_the_deadline(void **state)
+{
+    tda_poll_options o;
+    memset(&o, 0, sizeof o);
+    o.timeout_ms = 7 * SEC;
+    tda_policy p = start(0, 600 * SEC, 5 * SEC, &o);
+    int64_t t = next_poll_time(&p, 0);
+    tda_policy_record(&p, t, TDA_PENDING, -1, NULL);
+    tda_action a = tda_policy_next(&p, t);
+    assert_int_equal(a.kind, TDA_ACTION_WAIT);
+    assert_int_equal(a.until_ms, 7 * SEC);
+    a = tda_policy_next(&p, 7 * SEC);
+    assert_int_equal(a.kind, TDA_ACTION_DONE);
+    assert_int_equal(a.result, TDA_DEADLINE);
+}
+
+static void test_deadline_beyond_the_code_life_reports_expiry(void **state)
+{
+    tda_poll_options o;
+    memset(&o, 0, sizeof o);
+    o.timeout_ms = 60 * SEC;
+    tda_policy p = start(0, 12 * SEC, 5 * SEC, &o);
+    tda_action a = tda_policy_next(&p, 12 * SEC);
+    assert_int_equal(a.kind, TDA_ACTION_DONE);
+    assert_int_equal(a.result, TDA_EXPIRED);
+}
+
+/*
+ * A whole flow against a pseudo-random server: whatever the answers, no poll
+ * comes sooner than the interval in force after the previous answer, and the
+ * number of polls is bounded by the code's life.
+ */
+static void test_no_answer_sequence_makes_a_poll_too_early(void **state)
+{
+    tda_status answers[] = {TDA_PENDING, TDA_PENDING, TDA_SLOW_DOWN, TDA_SERVER_ERROR,
+                            TDA_NETWORK, TDA_TIMED_OUT, TDA_OVERLOADED, TDA_CLOUDFLARE};
+    uint64_t x = 12345;
+    for (int run = 0; run < 200; run++) {
+        tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
+        int64_t now = 0, last_answer = -1, interval = 5 * SEC;
+        int polls = 0;
+        for (;;) {
+            tda_action a = tda_policy_next(&p, now);
+            if (a.kind == TDA_ACTION_DONE)
+                break;
+            if (a.kind == TDA_ACTION_WAIT) {
+                now = a.until_ms;
+                continue;
+            }
+            if (last_answer >= 0)
+                assert_true(now - last_answer >= interval);
+            assert_true(now < 600 * SEC); /* never a poll for an expired code */
+            polls++;
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            now += (int64_t)(x % 3000); /* the answer takes up to 3 s */
+            last_answer = now;
+            tda_event ev;
+            tda_policy_record(&p, now, answers[x % 8], -1, &ev);
+            interval = ev.interval_ms;
+        }
+        assert_true(polls <= 600 / 5);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_first_poll_waits_one_interval_after_issue),
+        cmocka_unit_test(test_pending_polls_exactly_one_interval_after_the_answer),
+        cmocka_unit_test(test_slow_down_adds_five_seconds_for_the_rest_of_the_flow),
+        cmocka_unit_test(test_slow_down_honours_a_larger_retry_after),
+        cmocka_unit_test(test_slow_down_ignores_a_smaller_retry_after),
+        cmocka_unit_test(test_slow_down_step_is_a_setting),
+        cmocka_unit_test(test_transient_errors_back_off_exponentially_with_a_cap),
+        cmocka_unit_test(test_transient_backoff_resets_after_a_pending_answer),
+        cmocka_unit_test(test_jitter_spreads_clients_that_failed_together),
+        cmocka_unit_test(test_transient_error_honours_retry_after),
+        cmocka_unit_test(test_final_statuses_end_the_flow_at_once),
+        cmocka_unit_test(test_success_ends_the_flow_with_an_event),
+        cmocka_unit_test(test_code_expires_locally_after_pending_answers),
+        cmocka_unit_test(test_expiry_after_transient_errors_reports_the_error),
+        cmocka_unit_test(test_missing_life_counts_as_expired),
+        cmocka_unit_test(test_missing_or_negative_interval_means_five_seconds),
+        cmocka_unit_test(test_code_issued_earlier_keeps_its_original_life),
+        cmocka_unit_test(test_code_older_than_its_life_is_expired_before_any_poll),
+        cmocka_unit_test(test_unknown_issue_time_counts_from_the_start_of_polling),
+        cmocka_unit_test(test_caller_deadline_ends_the_wait_at_the_deadline),
+        cmocka_unit_test(test_deadline_beyond_the_code_life_reports_expiry),
+        cmocka_unit_test(test_no_answer_sequence_makes_a_poll_too_early),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
