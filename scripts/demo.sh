@@ -1,0 +1,22 @@
+#!/bin/sh
+# The main job, offline: build, start the bundled emulator (its simulated
+# user approves 3 seconds after the code appears), and log in against it
+# end to end. Installs what it needs first.
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/deps.sh
+cmake -S . -B build/demo -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTDA_BUILD_TESTS=OFF >/dev/null
+cmake --build build/demo -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
+
+fifo=$(mktemp -u)
+mkfifo "$fifo"
+./build/demo/trakt-oauth-emulator --port 0 --interval 1 --approve-after 3 \
+    --client-id demo-client --client-secret demo-secret --quiet >"$fifo" &
+emulator=$!
+trap 'kill $emulator 2>/dev/null; rm -f "$fifo"' EXIT INT TERM
+read -r line <"$fifo"
+url=${line#listening on }
+echo "emulator: $url (approves 3 s after the code is shown)"
+
+TRAKT_CLIENT_ID=demo-client TRAKT_CLIENT_SECRET=demo-secret TRAKT_OAUTH_URL=$url \
+    ./build/demo/examples/example_login

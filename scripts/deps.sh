@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs the Debian packages needed to build and test traktdeviceauth,
+# only when one is missing. Needs root (or sudo).
+set -eu
+packages="build-essential cmake pkg-config libcurl4-openssl-dev libjansson-dev
+libmicrohttpd-dev libcmocka-dev valgrind curl"
+missing=""
+for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+else
+    echo "error: missing packages:$missing; install them as root (apt-get install$missing)" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

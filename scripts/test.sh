@@ -1,0 +1,29 @@
+#!/bin/sh
+# Every test, as CI runs it: a -Werror build and the whole suite, the suite
+# again under AddressSanitizer + UBSan, and once more under valgrind memcheck
+# (the emulator too). Installs what it needs first.
+#   ./scripts/test.sh            everything
+#   TDA_QUICK=1 ./scripts/test.sh  only the plain build and suite
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/deps.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+
+run_suite() { # build-dir, extra cmake args...
+    dir=$1
+    shift
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTDA_WERROR=ON "$@" >/dev/null
+    cmake --build "$dir" -j "$jobs"
+    (cd "$dir" && ctest --output-on-failure -j "$jobs")
+}
+
+echo "== build and test (gcc, -Werror)"
+run_suite build/test
+if [ "${TDA_QUICK:-0}" = 1 ]; then
+    exit 0
+fi
+echo "== the same suite under AddressSanitizer and UBSan"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    run_suite build/asan -DTDA_SANITIZE=ON
+echo "== the same suite under valgrind memcheck"
+TDA_TEST_SLOW=1 run_suite build/valgrind -DTDA_VALGRIND=ON

@@ -1,0 +1,137 @@
+/* Test helper: run trakt-oauth-emulator as a child process (see emu.h). */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "emu.h"
+#include "traktdeviceauth.h"
+
+#define MAX_ARGS 64
+
+void emu_start(emu *e, ...)
+{
+    const char *path = getenv("TDA_EMULATOR");
+    if (!path)
+        fail_msg("TDA_EMULATOR is not set (ctest sets it)");
+    const char *argv[MAX_ARGS];
+    int argc = 0;
+    argv[argc++] = path;
+    argv[argc++] = "--port";
+    argv[argc++] = "0";
+    argv[argc++] = "--client-id";
+    argv[argc++] = EMU_CLIENT_ID;
+    argv[argc++] = "--client-secret";
+    argv[argc++] = EMU_CLIENT_SECRET;
+    argv[argc++] = "--quiet";
+    va_list ap;
+    va_start(ap, e);
+    const char *arg;
+    while ((arg = va_arg(ap, const char *)) != NULL && argc < MAX_ARGS - 1)
+        argv[argc++] = arg;
+    va_end(ap);
+    argv[argc] = NULL;
+
+    int out[2];
+    assert_int_equal(pipe(out), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(out[1], STDOUT_FILENO);
+        close(out[0]);
+        close(out[1]);
+        execv(path, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    close(out[1]);
+    FILE *f = fdopen(out[0], "r");
+    char line[256] = "";
+    if (!f || !fgets(line, sizeof line, f)) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        fail_msg("the emulator did not start");
+    }
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+    const char *prefix = "listening on ";
+    assert_true(strncmp(line, prefix, strlen(prefix)) == 0);
+    snprintf(e->base_url, sizeof e->base_url, "%s", line + strlen(prefix));
+    e->pid = pid;
+}
+
+void emu_stop(emu *e)
+{
+    if (e->pid <= 0)
+        return;
+    kill(e->pid, SIGTERM);
+    int status = 0;
+    waitpid(e->pid, &status, 0);
+    e->pid = 0;
+    /* A clean exit matters: under valgrind the emulator's own leaks fail the run. */
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static size_t collect(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    json_t **root = userdata;
+    json_error_t err;
+    *root = json_loadb(data, size * nmemb, 0, &err);
+    return size * nmemb;
+}
+
+static long stat_field(json_t *root, const char *name)
+{
+    json_t *v = json_object_get(root, name);
+    assert_non_null(v);
+    return (long)json_integer_value(v);
+}
+
+emu_stats emu_get_stats(const emu *e)
+{
+    char url[128];
+    snprintf(url, sizeof url, "%s/stats", e->base_url);
+    CURL *curl = curl_easy_init();
+    json_t *root = NULL;
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &root);
+    assert_int_equal(curl_easy_perform(curl), CURLE_OK);
+    curl_easy_cleanup(curl);
+    assert_non_null(root);
+    emu_stats s = {
+        stat_field(root, "requests"),      stat_field(root, "connections"),
+        stat_field(root, "polls"),         stat_field(root, "early_polls"),
+        stat_field(root, "codes_issued"),  stat_field(root, "tokens_issued"),
+        stat_field(root, "refreshes"),     stat_field(root, "revokes"),
+        stat_field(root, "faults_injected"),
+    };
+    json_decref(root);
+    return s;
+}
+
+struct tda_client *emu_client(const emu *e)
+{
+    tda_client *c = tda_client_new(EMU_CLIENT_ID, EMU_CLIENT_SECRET);
+    assert_non_null(c);
+    assert_int_equal(tda_client_set_base_url(c, e->base_url), TDA_OK);
+    assert_int_equal(tda_client_set_user_agent(c, "traktdeviceauth-tests/1.0"), TDA_OK);
+    assert_int_equal(tda_client_set_timeout_ms(c, 5000), TDA_OK);
+    return c;
+}
+
+long emu_prompt_ms(void)
+{
+    const char *slow = getenv("TDA_TEST_SLOW");
+    return slow && *slow && strcmp(slow, "0") != 0 ? 2000 : 100;
+}
