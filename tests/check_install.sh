@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs the build into a scratch prefix, then builds an example the two
+# ways a user would: with pkg-config, and with find_package() in CMake.
+# Usage: check_install.sh BUILD_DIR SOURCE_DIR
+set -eu
+build=$1 src=$(cd "$2" && pwd)
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install "$build" --prefix "$prefix" >/dev/null
+test -f "$prefix/include/traktdeviceauth.h"
+libdir=$(find "$prefix" -name 'libtraktdeviceauth.so.0' -printf '%h\n' | head -n 1)
+test -n "$libdir"
+test -f "$libdir/libtraktdeviceauth.a"
+
+PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --exists traktdeviceauth
+# shellcheck disable=SC2046
+cc "$src/examples/login.c" -o "$prefix/consumer_pc" \
+    $(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --define-prefix --cflags --libs traktdeviceauth)
+LD_LIBRARY_PATH="$libdir" "$prefix/consumer_pc" 2>/dev/null && exit 1 # no credentials: must fail
+echo "pkg-config: built and ran a program against the installed library"
+
+cmake -S "$src/tests/install_consumer" -B "$prefix/consumer" -DCMAKE_PREFIX_PATH="$prefix" \
+    -DEXAMPLE_SOURCE="$src/examples/login.c" >/dev/null
+cmake --build "$prefix/consumer" >/dev/null
+echo "cmake: find_package(traktdeviceauth) built a program"
+echo "2 passed, 0 failed"
