@@ -33,7 +33,13 @@ static json_t *load_object(const char *body, size_t len, char *detail, size_t si
     /* Duplicate keys make "which value counts" ambiguous: refuse them. */
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
     if (!root) {
-        /* err.text never quotes the input, so it carries no secret. */
+        /*
+         * jansson appends " near '<up to 20 bytes of input>'" to err.text, which
+         * can be a piece of a token or device code: keep only the message.
+         */
+        char *near = strstr(err.text, " near ");
+        if (near)
+            *near = '\0';
         snprintf(detail, size, "malformed answer: not valid JSON (%s at byte %d)", err.text,
                  err.position);
         return NULL;
