@@ -1,5 +1,5 @@
 /*
- * The polling policy (see poll.h). Every timing rule of the device flow lives
+ * The polling policy (see poll_policy.h). Every timing rule of the device flow lives
  * here and nowhere else:
  *  - never poll sooner than the interval after the previous answer;
  *  - 429 raises the interval by the slow-down step, or to Retry-After when
@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "poll.h"
+#include "poll_policy.h"
 
 static int64_t max64(int64_t a, int64_t b)
 {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "client.h"
-#include "poll.h"
+#include "poll_policy.h"
 
 static void report(const tda_poll_options *opts, tda_event *ev, long http_status)
 {

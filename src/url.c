@@ -63,8 +63,9 @@ tda_status tda_url_check(const char *url, char **normalized, char *why, size_t w
         set_why(why, why_size, "base URL is not a valid absolute URL");
         goto out;
     }
-    if (url_has(u, CURLUPART_USER) || url_has(u, CURLUPART_QUERY) ||
-        url_has(u, CURLUPART_FRAGMENT)) {
+    /* The password too: "https://:pw@host" has an empty user but is user info. */
+    if (url_has(u, CURLUPART_USER) || url_has(u, CURLUPART_PASSWORD) ||
+        url_has(u, CURLUPART_QUERY) || url_has(u, CURLUPART_FRAGMENT)) {
         set_why(why, why_size, "base URL must not carry user info, a query or a fragment");
         goto out;
     }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,6 +48,8 @@ void emu_start(emu *e, ...)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* If a failed assertion skips emu_stop, the emulator still dies with the test. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(out[1], STDOUT_FILENO);
         close(out[0]);
         close(out[1]);

@@ -212,8 +212,12 @@ static void test_wrong_secret_is_forbidden_at_once(void **state)
     assert_int_equal(tda_client_set_base_url(c, e.base_url), TDA_OK);
     event_log log = {0};
     tda_token token;
+    int64_t t0 = tda_monotonic_ms();
     assert_int_equal(login(c, &log, &token), TDA_FORBIDDEN);
-    assert_int_equal(emu_get_stats(&e).polls, 1);
+    assert_int_equal(tda_client_http_status(c), 401);
+    /* One poll, no retry: the first answer ended the flow. */
+    assert_int_equal(log.pending + log.retry + log.slow_down, 0);
+    assert_true(tda_monotonic_ms() - t0 < 400);
     assert_null(strstr(tda_client_error_detail(c), "wrong-secret"));
     tda_client_free(c);
     emu_stop(&e);
@@ -290,14 +294,22 @@ static void test_5xx_until_expiry_reports_the_server_error(void **state)
 
 static void test_dropped_connection_is_retried_then_succeeds(void **state)
 {
+    /*
+     * Two drops in a row: libcurl itself re-sends once on a fresh connection
+     * when a reused one dies before any answer, so only the second drop
+     * reaches the policy as a network error.
+     */
     emu e;
-    emu_start(&e, FAST, "--approve-after-polls", "1", "--fault", "token:2:drop", NULL);
+    emu_start(&e, FAST, "--approve-after-polls", "1", "--fault", "token:2-3:drop", NULL);
     tda_client *c = emu_client(&e);
     event_log log = {0};
     tda_token token;
     assert_int_equal(login(c, &log, &token), TDA_OK);
     assert_int_equal(log.retry, 1);
     assert_int_equal(log.last_retry_status, TDA_NETWORK);
+    emu_stats s = emu_get_stats(&e);
+    assert_int_equal(s.faults_injected, 2);
+    assert_int_equal(s.early_polls, 0);
     tda_token_clear(&token);
     tda_client_free(c);
     emu_stop(&e);

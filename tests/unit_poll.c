@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "poll.h"
+#include "poll_policy.h"
 
 #define SEC 1000
 

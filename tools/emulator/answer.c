@@ -1,0 +1,61 @@
+/* Constructors for struct emu_answer. Each one degrades to an empty 500 when
+ * the body could not be built, so handlers never need an error path of
+ * their own for out-of-memory. */
+#include "emulator.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void emu_answer_empty(struct emu_answer *ans, unsigned int status) {
+  json_decref(ans->json);
+  free(ans->body);
+  ans->json = NULL;
+  ans->body = NULL;
+  ans->body_len = 0;
+  ans->status = status;
+  ans->content_type = NULL;
+}
+
+void emu_answer_json(struct emu_answer *ans, unsigned int status,
+                     json_t *json) {
+  if (json == NULL) {
+    emu_answer_empty(ans, MHD_HTTP_INTERNAL_SERVER_ERROR);
+    return;
+  }
+  json_decref(ans->json);
+  ans->json = json;
+  ans->status = status;
+  ans->content_type = "application/json";
+}
+
+void emu_answer_error(struct emu_answer *ans, unsigned int status,
+                      const char *error) {
+  emu_answer_json(ans, status, json_pack("{s:s}", "error", error));
+}
+
+void emu_answer_owned(struct emu_answer *ans, unsigned int status,
+                      const char *content_type, char *body) {
+  if (body == NULL) {
+    emu_answer_empty(ans, MHD_HTTP_INTERNAL_SERVER_ERROR);
+    return;
+  }
+  free(ans->body);
+  ans->body = body;
+  ans->body_len = strlen(body);
+  ans->status = status;
+  ans->content_type = content_type;
+}
+
+void emu_answer_clear(struct emu_answer *ans) {
+  json_decref(ans->json);
+  free(ans->body);
+  memset(ans, 0, sizeof *ans);
+}
+
+/* Trakt sends integers; a sub-second setting has to be a real to be
+ * truthful, and clients are expected to cope with both. */
+json_t *emu_duration_json(const struct emu_duration *d) {
+  if (d->whole)
+    return json_integer((json_int_t) (d->ns / EMU_NS_PER_SEC));
+  return json_real(d->seconds);
+}
