@@ -95,10 +95,14 @@ static int body_is_html(const tda_response *r)
 /*
  * Refresh failures: 400 and 401 both mean "log in again" unless the body names
  * a client problem (bad id or secret) or a malformed request (our bug, not the
- * user's token).
+ * user's token), or is not Trakt's at all. Getting this wrong either way is
+ * costly: "log in again" makes users redo the device flow.
  */
 static tda_status refine_refresh_failure(tda_status st, const tda_response *r, const char *error)
 {
+    /* An HTML page is a proxy's or Cloudflare's answer, not Trakt judging the token. */
+    if (body_is_html(r))
+        return UNEXPECTED;
     if (strcmp(error, "invalid_client") == 0 || strcmp(error, "unauthorized_client") == 0 ||
         contains_nocase(r->www_authenticate, "invalid_client"))
         return TDA_FORBIDDEN;

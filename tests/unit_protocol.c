@@ -480,6 +480,18 @@ static void test_refresh_400_unsupported_grant_type_is_unexpected_not_invalid_gr
     assert_contains(detail, "unsupported_grant_type");
 }
 
+static void test_refresh_html_400_from_a_proxy_is_not_invalid_grant(void **state)
+{
+    /* A Cloudflare or proxy page says nothing about the token: keep it. */
+    char detail[512];
+    tda_response r = resp_status(400);
+    r.body = "<html><body>400 Bad Request</body></html>";
+    r.body_len = strlen(r.body);
+    r.content_type = "text/html";
+    assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_UNEXPECTED_STATUS);
+    assert_contains(detail, "HTML");
+}
+
 static void test_refresh_transient_failures_never_say_authorize_again(void **state)
 {
     const long transient[] = {500, 501, 502, 503, 504, 520, 521, 522};
@@ -1259,6 +1271,7 @@ int main(void)
         cmocka_unit_test(test_refresh_401_invalid_client_header_is_forbidden),
         cmocka_unit_test(test_refresh_400_unauthorized_client_is_forbidden),
         cmocka_unit_test(test_refresh_400_unsupported_grant_type_is_unexpected_not_invalid_grant),
+        cmocka_unit_test(test_refresh_html_400_from_a_proxy_is_not_invalid_grant),
         cmocka_unit_test(test_refresh_transient_failures_never_say_authorize_again),
         cmocka_unit_test(test_cloudflare_html_403_detail_blames_cloudflare_and_user_agent),
         cmocka_unit_test(test_html_403_without_server_header_detail_says_html_and_user_agent),
