@@ -6,7 +6,7 @@
 
 typedef struct emu {
     pid_t pid;
-    char base_url[64]; /* http://127.0.0.1:PORT */
+    char base_url[256]; /* http://127.0.0.1:PORT */
 } emu;
 
 typedef struct emu_stats {
