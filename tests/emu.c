@@ -102,7 +102,7 @@ static long stat_field(json_t *root, const char *name)
 
 emu_stats emu_get_stats(const emu *e)
 {
-    char url[128];
+    char url[sizeof e->base_url + 8];
     snprintf(url, sizeof url, "%s/stats", e->base_url);
     CURL *curl = curl_easy_init();
     json_t *root = NULL;
