@@ -68,7 +68,11 @@ typedef enum tda_status {
     TDA_NO_MEMORY = 18,
     TDA_IO = 19,                 /* a local file or system call failed */
     TDA_DEADLINE = 20,           /* the caller's own deadline passed before the user approved */
-    TDA_TLS = 21                 /* the server's TLS certificate could not be verified */
+    TDA_TLS = 21,                /* the server's TLS certificate could not be verified */
+    TDA_FILE_MISSING = 22,       /* no token file at that path: log in first */
+    TDA_FILE_INSECURE = 23,      /* token file is a symlink, not ours, or readable by others */
+    TDA_FILE_CORRUPT = 24,       /* token file is not a valid token */
+    TDA_WRONG_CLIENT = 25        /* the token belongs to another client id */
 } tda_status;
 
 /* A one-line English message; never NULL, also for unknown values. */
@@ -162,6 +166,12 @@ typedef struct tda_token {
     int64_t created_at;     /* Unix seconds, as Trakt sent it */
     int64_t expires_in;     /* seconds */
     int64_t expires_at;     /* Unix seconds: created_at + expires_in */
+    /*
+     * The client id the token was issued to. Trakt does not send it: the calls
+     * fill it from the client, and the token file keeps it, so a token of
+     * another application is recognised (tda_token_load). May be NULL.
+     */
+    char *client_id;
 } tda_token;
 
 /* Frees every string after wiping it and zeroes the struct. NULL is fine. */
@@ -245,6 +255,54 @@ TDA_API tda_status tda_refresh_token(tda_client *c, const char *refresh_token, t
 
 /* POST /oauth/revoke: the access token (and its refresh token) stop working. */
 TDA_API tda_status tda_revoke_token(tda_client *c, const char *access_token);
+
+/* ------------------------------------------------------------------ logging */
+
+/*
+ * Receives one line per request, header and answer for --verbose style
+ * output, with every secret (client secret, device code, tokens) replaced by
+ * "[redacted]". Called on the calling thread; fn NULL turns logging off.
+ */
+typedef void (*tda_log_fn)(const char *line, void *userdata);
+TDA_API void tda_client_set_log(tda_client *c, tda_log_fn fn, void *userdata);
+
+/* ------------------------------------------------------------------ token file */
+
+/*
+ * Saves a token as JSON, never losing the previous one: written to a
+ * temporary file in the same directory with mode 0600, fsynced, renamed over
+ * path, and the directory fsynced. So after a crash at any moment the file
+ * holds the old token or the new one, whole. The directory must exist.
+ * Refuses (TDA_FILE_INSECURE) when path is a symlink. TDA_IO on other failures.
+ */
+TDA_API tda_status tda_token_save(const tda_token *token, const char *path);
+
+/*
+ * Loads a token saved by tda_token_save. TDA_FILE_MISSING when there is none;
+ * TDA_FILE_INSECURE when it is a symlink, not a regular file, not owned by
+ * this user, or readable or writable by group or others (chmod 600 fixes
+ * that); TDA_FILE_CORRUPT when it is not a complete token. When
+ * expected_client_id is not NULL and the file names another client id:
+ * TDA_WRONG_CLIENT (*out is still filled, for a message).
+ */
+TDA_API tda_status tda_token_load(const char *path, const char *expected_client_id, tda_token *out);
+
+/*
+ * An exclusive lock beside the token file (path + ".lock", mode 0600), so that
+ * only one process at a time refreshes a token: refresh tokens are single use,
+ * and two processes spending the same one lose the pair. Blocks until the lock
+ * is free or timeout_ms passes (TDA_TIMED_OUT; 0 waits for ever). *lock_fd
+ * gets the lock; release it with tda_token_unlock.
+ */
+TDA_API tda_status tda_token_lock(const char *path, long timeout_ms, int *lock_fd);
+TDA_API void tda_token_unlock(int lock_fd);
+
+/*
+ * 1 when the token should be refreshed at Unix time now: when less than a
+ * tenth of its own lifetime remains (at least 60 s), or it has expired. No
+ * fixed margin: lifetimes have been 3 months, 24 hours and 7 days.
+ */
+TDA_API int tda_token_needs_refresh(const tda_token *token, int64_t now);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "log.h"
 
 #define DEFAULT_TIMEOUT_MS 30000L
 #define MAX_USER_AGENT 256
@@ -218,7 +219,10 @@ tda_status tda_client_call(tda_client *c, tda_endpoint ep, const tda_body *body,
     snprintf(url, url_len, "%s%s", c->base_url, path);
     tda_http_request rq = {url, c->headers, body->data, body->len, c->timeout_ms, deadline_ms,
                            c->cancel_pipe[0], &c->cancelled};
+    tda_log_request(c, url, body);
+    int64_t started = tda_monotonic_ms();
     tda_status st = tda_transport_post(&c->transport, &rq, resp, c->detail, sizeof c->detail);
+    tda_log_answer(c, st, resp, tda_monotonic_ms() - started);
     tda_free(url);
     if (st != TDA_OK)
         return st;
@@ -228,5 +232,15 @@ tda_status tda_client_call(tda_client *c, tda_endpoint ep, const tda_body *body,
                                sizeof c->detail);
     c->retry_after_ms = retry_after;
     tda_client_redact(c, c->client_secret);
+    return st;
+}
+
+tda_status tda_client_take_token(tda_client *c, const tda_response *resp, tda_token *out)
+{
+    tda_status st = tda_parse_token(resp->body, resp->body_len, out, c->detail, sizeof c->detail);
+    if (st == TDA_OK && !(out->client_id = tda_strdup(c->client_id))) {
+        tda_token_clear(out);
+        st = TDA_NO_MEMORY;
+    }
     return st;
 }

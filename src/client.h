@@ -23,6 +23,8 @@ struct tda_client {
     atomic_int cancelled;
     int cancel_pipe[2]; /* [0] watched by waits, [1] written by tda_client_cancel */
     uint64_t jitter_seed;
+    tda_log_fn log_fn; /* verbose log, NULL when off */
+    void *log_userdata;
 };
 
 /*
@@ -32,6 +34,9 @@ struct tda_client {
  */
 tda_status tda_client_call(tda_client *c, tda_endpoint ep, const tda_body *body,
                            int64_t deadline_ms, tda_response *resp);
+
+/* Parses a token answer into *out and stamps it with the client id. */
+tda_status tda_client_take_token(tda_client *c, const tda_response *resp, tda_token *out);
 
 /* Sets the client's detail, printf-style. */
 void tda_client_set_detail(tda_client *c, const char *fmt, ...)

@@ -66,7 +66,7 @@ tda_status tda_poll_for_token(tda_client *c, const tda_code *code, const tda_pol
         if (st == TDA_CANCELLED || st == TDA_DEADLINE)
             break;
         if (st == TDA_OK)
-            st = tda_parse_token(resp.body, resp.body_len, out, c->detail, sizeof c->detail);
+            st = tda_client_take_token(c, &resp, out);
         /*
          * +1 ms: the clock reads whole milliseconds rounded down, and the next
          * poll must not start before a full interval after this answer.

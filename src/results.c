@@ -21,5 +21,6 @@ void tda_token_clear(tda_token *token)
     tda_free_secret(token->token_type);
     tda_free_secret(token->refresh_token);
     tda_free_secret(token->scope);
+    tda_free(token->client_id);
     memset(token, 0, sizeof *token);
 }

@@ -14,7 +14,7 @@
 #include "internal.h"
 
 #define FIRST_STATUS 0
-#define LAST_STATUS 21
+#define LAST_STATUS 25
 
 typedef struct pinned {
     tda_status status;
@@ -46,6 +46,10 @@ static const pinned pins[] = {
     {TDA_IO, 19, "IO"},
     {TDA_DEADLINE, 20, "DEADLINE"},
     {TDA_TLS, 21, "TLS"},
+    {TDA_FILE_MISSING, 22, "FILE_MISSING"},
+    {TDA_FILE_INSECURE, 23, "FILE_INSECURE"},
+    {TDA_FILE_CORRUPT, 24, "FILE_CORRUPT"},
+    {TDA_WRONG_CLIENT, 25, "WRONG_CLIENT"},
 };
 #define N_PINS (sizeof pins / sizeof pins[0])
 
