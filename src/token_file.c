@@ -152,8 +152,12 @@ tda_status tda_token_load(const char *path, const char *expected_client_id, tda_
         memset(out, 0, sizeof *out);
     if (!path || !*path || !out)
         return TDA_INVALID_ARGUMENT;
-    /* O_NOFOLLOW refuses a symlink; fstat on the open file closes the check-then-open race. */
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    /*
+     * O_NOFOLLOW refuses a symlink; fstat on the open file closes the check-then-open race.
+     * O_NONBLOCK: opening a FIFO planted at path would otherwise block for ever (it is then
+     * refused as not a regular file); it changes nothing for reading a regular file.
+     */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return errno == ENOENT ? TDA_FILE_MISSING : errno == ELOOP ? TDA_FILE_INSECURE : TDA_IO;
     struct stat sb;
