@@ -168,14 +168,17 @@ tda_status tda_token_load(const char *path, const char *expected_client_id, tda_
     close(fd);
     if (st == TDA_OK) {
         char ignored[256];
-        st = tda_parse_token(data, strlen(data), out, ignored, sizeof ignored) == TDA_OK
+        /* The file's size, not strlen: a NUL inside the file makes it corrupt, not shorter. */
+        st = tda_parse_token(data, (size_t)sb.st_size, out, ignored, sizeof ignored) == TDA_OK
                  ? TDA_OK
                  : TDA_FILE_CORRUPT;
     }
     if (st == TDA_OK) {
-        json_t *root = json_loads(data, 0, NULL);
-        const char *id = json_string_value(json_object_get(root, "client_id"));
-        if (id && !(out->client_id = tda_strdup(id)))
+        json_t *root = json_loadb(data, (size_t)sb.st_size, 0, NULL);
+        json_t *id = json_object_get(root, "client_id");
+        if (id && !json_is_string(id) && !json_is_null(id))
+            st = TDA_FILE_CORRUPT; /* a client id of the wrong type is damage, not absence */
+        else if (json_is_string(id) && !(out->client_id = tda_strdup(json_string_value(id))))
             st = TDA_NO_MEMORY;
         tda_json_wipe_strings(root);
         json_decref(root);

@@ -433,6 +433,22 @@ static void test_corrupt_files(void **state)
                      tda_status_name(st));
         assert_token_zeroed(&back);
     }
+    /* A client id of the wrong type is damage, not a token without a client id. */
+    write_text(f->path,
+               "{\"client_id\":42,\"access_token\":\"a\",\"token_type\":\"bearer\","
+               "\"refresh_token\":\"r\",\"scope\":\"public\",\"created_at\":1700000000,"
+               "\"expires_in\":3600}",
+               0600);
+    tda_token typed;
+    assert_int_equal(tda_token_load(f->path, NULL, &typed), TDA_FILE_CORRUPT);
+    assert_token_zeroed(&typed);
+    /* A whole token followed by a NUL and garbage: the file, not its C string, is parsed. */
+    static const char with_nul[] =
+        "{\"access_token\":\"a\",\"token_type\":\"bearer\",\"refresh_token\":\"r\","
+        "\"scope\":\"public\",\"created_at\":1700000000,\"expires_in\":3600}\0garbage";
+    write_file(f->path, with_nul, sizeof with_nul - 1, 0600);
+    assert_int_equal(tda_token_load(f->path, NULL, &typed), TDA_FILE_CORRUPT);
+    assert_token_zeroed(&typed);
     /* 100 KB of spaces: oversized, and no token anyway. */
     size_t big = 100 * 1024;
     char *spaces = malloc(big);
