@@ -6,7 +6,7 @@
 #   TDA_QUICK=1 ./scripts/test.sh  only the plain build and suite
 set -eu
 cd "$(dirname "$0")/.."
-./scripts/deps.sh
+./scripts/deps.sh test
 jobs=$(nproc 2>/dev/null || echo 2)
 
 run_suite() { # build-dir, extra cmake args...

@@ -1,0 +1,58 @@
+/*
+ * login: get a code, show it, poll until the user decides, save the token.
+ * Everything that can be checked before the user is asked to act is checked
+ * first (client id and secret, the token file's place), so an approval is
+ * never wasted on a token that cannot be saved.
+ */
+#include "view.h"
+
+int cli_login(cli_options *o)
+{
+    int rc = cli_prepare_token_dir(o);
+    tda_client *c = NULL;
+    if (rc == CLI_EXIT_OK)
+        rc = cli_client_new(o, true, o->client_id, &c);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+
+    tda_code code = {0};
+    tda_status st = tda_generate_code(c, &code);
+    if (st != TDA_OK) {
+        rc = cli_fail_call(o, c, st, "could not get a code from Trakt");
+        cli_client_free(c);
+        return rc;
+    }
+    login_view *view = login_view_start(o, &code);
+    if (!view) {
+        rc = cli_fail_call(o, c, TDA_NO_MEMORY, "login");
+        tda_code_clear(&code);
+        cli_client_free(c);
+        return rc;
+    }
+    tda_poll_options options = {0};
+    options.on_event = login_view_event;
+    options.userdata = view;
+    if (o->timeout_s > 0)
+        options.timeout_ms = (int64_t)(o->timeout_s * 1000.0);
+    tda_token token = {0};
+    st = tda_poll_for_token(c, &code, &options, &token);
+    /* The device code is spent either way; wipe it now. */
+    tda_code_clear(&code);
+    if (st == TDA_OK) {
+        /* Saved before anything is said about it: the token exists nowhere else. */
+        rc = cli_save_token(o, &token, false);
+        if (rc == CLI_EXIT_OK)
+            login_view_done(view, &token);
+    }
+    login_view_free(view);
+    if (st == TDA_DEADLINE) {
+        rc = cli_exit_code(st);
+        cli_error(o, rc, st, "gave up after --timeout %g s: the code was not approved in time",
+                  o->timeout_s);
+    } else if (st != TDA_OK) {
+        rc = cli_fail_call(o, c, st, st == TDA_DENIED ? "not authorized" : "login failed");
+    }
+    tda_token_clear(&token);
+    cli_client_free(c);
+    return rc;
+}

@@ -1,0 +1,239 @@
+/*
+ * The command line and the environment. Options override environment
+ * variables; everything has a default except the client id and secret.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <qrencode.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+    "Usage: " CLI_NAME " [options] login|refresh|revoke|status|token\n"
+    "\n"
+    "Authorize a program on Trakt.tv by the OAuth device method and keep its token.\n"
+    "\n"
+    "Commands:\n"
+    "  login    show a code and a URL (and a QR code), wait for the user to approve\n"
+    "           it on another device, save the token\n"
+    "  refresh  spend the saved refresh token for a new pair and save it\n"
+    "  revoke   revoke the saved token at Trakt, then delete the token file\n"
+    "  status   whether the saved token is valid, expiring or expired; no secrets\n"
+    "  token    print a valid access token and nothing else, refreshing it first\n"
+    "           when less than a tenth of its lifetime (at least a minute) remains\n"
+    "\n"
+    "Options:\n"
+    "  --client-id ID           the app's client id (or TRAKT_CLIENT_ID); status and\n"
+    "                           token take it from the token file when not given\n"
+    "  --client-secret SECRET   the app's client secret (or TRAKT_CLIENT_SECRET); visible\n"
+    "                           to other users in ps while starting: prefer the others\n"
+    "  --client-secret-file F   read the secret from the first line of file F\n"
+    "                           without any of these, it is asked for on the terminal\n"
+    "  --token-file PATH        where the token lives (or TRAKT_TOKEN_FILE); default\n"
+    "                           $XDG_CONFIG_HOME/trakt-device-auth/token.json\n"
+    "  --base-url URL           the OAuth server (or TRAKT_OAUTH_URL); default\n"
+    "                           " TDA_DEFAULT_BASE_URL "; http:// only for loopback\n"
+    "  --user-agent UA          the User-Agent to send (or TRAKT_USER_AGENT)\n"
+    "  --timeout SECONDS        login: give up after this long (default: the code's\n"
+    "                           life); refresh, token, revoke: wait at most this long\n"
+    "                           for another process holding the token lock (default 60)\n"
+    "  --json                   machine-readable output, one JSON object per line\n"
+    "  --no-qr                  no QR code in login's terminal view\n"
+    "  -v, --verbose            log every request and answer on stderr, secrets redacted\n"
+    "  -q, --quiet              only errors (login still shows the code and URL)\n"
+    "  -V, --version            print the version and exit\n"
+    "  -h, --help               print this help and exit\n"
+    "\n";
+
+enum {
+    OPT_CLIENT_ID = 256,
+    OPT_CLIENT_SECRET,
+    OPT_CLIENT_SECRET_FILE,
+    OPT_TOKEN_FILE,
+    OPT_BASE_URL,
+    OPT_USER_AGENT,
+    OPT_TIMEOUT,
+    OPT_JSON,
+    OPT_NO_QR
+};
+
+static const struct option long_options[] = {
+    {"client-id", required_argument, NULL, OPT_CLIENT_ID},
+    {"client-secret", required_argument, NULL, OPT_CLIENT_SECRET},
+    {"client-secret-file", required_argument, NULL, OPT_CLIENT_SECRET_FILE},
+    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"base-url", required_argument, NULL, OPT_BASE_URL},
+    {"user-agent", required_argument, NULL, OPT_USER_AGENT},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"no-qr", no_argument, NULL, OPT_NO_QR},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"version", no_argument, NULL, 'V'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const struct {
+    const char *name;
+    cli_command command;
+} commands[] = {
+    {"login", CLI_LOGIN},   {"refresh", CLI_REFRESH}, {"revoke", CLI_REVOKE},
+    {"status", CLI_STATUS}, {"token", CLI_TOKEN},
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, CLI_NAME ": ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry '" CLI_NAME " --help' for more information.\n");
+    va_end(ap);
+    return CLI_EXIT_USAGE;
+}
+
+static void print_version(void)
+{
+    printf(CLI_NAME " %s\nlibtraktdeviceauth %s, %s, libqrencode %s\n", TDA_VERSION_STRING,
+           tda_version(), curl_version(), QRcode_APIVersionString());
+}
+
+/* A copy of a secret given on the command line, then the argv text blanked out. */
+static char *take_secret_argument(char *arg)
+{
+    char *copy = strdup(arg);
+    /* Blanking argv hides it from later reads of /proc/PID/cmdline (ps, top). */
+    memset(arg, 'x', strlen(arg));
+    return copy;
+}
+
+static const char *env_or_null(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+int cli_parse_options(int argc, char **argv, cli_options *o, bool *done)
+{
+    memset(o, 0, sizeof *o);
+    *done = false;
+    const char *token_file = NULL;
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":vqVh", long_options, NULL)) != -1) {
+        switch (opt) {
+        case OPT_CLIENT_ID:
+            o->client_id = optarg;
+            break;
+        case OPT_CLIENT_SECRET:
+            cli_wipe_secret(&o->client_secret); /* a repeated option leaks no first copy */
+            o->client_secret = take_secret_argument(optarg);
+            if (!o->client_secret)
+                return CLI_EXIT_FAILURE;
+            break;
+        case OPT_CLIENT_SECRET_FILE:
+            o->client_secret_file = optarg;
+            break;
+        case OPT_TOKEN_FILE:
+            token_file = optarg;
+            break;
+        case OPT_BASE_URL:
+            o->base_url = optarg;
+            break;
+        case OPT_USER_AGENT:
+            o->user_agent = optarg;
+            break;
+        case OPT_TIMEOUT: {
+            char *end = NULL;
+            double t = strtod(optarg, &end);
+            if (end == optarg || *end || !isfinite(t) || t <= 0 || t > 1e7)
+                return usage_error("--timeout wants a number of seconds above 0, not '%s'", optarg);
+            o->timeout_s = t;
+            break;
+        }
+        case OPT_JSON:
+            o->json = true;
+            break;
+        case OPT_NO_QR:
+            o->no_qr = true;
+            break;
+        case 'v':
+            o->verbose = true;
+            break;
+        case 'q':
+            o->quiet = true;
+            break;
+        case 'V':
+            print_version();
+            *done = true;
+            return CLI_EXIT_OK;
+        case 'h':
+            fputs(usage_text, stdout);
+            fputs(cli_exit_code_help, stdout);
+            *done = true;
+            return CLI_EXIT_OK;
+        case ':':
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return usage_error("%s", "a command is needed: login, refresh, revoke, status or token");
+    if (optind + 1 < argc)
+        return usage_error("unexpected argument '%s'", argv[optind + 1]);
+    size_t i = 0;
+    while (i < sizeof commands / sizeof commands[0] && strcmp(commands[i].name, argv[optind]) != 0)
+        i++;
+    if (i == sizeof commands / sizeof commands[0])
+        return usage_error("unknown command '%s' (login, refresh, revoke, status or token)",
+                           argv[optind]);
+    o->command = commands[i].command;
+    if (o->quiet && o->verbose)
+        return usage_error("%s", "--quiet and --verbose contradict each other");
+
+    if (!o->client_id)
+        o->client_id = env_or_null("TRAKT_CLIENT_ID");
+    if (!o->client_secret && !o->client_secret_file && env_or_null("TRAKT_CLIENT_SECRET")) {
+        o->client_secret = strdup(getenv("TRAKT_CLIENT_SECRET"));
+        if (!o->client_secret)
+            return CLI_EXIT_FAILURE;
+    }
+    if (!o->base_url)
+        o->base_url = env_or_null("TRAKT_OAUTH_URL");
+    if (!o->user_agent)
+        o->user_agent = env_or_null("TRAKT_USER_AGENT");
+    if (!token_file)
+        token_file = env_or_null("TRAKT_TOKEN_FILE");
+    o->token_file = token_file ? strdup(token_file) : cli_default_token_file();
+    if (!o->token_file) {
+        fprintf(stderr, CLI_NAME ": no token file location: set HOME, XDG_CONFIG_HOME or use "
+                        "--token-file\n");
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+void cli_wipe_secret(char **secret)
+{
+    if (*secret) {
+        explicit_bzero(*secret, strlen(*secret));
+        free(*secret);
+        *secret = NULL;
+    }
+}
+
+void cli_options_clear(cli_options *o)
+{
+    cli_wipe_secret(&o->client_secret);
+    free(o->token_file);
+    o->token_file = NULL;
+}

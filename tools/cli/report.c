@@ -1,0 +1,94 @@
+/*
+ * How the CLI speaks: errors as one clear line on stderr (and, with --json, a
+ * JSON line on stdout for programs), times and durations for people. Error
+ * text comes from the library's messages and details, which never hold a
+ * secret.
+ */
+#include <jansson.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+void cli_json_line(json_t *object)
+{
+    if (!object)
+        return;
+    /* 12 digits: seconds with milliseconds print as 0.3, not 0.29999999999999999. */
+    char *text = json_dumps(object, JSON_COMPACT | JSON_REAL_PRECISION(12));
+    if (text) {
+        printf("%s\n", text);
+        fflush(stdout);
+        free(text);
+    }
+    json_decref(object);
+}
+
+void cli_error(const cli_options *o, int exit_code, tda_status st, const char *fmt, ...)
+{
+    char message[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, CLI_NAME ": %s\n", message);
+    if (o && o->json)
+        cli_json_line(json_pack("{s:s, s:s?, s:i, s:s}", "event", "error", "status",
+                                st == TDA_OK ? NULL : tda_status_name(st), "exit_code",
+                                exit_code, "message", message));
+}
+
+void cli_format_time(long long unix_seconds, char *out, size_t size)
+{
+    time_t t = (time_t)unix_seconds;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(out, size, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+        snprintf(out, size, "%lld", unix_seconds);
+}
+
+void cli_format_duration(long long s, char *out, size_t size)
+{
+    if (s < 0)
+        s = 0;
+    if (s < 60)
+        snprintf(out, size, "%lld s", s);
+    else if (s < 3600)
+        snprintf(out, size, "%lld min %lld s", s / 60, s % 60);
+    else if (s < 86400)
+        snprintf(out, size, "%lld h %lld min", s / 3600, s % 3600 / 60);
+    else
+        snprintf(out, size, "%lld days %lld h", s / 86400, s % 86400 / 3600);
+}
+
+/* What the user can do about it, by exit code. */
+static const char *hint_for(int exit_code)
+{
+    switch (exit_code) {
+    case CLI_EXIT_LOGIN_AGAIN:
+        return "run '" CLI_NAME " login' to authorize again";
+    case CLI_EXIT_NETWORK:
+        return "the stored token is untouched; try again later";
+    case CLI_EXIT_FORBIDDEN:
+        return "check the client id and secret, and that the app is approved on Trakt";
+    case CLI_EXIT_EXPIRED:
+        return "run '" CLI_NAME " login' for a new code";
+    default:
+        return NULL;
+    }
+}
+
+int cli_fail_call(const cli_options *o, tda_client *c, tda_status st, const char *what)
+{
+    if (st == TDA_CANCELLED && cli_signal_received()) {
+        int code = CLI_EXIT_SIGNAL_BASE + cli_signal_received();
+        cli_error(o, code, st, "%s: interrupted", what);
+        return code;
+    }
+    int code = cli_exit_code(st);
+    const char *detail = c ? tda_client_error_detail(c) : "";
+    const char *hint = hint_for(code);
+    cli_error(o, code, st, "%s: %s%s%s%s%s%s", what, tda_strerror(st), *detail ? " (" : "", detail,
+              *detail ? ")" : "", hint ? "; " : "", hint ? hint : "");
+    return code;
+}

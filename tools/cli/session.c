@@ -1,0 +1,57 @@
+/* A library client configured from the command line and environment. */
+#include <stdlib.h>
+
+#include "cli.h"
+
+static void log_to_stderr(const char *line, void *userdata)
+{
+    (void)userdata;
+    fprintf(stderr, "%s\n", line);
+}
+
+int cli_client_new(cli_options *o, bool need_secret, const char *client_id, tda_client **out)
+{
+    *out = NULL;
+    if (!client_id) {
+        cli_error(o, CLI_EXIT_USAGE, TDA_OK,
+                  "no client id: set TRAKT_CLIENT_ID or use --client-id (your app's id at "
+                  "https://trakt.tv/oauth/applications)");
+        return CLI_EXIT_USAGE;
+    }
+    if (need_secret) {
+        int rc = cli_require_secret(o);
+        if (rc != CLI_EXIT_OK)
+            return rc;
+    }
+    tda_client *c = tda_client_new(client_id, need_secret ? o->client_secret : NULL);
+    if (!c) {
+        cli_error(o, CLI_EXIT_USAGE, TDA_INVALID_ARGUMENT,
+                  "the client id must be printable ASCII (or memory ran out)");
+        return CLI_EXIT_USAGE;
+    }
+    tda_status st = tda_client_set_user_agent(c, o->user_agent ? o->user_agent
+                                                               : CLI_NAME "/" TDA_VERSION_STRING);
+    if (st != TDA_OK) {
+        cli_error(o, CLI_EXIT_USAGE, st, "the User-Agent must be 1 to 256 printable ASCII bytes");
+        tda_client_free(c);
+        return CLI_EXIT_USAGE;
+    }
+    if (o->base_url && (st = tda_client_set_base_url(c, o->base_url)) != TDA_OK) {
+        cli_error(o, CLI_EXIT_USAGE, st,
+                  "unusable base URL '%s': it must be https://, or http:// to a loopback address",
+                  o->base_url);
+        tda_client_free(c);
+        return CLI_EXIT_USAGE;
+    }
+    if (o->verbose)
+        tda_client_set_log(c, log_to_stderr, NULL);
+    cli_signals_watch(c);
+    *out = c;
+    return CLI_EXIT_OK;
+}
+
+void cli_client_free(tda_client *c)
+{
+    cli_signals_watch(NULL); /* the signal handler must never reach a freed client */
+    tda_client_free(c);
+}

@@ -1,0 +1,44 @@
+/* login's displays (login_view.c, terminal_view.c) and their drawing helpers. */
+#ifndef TDA_CLI_VIEW_H
+#define TDA_CLI_VIEW_H
+
+#include <stdbool.h>
+
+#include "cli.h"
+
+/* Lines of text for the terminal and how many columns the widest takes. */
+typedef struct cli_lines {
+    char **line;
+    int count;
+    int width;
+} cli_lines;
+
+void cli_lines_free(cli_lines *l);
+
+/*
+ * qr.c: text as a QR code, two modules per character cell with the UTF-8
+ * half blocks, drawn black on white with explicit colours so it scans on dark
+ * and light terminals alike, with a two-module quiet zone. 0 on success.
+ */
+int cli_qr_render(const char *text, cli_lines *out);
+
+/* big_text.c: letters and digits drawn 4x5 pixels large, in half blocks or in '#'. */
+int cli_big_text(const char *text, bool utf8, cli_lines *out);
+
+/* The running login display: one of three kinds, chosen from the options and stdout. */
+typedef struct login_view login_view;
+
+login_view *login_view_start(const cli_options *o, const tda_code *code);
+void login_view_event(const tda_event *event, void *view);
+/* Ends the display with success: the token is saved at o->token_file. */
+void login_view_done(login_view *v, const tda_token *token);
+/* Ends the display without a token (the caller reports why) and frees it. NULL is fine. */
+void login_view_free(login_view *v);
+
+/* terminal_view.c: the live display for a person at a terminal. */
+typedef struct terminal_view terminal_view;
+terminal_view *terminal_view_start(const cli_options *o, const tda_code *code);
+void terminal_view_event(terminal_view *t, const tda_event *event);
+void terminal_view_stop(terminal_view *t, const char *final_line);
+
+#endif
