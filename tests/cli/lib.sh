@@ -1,0 +1,83 @@
+# Shared by the CLI tests (tests/cli/*.sh): start emulators, run the CLI,
+# check results. Sourced with TDA_CLI and TDA_EMULATOR set (ctest does that).
+# TDA_CLI_WRAP, when set, prefixes every CLI run (valgrind in that CI pass).
+set -u
+: "${TDA_CLI:?set TDA_CLI to the trakt-device-auth binary}"
+: "${TDA_EMULATOR:?set TDA_EMULATOR to the trakt-oauth-emulator binary}"
+
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/tda-cli-test.XXXXXX")
+EMULATOR_PIDS=""
+FAILURES=0
+CHECKS=0
+
+cleanup() {
+    for pid in $EMULATOR_PIDS; do kill "$pid" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+trap 'exit 99' INT TERM
+
+ok() { CHECKS=$((CHECKS + 1)); echo "ok: $*"; }
+bad() { CHECKS=$((CHECKS + 1)); FAILURES=$((FAILURES + 1)); echo "FAILED: $*"; }
+check() { # check "what" command...
+    what=$1; shift
+    if "$@"; then ok "$what"; else bad "$what"; fi
+}
+
+# start_emulator [options...]: sets EMU_URL (and EMU_PID); secret is test-secret.
+start_emulator() {
+    fifo="$SCRATCH/emu.$$.$(date +%s%N)"
+    mkfifo "$fifo"
+    "$TDA_EMULATOR" --port 0 --client-id test-id --client-secret test-secret --quiet "$@" >"$fifo" &
+    EMU_PID=$!
+    EMULATOR_PIDS="$EMULATOR_PIDS $EMU_PID"
+    read -r line <"$fifo"
+    rm -f "$fifo"
+    EMU_URL=${line#listening on }
+    case $EMU_URL in http://*) ;; *) echo "emulator did not start: $line"; exit 1 ;; esac
+}
+
+# stat_of NAME: one counter from the emulator's /stats.
+stat_of() {
+    curl -s "$EMU_URL/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
+}
+
+# A fresh home for each scenario: the CLI's default token path lives in it.
+new_home() {
+    HOME_DIR=$(mktemp -d "$SCRATCH/home.XXXXXX")
+    TOKEN="$HOME_DIR/.config/trakt-device-auth/token.json"
+}
+
+# cli ARGS...: runs the CLI against EMU_URL with the test client; stdout to
+# $SCRATCH/out, stderr to $SCRATCH/err, exit status in RC.
+cli() {
+    set +e
+    env HOME="$HOME_DIR" XDG_CONFIG_HOME= TRAKT_TOKEN_FILE= TRAKT_CLIENT_ID=test-id \
+        TRAKT_CLIENT_SECRET="${SECRET-test-secret}" TRAKT_OAUTH_URL="$EMU_URL" \
+        ${TDA_CLI_WRAP:-} "$TDA_CLI" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null
+    RC=$?
+    set -e
+}
+
+expect_rc() { # expect_rc WANT "what"
+    if [ "$RC" -eq "$1" ]; then
+        ok "$2 (exit $RC)"
+    else
+        bad "$2: exit $RC, want $1; stderr: $(head -c 600 "$SCRATCH/err")"
+    fi
+}
+
+contains() { grep -q -- "$2" "$1"; }
+
+# json_field FILE NAME: a string or number field of a small JSON file.
+json_field() {
+    sed -n "s/.*\"$2\": *\"\{0,1\}\([^\",}]*\)\"\{0,1\}.*/\1/p" "$1" | head -n 1
+}
+
+mode_of() { stat -c %a "$1"; }
+
+finish() {
+    echo "$CHECKS checks, $FAILURES failed"
+    [ "$FAILURES" -eq 0 ]
+}
