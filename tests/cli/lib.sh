@@ -11,6 +11,7 @@ FAILURES=0
 CHECKS=0
 
 cleanup() {
+    set +e # runs from an EXIT trap, maybe after a failure: every step must run
     for pid in $EMULATOR_PIDS; do kill "$pid" 2>/dev/null; done
     wait 2>/dev/null
     rm -rf "$SCRATCH"

@@ -80,7 +80,9 @@ char *cli_default_token_file(void);
 int cli_prepare_token_dir(const cli_options *o);
 int cli_load_token(const cli_options *o, const char *expected_client_id, tda_token *t);
 int cli_lock_token(const cli_options *o, int *lock_fd);
-int cli_save_token(const cli_options *o, const tda_token *t, bool old_refresh_token_spent);
+/* locked: the caller holds the token lock (then leftovers of killed saves are removed). */
+int cli_save_token(const cli_options *o, const tda_token *t, bool locked,
+                   bool old_refresh_token_spent);
 
 /* ---- commands */
 int cli_login(cli_options *o);

@@ -39,8 +39,15 @@ int cli_login(cli_options *o)
     /* The device code is spent either way; wipe it now. */
     tda_code_clear(&code);
     if (st == TDA_OK) {
-        /* Saved before anything is said about it: the token exists nowhere else. */
-        rc = cli_save_token(o, &token, false);
+        /*
+         * Saved before anything is said about it: the token exists nowhere else. Under
+         * the lock, so a concurrent refresh cannot overwrite it with an older pair; if
+         * the lock cannot be had, saving anyway beats losing the user's approval.
+         */
+        int lock_fd = -1;
+        bool locked = tda_token_lock(o->token_file, 10000, &lock_fd) == TDA_OK;
+        rc = cli_save_token(o, &token, locked, false);
+        tda_token_unlock(lock_fd);
         if (rc == CLI_EXIT_OK)
             login_view_done(view, &token);
     }

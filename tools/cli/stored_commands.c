@@ -30,7 +30,7 @@ static int refresh_locked(cli_options *o, tda_token *t)
     tda_token fresh = {0};
     tda_status st = tda_refresh_token(c, t->refresh_token, &fresh);
     if (st == TDA_OK) {
-        rc = cli_save_token(o, &fresh, true);
+        rc = cli_save_token(o, &fresh, true, true);
         if (rc == CLI_EXIT_OK) {
             tda_token_clear(t);
             *t = fresh;

@@ -4,6 +4,7 @@
  * creates its directory 0700, and turns each refusal into a message that says
  * what is wrong and how to fix it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
 #include <stdlib.h>
@@ -165,13 +166,42 @@ int cli_lock_token(const cli_options *o, int *lock_fd)
     return CLI_EXIT_OK;
 }
 
-int cli_save_token(const cli_options *o, const tda_token *t, bool old_refresh_token_spent)
+/*
+ * A save killed between creating its temporary file and the rename leaves
+ * "token.json.tmp.XXXXXX" behind (holding a token, mode 0600). Callers hold
+ * the token lock, so no other save is running: any such file is debris.
+ */
+static void remove_stale_temp_files(const char *path)
 {
-    int err = 0;
+    char *copy = strdup(path);
+    char *slash = copy ? strrchr(copy, '/') : NULL;
+    const char *dir_path = slash ? (slash == copy ? "/" : copy) : ".";
+    const char *base = slash ? slash + 1 : path;
+    if (slash)
+        *slash = '\0';
+    char prefix[512];
+    snprintf(prefix, sizeof prefix, "%s.tmp.", base);
+    size_t prefix_len = strlen(prefix);
+    DIR *dir = copy ? opendir(dir_path) : NULL;
+    struct dirent *ent;
+    while (dir && (ent = readdir(dir)) != NULL) {
+        if (strncmp(ent->d_name, prefix, prefix_len) == 0 && strlen(ent->d_name) == prefix_len + 6)
+            unlinkat(dirfd(dir), ent->d_name, 0);
+    }
+    if (dir)
+        closedir(dir);
+    free(copy);
+}
+
+int cli_save_token(const cli_options *o, const tda_token *t, bool locked,
+                   bool old_refresh_token_spent)
+{
+    if (locked)
+        remove_stale_temp_files(o->token_file);
     tda_status st = tda_token_save(t, o->token_file);
     if (st == TDA_OK)
         return CLI_EXIT_OK;
-    err = errno;
+    int err = errno;
     int code = cli_exit_code(st);
     cli_error(o, code, st, "could not save the token to %s: %s%s%s", o->token_file,
               st == TDA_IO ? strerror(err) : tda_strerror(st),

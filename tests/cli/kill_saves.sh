@@ -1,0 +1,60 @@
+#!/bin/sh
+# A token is never lost to a crash: `login` is killed with SIGKILL at random
+# moments across its whole run, saves included, 200 times (TDA_KILLS to
+# change). After every kill the token file holds the old token or the new
+# one, whole (status loads it), still 0600; and the next save under the lock
+# clears any temporary file a killed save left behind.
+set -e
+. "$(dirname "$0")/lib.sh"
+
+kills=${TDA_KILLS:-200}
+start_emulator --interval 0.01 --approve-after-polls 0
+new_home
+cli login
+expect_rc 0 "a first login"
+
+run_login() {
+    env HOME="$HOME_DIR" TRAKT_CLIENT_ID=test-id TRAKT_CLIENT_SECRET=test-secret \
+        TRAKT_OAUTH_URL="$EMU_URL" "$TDA_CLI" login >/dev/null 2>&1 </dev/null
+}
+
+# How long a whole login takes here, so the kills spread over all of it.
+start=$(date +%s%N)
+i=0
+while [ $i -lt 5 ]; do run_login; i=$((i + 1)); done
+span_us=$(( ($(date +%s%N) - start) / 5000 ))
+echo "# a login takes about $span_us us; killing at random points over that span"
+
+replaced=0
+kept=0
+mid_save=0
+broken=0
+i=1
+while [ $i -le "$kills" ]; do
+    before=$(cat "$TOKEN")
+    delay=$(awk -v seed="$i$$" -v span="$span_us" 'BEGIN { srand(seed); printf "%.6f", rand() * span / 1e6 }')
+    run_login &
+    pid=$!
+    sleep "$delay"
+    kill -s KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    ls -a "$(dirname "$TOKEN")" | grep -q '\.tmp\.' && mid_save=$((mid_save + 1))
+    if env HOME="$HOME_DIR" TRAKT_CLIENT_ID=test-id "$TDA_CLI" status --quiet </dev/null \
+        && [ "$(mode_of "$TOKEN")" = 600 ]; then
+        if [ "$(cat "$TOKEN")" = "$before" ]; then kept=$((kept + 1)); else replaced=$((replaced + 1)); fi
+    else
+        broken=$((broken + 1))
+        echo "kill $i after ${delay}s left a bad token file:"
+        cat "$TOKEN" || true
+    fi
+    i=$((i + 1))
+done
+echo "# $kills kills: $kept left the old token, $replaced the new one, $broken anything else;"
+echo "# $mid_save struck inside a save (its temporary file was left behind)"
+check "every kill left the old or the new token, whole and 0600" [ $broken = 0 ]
+check "kills landed both before and after saves" [ $kept -gt 0 ] && [ $replaced -gt 0 ]
+cli refresh
+expect_rc 0 "the token still refreshes afterwards"
+check "no temporary file is left after a save under the lock" \
+    [ "$(ls -a "$(dirname "$TOKEN")" | grep -c '\.tmp\.')" = 0 ]
+finish

@@ -1,0 +1,110 @@
+#!/bin/sh
+# Interruptions and secrets: Ctrl-C and SIGTERM end login cleanly with their
+# own exit codes and no token file; a wait for the token lock can be
+# interrupted or timed out; a secret given with --client-secret is gone from
+# the process's command line; --verbose shows requests with every secret
+# redacted.
+set -e
+. "$(dirname "$0")/lib.sh"
+
+# spawn ARGS...: the CLI in the background (never approved), PID in CLI_PID,
+# returns once it has shown the code.
+spawn() {
+    env HOME="$HOME_DIR" TRAKT_CLIENT_ID=test-id TRAKT_CLIENT_SECRET=test-secret \
+        TRAKT_OAUTH_URL="$EMU_URL" "$TDA_CLI" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null &
+    CLI_PID=$!
+    tries=0
+    until grep -q "enter the code" "$SCRATCH/out" 2>/dev/null || [ $tries -ge 200 ]; do
+        sleep 0.05
+        tries=$((tries + 1))
+    done
+}
+
+reap() { # reap: waits for CLI_PID, exit status in RC
+    set +e
+    wait "$CLI_PID"
+    RC=$?
+    set -e
+}
+
+start_emulator --interval 0.2
+for sig in INT TERM HUP; do
+    new_home
+    spawn login
+    kill -s $sig "$CLI_PID"
+    reap
+    case $sig in INT) want=130 ;; TERM) want=143 ;; HUP) want=129 ;; esac
+    expect_rc $want "SIG$sig during login"
+    check "... leaves no token file" [ ! -e "$TOKEN" ]
+    check "... says it was interrupted" contains "$SCRATCH/err" "interrupted"
+done
+
+echo "# the token lock"
+start_emulator --interval 0.05 --approve-after-polls 0 --token-life 30
+new_home
+cli login
+# Another process holds the lock (flock(1) takes the same kind of lock).
+flock "$TOKEN.lock" sleep 30 &
+holder=$!
+sleep 0.2
+cli token --timeout 0.5
+expect_rc 8 "token gives up on a lock held too long (--timeout)"
+check "... and says who holds it" contains "$SCRATCH/err" "another process has held the lock"
+env HOME="$HOME_DIR" TRAKT_CLIENT_ID=test-id TRAKT_CLIENT_SECRET=test-secret \
+    TRAKT_OAUTH_URL="$EMU_URL" "$TDA_CLI" refresh >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null &
+CLI_PID=$!
+sleep 0.3
+kill -s INT "$CLI_PID"
+reap
+expect_rc 130 "Ctrl-C while waiting for the lock"
+kill "$holder"
+wait "$holder" 2>/dev/null || true
+cli refresh
+expect_rc 0 "refresh once the lock is free"
+
+echo "# --client-secret leaves the command line"
+start_emulator --interval 0.2
+new_home
+env HOME="$HOME_DIR" TRAKT_CLIENT_ID=test-id TRAKT_OAUTH_URL="$EMU_URL" \
+    "$TDA_CLI" login --client-secret test-secret >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null &
+CLI_PID=$!
+tries=0
+until grep -q "enter the code" "$SCRATCH/out" 2>/dev/null || [ $tries -ge 200 ]; do
+    sleep 0.05
+    tries=$((tries + 1))
+done
+cmdline=$(tr '\0' ' ' </proc/$CLI_PID/cmdline)
+check "the secret is not in /proc/PID/cmdline ($cmdline)" sh -c "! echo '$cmdline' | grep -q test-secret"
+kill -s INT "$CLI_PID"
+reap
+
+echo "# --verbose redacts every secret"
+start_emulator --interval 0.05 --approve-after-polls 1 --token-life 30
+new_home
+: >"$SCRATCH/verbose"
+cli login -v
+expect_rc 0 "login -v"
+cat "$SCRATCH/out" "$SCRATCH/err" >>"$SCRATCH/verbose"
+first_access=$(json_field "$TOKEN" access_token)
+first_refresh=$(json_field "$TOKEN" refresh_token)
+cli refresh -v
+expect_rc 0 "refresh -v"
+cat "$SCRATCH/out" "$SCRATCH/err" >>"$SCRATCH/verbose"
+cli token -v
+cat "$SCRATCH/err" >>"$SCRATCH/verbose"
+second_access=$(json_field "$TOKEN" access_token)
+second_refresh=$(json_field "$TOKEN" refresh_token)
+cli revoke -v
+expect_rc 0 "revoke -v"
+cat "$SCRATCH/out" "$SCRATCH/err" >>"$SCRATCH/verbose"
+check "verbose output shows requests" contains "$SCRATCH/verbose" "> POST $EMU_URL/oauth/device/token"
+check "... and answers" contains "$SCRATCH/verbose" "< HTTP 200"
+check "... with secrets marked redacted" contains "$SCRATCH/verbose" '"client_secret":"\[redacted\]"'
+for secret in test-secret "$first_access" "$first_refresh" "$second_access" "$second_refresh"; do
+    check "no secret in verbose output (${secret%"${secret#????}"}...)" \
+        sh -c "! grep -qF -- '$secret' '$SCRATCH/verbose'"
+done
+# The device code is never printed anywhere, so look for anything shaped like one.
+check "nothing shaped like a device code or token in verbose output" \
+    sh -c "! grep -Eq '[0-9a-fA-F]{32,}' '$SCRATCH/verbose'"
+finish
