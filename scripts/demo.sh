@@ -1,7 +1,8 @@
 #!/bin/sh
 # The main job, offline: build, start the bundled emulator (its simulated
-# user approves 3 seconds after the code appears), and log in against it
-# end to end. Installs what it needs first.
+# user approves 3 seconds after the code appears), then the whole story with
+# the command-line tool: login, status, token. Installs what it needs first.
+# The token goes to build/demo/token.json, never to your real token file.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
@@ -16,7 +17,16 @@ emulator=$!
 trap 'kill $emulator 2>/dev/null; rm -f "$fifo"' EXIT INT TERM
 read -r line <"$fifo"
 url=${line#listening on }
-echo "emulator: $url (approves 3 s after the code is shown)"
+echo "emulator: $url (its simulated user approves 3 s after the code is shown)"
 
-TRAKT_CLIENT_ID=demo-client TRAKT_CLIENT_SECRET=demo-secret TRAKT_OAUTH_URL=$url \
-    ./build/demo/examples/example_login
+export TRAKT_CLIENT_ID=demo-client TRAKT_CLIENT_SECRET=demo-secret TRAKT_OAUTH_URL="$url"
+export TRAKT_TOKEN_FILE="$PWD/build/demo/token.json"
+rm -f "$TRAKT_TOKEN_FILE"
+cli=./build/demo/trakt-device-auth
+
+echo; echo "\$ trakt-device-auth login"
+$cli login
+echo; echo "\$ trakt-device-auth status"
+$cli status
+echo; echo "\$ trakt-device-auth token"
+$cli token
