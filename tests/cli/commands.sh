@@ -19,6 +19,12 @@ cli frobnicate
 expect_rc 2 "an unknown command is a usage error"
 cli --frobnicate status
 expect_rc 2 "an unknown option is a usage error"
+cli --client_secret=hunter2 status
+expect_rc 2 "a misspelt option is a usage error"
+check "... whose value is not echoed" sh -c "! grep -q hunter2 '$SCRATCH/err'"
+cli -xv status
+expect_rc 2 "an unknown short option"
+check "... is named" contains "$SCRATCH/err" "unknown option '-x'"
 cli login --timeout abc
 expect_rc 2 "--timeout must be a number"
 cli login --base-url http://example.com
@@ -148,6 +154,10 @@ cli token
 expect_rc 0 "token when the refresh fails but the token still works"
 check "... prints the still-valid token" [ "$(cat "$SCRATCH/out")" = "$second" ]
 check "... with a warning" contains "$SCRATCH/err" "warning"
+SECRET= cli token
+expect_rc 0 "token when a refresh is due but no secret is available"
+check "... prints the still-valid token" [ "$(cat "$SCRATCH/out")" = "$second" ]
+check "... and says why it could not refresh" contains "$SCRATCH/err" "no client secret"
 
 echo "# token file trouble"
 start_emulator --interval 0.2 --approve-after-polls 0
@@ -177,6 +187,11 @@ cli login
 cli token --client-id other-app
 expect_rc 6 "a token of another client id"
 check "... names both ids" contains "$SCRATCH/err" "belongs to client id test-id, not other-app"
+before=$(cat "$TOKEN")
+cli login --client-id other-app
+expect_rc 8 "login as another app refuses to destroy this app's token"
+check "... says so" contains "$SCRATCH/err" "would destroy it"
+check "... and the file is untouched" [ "$(cat "$TOKEN")" = "$before" ]
 chmod 500 "$(dirname "$TOKEN")"
 if [ "$(id -u)" != 0 ]; then
     cli login

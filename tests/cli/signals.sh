@@ -48,9 +48,13 @@ cli login
 (exec 9>"$TOKEN.lock" && flock 9 && exec sleep 30) >/dev/null 2>&1 &
 holder=$!
 sleep 0.2
-cli token --timeout 0.5
-expect_rc 8 "token gives up on a lock held too long (--timeout)"
+cli refresh --timeout 0.5
+expect_rc 8 "refresh gives up on a lock held too long (--timeout)"
 check "... and says who holds it" contains "$SCRATCH/err" "another process has held the lock"
+cli token --timeout 0.5
+expect_rc 0 "token, due for a refresh but locked out, still prints the token that works"
+check "... the one in the file" [ "$(cat "$SCRATCH/out")" = "$(json_field "$TOKEN" access_token)" ]
+check "... with a warning" contains "$SCRATCH/err" "warning: could not refresh"
 env HOME="$HOME_DIR" TRAKT_CLIENT_ID=test-id TRAKT_CLIENT_SECRET=test-secret \
     TRAKT_OAUTH_URL="$EMU_URL" "$TDA_CLI" refresh >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null &
 CLI_PID=$!

@@ -55,6 +55,8 @@ void cli_error(const cli_options *o, int exit_code, tda_status st, const char *f
 /* Prints a JSON object as one line on stdout and frees it (steals the reference). */
 struct json_t;
 void cli_json_line(struct json_t *object);
+/* The same for an object holding a secret: its strings are wiped before they are freed. */
+void cli_json_secret_line(struct json_t *object);
 /* A UTC timestamp such as "2026-11-29 05:40 UTC". */
 void cli_format_time(long long unix_seconds, char *out, size_t size);
 /* "9 min 12 s", "3 days 4 h": a duration for people. */
@@ -74,6 +76,8 @@ int cli_require_secret(cli_options *o);
 /* ---- session.c: a library client set up from the options */
 int cli_client_new(cli_options *o, bool need_secret, const char *client_id, tda_client **out);
 void cli_client_free(tda_client *c);
+/* The --verbose log callback: one line to stderr. */
+void cli_log_to_stderr(const char *line, void *userdata);
 
 /* ---- token_store.c: the token file as the commands use it */
 char *cli_default_token_file(void);

@@ -60,5 +60,6 @@ const char cli_exit_code_help[] =
     "  6    log in again: no token file, the token was revoked or already refreshed,\n"
     "       or it belongs to another client id\n"
     "  7    Trakt refused the client id or secret (or blocked the request), or TLS failed\n"
-    "  8    token file trouble: readable by others, a symlink, corrupt, or not writable\n"
+    "  8    token file trouble: readable by others, a symlink, corrupt, not writable,\n"
+    "       another app's token (login), or the lock held past --timeout\n"
     "  130  interrupted by Ctrl-C (128 + the signal number for other signals)\n";

@@ -6,9 +6,25 @@
  */
 #include "view.h"
 
+/* The token file may hold another application's token: never replace it silently. */
+static int refuse_other_clients_token(const cli_options *o)
+{
+    tda_token old = {0};
+    if (tda_token_load(o->token_file, o->client_id, &old) != TDA_WRONG_CLIENT)
+        return CLI_EXIT_OK; /* none, ours, or damaged: login is how to replace it */
+    cli_error(o, CLI_EXIT_TOKEN_FILE, TDA_WRONG_CLIENT,
+              "%s holds a token of client id %s; logging in as %s would destroy it. Give "
+              "each app its own --token-file, or revoke that token first",
+              o->token_file, old.client_id, o->client_id);
+    tda_token_clear(&old);
+    return CLI_EXIT_TOKEN_FILE;
+}
+
 int cli_login(cli_options *o)
 {
     int rc = cli_prepare_token_dir(o);
+    if (rc == CLI_EXIT_OK && o->client_id)
+        rc = refuse_other_clients_token(o);
     tda_client *c = NULL;
     if (rc == CLI_EXIT_OK)
         rc = cli_client_new(o, true, o->client_id, &c);
@@ -29,6 +45,8 @@ int cli_login(cli_options *o)
         cli_client_free(c);
         return rc;
     }
+    if (o->verbose) /* log lines must not tear the live display */
+        tda_client_set_log(c, login_view_log, view);
     tda_poll_options options = {0};
     options.on_event = login_view_event;
     options.userdata = view;
@@ -38,6 +56,8 @@ int cli_login(cli_options *o)
     st = tda_poll_for_token(c, &code, &options, &token);
     /* The device code is spent either way; wipe it now. */
     tda_code_clear(&code);
+    /* The live display ends before anything else is written, so nothing overlaps it. */
+    login_view_stop(view);
     if (st == TDA_OK) {
         /*
          * Saved before anything is said about it: the token exists nowhere else. Under
@@ -51,6 +71,8 @@ int cli_login(cli_options *o)
         if (rc == CLI_EXIT_OK)
             login_view_done(view, &token);
     }
+    if (o->verbose)
+        tda_client_set_log(c, cli_log_to_stderr, NULL);
     login_view_free(view);
     if (st == TDA_DEADLINE) {
         rc = cli_exit_code(st);

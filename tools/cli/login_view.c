@@ -94,6 +94,23 @@ void login_view_event(const tda_event *ev, void *view)
     }
 }
 
+void login_view_stop(login_view *v)
+{
+    if (v && v->terminal) {
+        terminal_view_stop(v->terminal, NULL);
+        v->terminal = NULL;
+    }
+}
+
+void login_view_log(const char *line, void *view)
+{
+    login_view *v = view;
+    if (v->terminal)
+        terminal_view_log(v->terminal, line);
+    else
+        fprintf(stderr, "%s\n", line);
+}
+
 void login_view_done(login_view *v, const tda_token *t)
 {
     const cli_options *o = v->o;
@@ -106,11 +123,8 @@ void login_view_done(login_view *v, const tda_token *t)
                                 o->token_file, "scope", t->scope, "expires_at",
                                 (json_int_t)t->expires_at, "expires_in",
                                 (json_int_t)(t->expires_at - time(NULL))));
-    else if (v->kind == VIEW_TERMINAL)
-        terminal_view_stop(v->terminal, line);
     else if (!o->quiet)
-        printf("%s\n", line);
-    v->terminal = NULL;
+        printf("%s\n", line); /* on a terminal too: the live part has ended by now */
     fflush(stdout);
 }
 
@@ -118,6 +132,6 @@ void login_view_free(login_view *v)
 {
     if (!v)
         return;
-    terminal_view_stop(v->terminal, NULL);
+    login_view_stop(v);
     free(v);
 }

@@ -183,7 +183,11 @@ int cli_parse_options(int argc, char **argv, cli_options *o, bool *done)
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
         default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
+            if (optopt)
+                return usage_error("unknown option '-%c'", optopt);
+            /* Only the name: "--client_secret=VALUE" must not print the value. */
+            return usage_error("unknown option '%.*s'", (int)strcspn(argv[optind - 1], "="),
+                               argv[optind - 1]);
         }
     }
     if (optind >= argc)

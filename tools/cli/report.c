@@ -20,7 +20,24 @@ void cli_json_line(json_t *object)
     if (text) {
         printf("%s\n", text);
         fflush(stdout);
+        explicit_bzero(text, strlen(text)); /* cheap, and some lines carry a token */
         free(text);
+    }
+    json_decref(object);
+}
+
+void cli_json_secret_line(json_t *object)
+{
+    if (!object)
+        return;
+    json_incref(object);
+    cli_json_line(object);
+    /* jansson keeps its own copies of the strings: wipe them before they are freed. */
+    const char *key;
+    json_t *value;
+    json_object_foreach(object, key, value) {
+        if (json_is_string(value))
+            explicit_bzero((char *)json_string_value(value), json_string_length(value));
     }
     json_decref(object);
 }

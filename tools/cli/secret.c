@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -75,14 +76,31 @@ static int prompt_secret(cli_options *o)
     if (write(tty, prompt, (size_t)plen) < 0) {
         /* nothing to do: the read below still works */
     }
+    /*
+     * Ctrl-\ and Ctrl-Z would kill or stop us with echo off: held back until echo is
+     * back on. Ctrl-C, SIGTERM and SIGHUP interrupt the read (no SA_RESTART).
+     */
+    sigset_t held, old_mask;
+    sigemptyset(&held);
+    sigaddset(&held, SIGQUIT);
+    sigaddset(&held, SIGTSTP);
+    sigprocmask(SIG_BLOCK, &held, &old_mask);
     struct termios quiet = saved;
     quiet.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
     quiet.c_lflag |= ICANON;
-    tcsetattr(tty, TCSAFLUSH, &quiet);
+    while (tcsetattr(tty, TCSAFLUSH, &quiet) != 0 && errno == EINTR) {
+    }
     char buf[MAX_SECRET + 1];
-    ssize_t n = read(tty, buf, MAX_SECRET);
-    int read_errno = errno;
-    tcsetattr(tty, TCSAFLUSH, &saved);
+    ssize_t n = -1;
+    int read_errno = EINTR;
+    if (!cli_signal_received()) { /* a signal before the read would otherwise be missed */
+        n = read(tty, buf, MAX_SECRET);
+        read_errno = errno;
+    }
+    /* TCSANOW: nothing to drain, so no wait another signal could interrupt. */
+    while (tcsetattr(tty, TCSANOW, &saved) != 0 && errno == EINTR) {
+    }
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
     if (write(tty, "\n", 1) < 0) {
         /* the newline is cosmetic */
     }

@@ -3,7 +3,7 @@
 
 #include "cli.h"
 
-static void log_to_stderr(const char *line, void *userdata)
+void cli_log_to_stderr(const char *line, void *userdata)
 {
     (void)userdata;
     fprintf(stderr, "%s\n", line);
@@ -44,7 +44,7 @@ int cli_client_new(cli_options *o, bool need_secret, const char *client_id, tda_
         return CLI_EXIT_USAGE;
     }
     if (o->verbose)
-        tda_client_set_log(c, log_to_stderr, NULL);
+        tda_client_set_log(c, cli_log_to_stderr, NULL);
     cli_signals_watch(c);
     *out = c;
     return CLI_EXIT_OK;
@@ -52,6 +52,12 @@ int cli_client_new(cli_options *o, bool need_secret, const char *client_id, tda_
 
 void cli_client_free(tda_client *c)
 {
-    cli_signals_watch(NULL); /* the signal handler must never reach a freed client */
+    /*
+     * The handler must never reach a freed client: the pointer is cleared with signals
+     * held on this thread, which is where they arrive (the countdown thread blocks
+     * them; a libcurl resolver thread could take one only during a name lookup, and
+     * lookups are over by the time a client is freed).
+     */
+    cli_signals_watch(NULL);
     tda_client_free(c);
 }

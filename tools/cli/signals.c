@@ -5,6 +5,8 @@
  * the exit status is 128 + the signal number, as a shell would report.
  * No SA_RESTART: a read at a password prompt must return, so echo comes back.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
@@ -16,11 +18,24 @@ static tda_client *volatile watched;
 
 static void on_signal(int signo)
 {
+    int saved_errno = errno; /* the interrupted code may be about to read errno */
     if (!received)
         received = signo;
     tda_client *c = watched;
     if (c)
         tda_client_cancel(c);
+    errno = saved_errno;
+}
+
+/* Holds the signals back (1) or lets them in (0) on the calling thread. */
+static void hold_signals(int hold)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(hold ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
 
 void cli_signals_install(void)
@@ -36,7 +51,10 @@ void cli_signals_install(void)
 
 void cli_signals_watch(tda_client *c)
 {
+    /* While the pointer changes no handler runs here, so none sees a client being freed. */
+    hold_signals(1);
     watched = c;
+    hold_signals(0);
     if (c && received)
         tda_client_cancel(c); /* a signal that came before the client existed still counts */
 }

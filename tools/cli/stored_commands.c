@@ -23,8 +23,11 @@ static const char *client_id_for(const cli_options *o, const tda_token *t)
 /* Spends t's refresh token, saves the new pair durably, then replaces *t with it. */
 static int refresh_locked(cli_options *o, tda_token *t)
 {
+    /* Checked before the spend: once Trakt has rotated the pair, it must be saved. */
+    int rc = cli_prepare_token_dir(o);
     tda_client *c = NULL;
-    int rc = cli_client_new(o, true, client_id_for(o, t), &c);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_client_new(o, true, client_id_for(o, t), &c);
     if (rc != CLI_EXIT_OK)
         return rc;
     tda_token fresh = {0};
@@ -44,14 +47,20 @@ static int refresh_locked(cli_options *o, tda_token *t)
     return rc;
 }
 
-/* Loads, takes the lock, and loads again: the copy that counts is the one read under the lock. */
+/*
+ * Loads, gets the client secret, takes the lock, and loads again: the copy that
+ * counts is the one read under the lock. The secret comes first, so a prompt
+ * never keeps other processes waiting for the lock.
+ */
 static int load_locked(cli_options *o, tda_token *t, int *lock_fd)
 {
     int rc = cli_load_token(o, o->client_id, t);
     if (rc != CLI_EXIT_OK)
         return rc;
     tda_token_clear(t);
-    rc = cli_lock_token(o, lock_fd);
+    rc = cli_require_secret(o);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_lock_token(o, lock_fd);
     if (rc != CLI_EXIT_OK)
         return rc;
     rc = cli_load_token(o, o->client_id, t);
@@ -89,14 +98,28 @@ int cli_refresh(cli_options *o)
     return rc;
 }
 
-static void print_access_token(const cli_options *o, const tda_token *t)
+/* The token for the caller's $(...): a failed write must not look like success. */
+static int print_access_token(const cli_options *o, const tda_token *t)
 {
     if (o->json)
-        cli_json_line(json_pack("{s:s, s:s, s:I}", "access_token", t->access_token, "token_type",
-                                t->token_type, "expires_at", (json_int_t)t->expires_at));
+        cli_json_secret_line(json_pack("{s:s, s:s, s:I}", "access_token", t->access_token,
+                                       "token_type", t->token_type, "expires_at",
+                                       (json_int_t)t->expires_at));
     else
         printf("%s\n", t->access_token);
-    fflush(stdout);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (cli_signal_received())
+            return CLI_EXIT_SIGNAL_BASE + cli_signal_received();
+        cli_error(o, CLI_EXIT_FAILURE, TDA_IO, "could not write the token to standard output");
+        return CLI_EXIT_FAILURE;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* Failures after which a token that has not expired yet is still worth printing. */
+static bool passing_failure(int rc)
+{
+    return rc == CLI_EXIT_NETWORK || rc == CLI_EXIT_USAGE || rc == CLI_EXIT_TOKEN_FILE;
 }
 
 int cli_token(cli_options *o)
@@ -105,24 +128,34 @@ int cli_token(cli_options *o)
     int rc = cli_load_token(o, o->client_id, &t);
     if (rc != CLI_EXIT_OK)
         return rc;
-    int lock_fd = -1;
-    /* The common case takes no lock and makes no request. */
+    /* The common case takes no lock, needs no secret and makes no request. */
     if (tda_token_needs_refresh(&t, time(NULL))) {
-        tda_token_clear(&t);
-        rc = load_locked(o, &t, &lock_fd);
+        tda_token locked = {0};
+        int lock_fd = -1;
+        rc = load_locked(o, &locked, &lock_fd);
         /* Under the lock: another process may have refreshed it while we waited. */
-        if (rc == CLI_EXIT_OK && tda_token_needs_refresh(&t, time(NULL))) {
-            rc = refresh_locked(o, &t);
-            if (rc == CLI_EXIT_NETWORK && t.expires_at > time(NULL)) {
-                /* Trakt is unreachable but the token still works: use it, try again next time. */
-                fprintf(stderr, CLI_NAME ": warning: using the current token until Trakt answers\n");
+        if (rc == CLI_EXIT_OK && tda_token_needs_refresh(&locked, time(NULL)))
+            rc = refresh_locked(o, &locked);
+        tda_token_unlock(lock_fd);
+        if (rc == CLI_EXIT_OK) {
+            tda_token_clear(&t);
+            t = locked;
+        } else {
+            tda_token_clear(&locked);
+            if (passing_failure(rc) && t.expires_at > time(NULL)) {
+                /* No fresh token now, but this one still works: use it, try again next time. */
+                if (!o->quiet) {
+                    char when[64];
+                    cli_format_time(t.expires_at, when, sizeof when);
+                    fprintf(stderr, CLI_NAME ": warning: could not refresh; using the current "
+                                    "token, valid until %s\n", when);
+                }
                 rc = CLI_EXIT_OK;
             }
         }
-        tda_token_unlock(lock_fd);
     }
     if (rc == CLI_EXIT_OK)
-        print_access_token(o, &t);
+        rc = print_access_token(o, &t);
     tda_token_clear(&t);
     return rc;
 }

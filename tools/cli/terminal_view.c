@@ -212,6 +212,16 @@ void terminal_view_event(terminal_view *t, const tda_event *ev)
     pthread_mutex_unlock(&t->lock);
 }
 
+void terminal_view_log(terminal_view *t, const char *line)
+{
+    pthread_mutex_lock(&t->lock);
+    fflush(stdout);
+    /* Clear the status line, print the log line above it, and draw the status again. */
+    fprintf(stderr, "\r\033[K%s\n", line);
+    draw_status_locked(t);
+    pthread_mutex_unlock(&t->lock);
+}
+
 void terminal_view_stop(terminal_view *t, const char *final_line)
 {
     if (!t)

@@ -9,7 +9,9 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -153,7 +155,7 @@ int cli_lock_token(const cli_options *o, int *lock_fd)
             return CLI_EXIT_SIGNAL_BASE + cli_signal_received();
         if (tda_monotonic_ms() >= give_up) {
             cli_error(o, CLI_EXIT_TOKEN_FILE, st,
-                      "another process has held the lock on %s.lock for %.0f s; giving up",
+                      "another process has held the lock on %s.lock for %g s; giving up",
                       o->token_file, wait_s);
             return CLI_EXIT_TOKEN_FILE;
         }
@@ -169,8 +171,11 @@ int cli_lock_token(const cli_options *o, int *lock_fd)
 /*
  * A save killed between creating its temporary file and the rename leaves
  * "token.json.tmp.XXXXXX" behind (holding a token, mode 0600). Callers hold
- * the token lock, so no other save is running: any such file is debris.
+ * the token lock; a file older than a few seconds is then debris, since a save
+ * takes milliseconds. (The age also spares a login that saved without the lock
+ * because it could not get it.)
  */
+#define STALE_TEMP_AGE_S 5
 static void remove_stale_temp_files(const char *path)
 {
     char *copy = strdup(path);
@@ -185,7 +190,11 @@ static void remove_stale_temp_files(const char *path)
     DIR *dir = copy ? opendir(dir_path) : NULL;
     struct dirent *ent;
     while (dir && (ent = readdir(dir)) != NULL) {
-        if (strncmp(ent->d_name, prefix, prefix_len) == 0 && strlen(ent->d_name) == prefix_len + 6)
+        struct stat sb;
+        if (strncmp(ent->d_name, prefix, prefix_len) == 0 &&
+            strlen(ent->d_name) == prefix_len + 6 &&
+            fstatat(dirfd(dir), ent->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(sb.st_mode) && time(NULL) - sb.st_mtime > STALE_TEMP_AGE_S)
             unlinkat(dirfd(dir), ent->d_name, 0);
     }
     if (dir)

@@ -30,6 +30,10 @@ typedef struct login_view login_view;
 
 login_view *login_view_start(const cli_options *o, const tda_code *code);
 void login_view_event(const tda_event *event, void *view);
+/* Ends the live part (countdown), clearing its line; the outcome is printed after. */
+void login_view_stop(login_view *v);
+/* Prints a --verbose line without tearing the live display. */
+void login_view_log(const char *line, void *view);
 /* Ends the display with success: the token is saved at o->token_file. */
 void login_view_done(login_view *v, const tda_token *token);
 /* Ends the display without a token (the caller reports why) and frees it. NULL is fine. */
@@ -40,5 +44,6 @@ typedef struct terminal_view terminal_view;
 terminal_view *terminal_view_start(const cli_options *o, const tda_code *code);
 void terminal_view_event(terminal_view *t, const tda_event *event);
 void terminal_view_stop(terminal_view *t, const char *final_line);
+void terminal_view_log(terminal_view *t, const char *line);
 
 #endif
