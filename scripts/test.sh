@@ -1,7 +1,8 @@
 #!/bin/sh
 # Every test, as CI runs it: a -Werror build and the whole suite, the suite
-# again under AddressSanitizer + UBSan, and once more under valgrind memcheck
-# (the emulator too). Installs what it needs first.
+# again under AddressSanitizer + UBSan, once more under valgrind memcheck
+# (the emulator too), then each libFuzzer target briefly (scripts/fuzz.sh).
+# Installs what it needs first.
 #   ./scripts/test.sh            everything
 #   TDA_QUICK=1 ./scripts/test.sh  only the plain build and suite
 set -eu
@@ -27,3 +28,5 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     run_suite build/asan -DTDA_SANITIZE=ON
 echo "== the same suite under valgrind memcheck"
 TDA_TEST_SLOW=1 run_suite build/valgrind -DTDA_VALGRIND=ON
+echo "== each libFuzzer target for ${TDA_FUZZ_SECONDS:=10} s on its seed corpus"
+TDA_FUZZ_SECONDS=$TDA_FUZZ_SECONDS ./scripts/fuzz.sh

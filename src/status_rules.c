@@ -186,8 +186,9 @@ int64_t tda_parse_retry_after(const char *value, int64_t now_unix)
     time_t when = curl_getdate(value, NULL);
     if (when == (time_t)-1)
         return -1;
-    int64_t delta = ((int64_t)when - now_unix) * 1000;
-    if (delta < 0)
+    /* Compared in seconds first: a date millions of years ahead would overflow in ms. */
+    int64_t seconds = (int64_t)when - now_unix;
+    if (seconds < 0)
         return 0;
-    return delta > cap_ms ? cap_ms : delta;
+    return seconds > cap_ms / 1000 ? cap_ms : seconds * 1000;
 }

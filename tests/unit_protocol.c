@@ -744,6 +744,8 @@ static void test_retry_after_is_capped_at_one_day(void **state)
     assert_int_equal(tda_parse_retry_after("999999999", NOW), DAY_MS);
     assert_int_equal(tda_parse_retry_after("99999999999999999999999999999999", NOW), DAY_MS);
     assert_int_equal(tda_parse_retry_after("Fri, 31 Dec 2100 23:59:59 GMT", NOW), DAY_MS);
+    /* Found by fuzz_retry_after: a date so far ahead that its distance in ms overflowed. */
+    assert_int_equal(tda_parse_retry_after(",2Oct@\n999999592", NOW), DAY_MS);
 }
 
 static void test_retry_after_garbage_is_minus_one(void **state)
