@@ -23,8 +23,11 @@ static tda_status fail(char *detail, size_t size, const char *what, const char *
     return TDA_BAD_RESPONSE;
 }
 
-static json_t *load_object(const char *body, size_t len, char *detail, size_t size)
+/* The answer's JSON object, or NULL with *st saying why (BAD_RESPONSE or NO_MEMORY). */
+static json_t *load_object(const char *body, size_t len, tda_status *st, char *detail,
+                           size_t size)
 {
+    *st = TDA_BAD_RESPONSE;
     if (!body || len == 0) {
         fail(detail, size, "empty body", NULL);
         return NULL;
@@ -32,6 +35,12 @@ static json_t *load_object(const char *body, size_t len, char *detail, size_t si
     json_error_t err;
     /* Duplicate keys make "which value counts" ambiguous: refuse them. */
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
+    /* jansson sets no message at all when its very first allocation fails. */
+    if (!root && (json_error_code(&err) == json_error_out_of_memory || err.text[0] == '\0')) {
+        *st = TDA_NO_MEMORY; /* not the server's fault: do not call its answer malformed */
+        snprintf(detail, size, "out of memory while reading the answer");
+        return NULL;
+    }
     if (!root) {
         /*
          * jansson appends " near '<up to 20 bytes of input>'" to err.text, which
@@ -108,9 +117,10 @@ tda_status tda_parse_code(const char *body, size_t len, tda_code *out, char *det
                           size_t detail_size)
 {
     memset(out, 0, sizeof *out);
-    json_t *root = load_object(body, len, detail, detail_size);
+    tda_status load_st;
+    json_t *root = load_object(body, len, &load_st, detail, detail_size);
     if (!root)
-        return TDA_BAD_RESPONSE;
+        return load_st;
     tda_status st = take_string(root, "device_code", 0, &out->device_code, detail, detail_size);
     if (st == TDA_OK)
         st = take_string(root, "user_code", 0, &out->user_code, detail, detail_size);
@@ -133,9 +143,10 @@ tda_status tda_parse_token(const char *body, size_t len, tda_token *out, char *d
                            size_t detail_size)
 {
     memset(out, 0, sizeof *out);
-    json_t *root = load_object(body, len, detail, detail_size);
+    tda_status load_st;
+    json_t *root = load_object(body, len, &load_st, detail, detail_size);
     if (!root)
-        return TDA_BAD_RESPONSE;
+        return load_st;
     tda_status st = take_string(root, "access_token", 0, &out->access_token, detail, detail_size);
     if (st == TDA_OK)
         st = take_string(root, "token_type", 0, &out->token_type, detail, detail_size);

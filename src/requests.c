@@ -46,6 +46,31 @@ void tda_json_wipe_strings(json_t *object)
     }
 }
 
+/*
+ * 1 when s is well-formed UTF-8 (what json_string demands), so its refusal can
+ * be told apart from running out of memory without allocating again.
+ */
+static int is_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int extra = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2
+                  : (*p & 0xF8) == 0xF0 ? 3 : -1;
+        if (extra < 0 || (extra == 1 && *p < 0xC2) || (*p == 0xF4 && extra == 3 && p[1] > 0x8F) ||
+            *p > 0xF4)
+            return 0;
+        if (extra == 2 && ((*p == 0xE0 && p[1] < 0xA0) || (*p == 0xED && p[1] > 0x9F)))
+            return 0; /* overlong, or a UTF-16 surrogate */
+        if (extra == 3 && *p == 0xF0 && p[1] < 0x90)
+            return 0;
+        p++;
+        for (int i = 0; i < extra; i++, p++)
+            if ((*p & 0xC0) != 0x80)
+                return 0;
+    }
+    return 1;
+}
+
 typedef struct field {
     const char *name;
     const char *value;
@@ -64,12 +89,13 @@ static tda_status build_body(const field *fields, size_t count, tda_body *out)
             st = TDA_INVALID_ARGUMENT;
             break;
         }
+        if (!is_utf8(fields[i].value)) {
+            st = TDA_INVALID_ARGUMENT;
+            break;
+        }
         json_t *value = json_string(fields[i].value);
         if (!value) {
-            /* json_string refuses text that is not UTF-8; tell that apart from OOM. */
-            json_t *probe = json_string("");
-            st = probe ? TDA_INVALID_ARGUMENT : TDA_NO_MEMORY;
-            json_decref(probe);
+            st = TDA_NO_MEMORY; /* the text is valid UTF-8, so only memory is missing */
         } else if (json_object_set_new(object, fields[i].name, value) != 0) {
             st = TDA_NO_MEMORY;
         }
