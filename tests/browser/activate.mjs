@@ -97,7 +97,11 @@ async function startBrowser() {
       },
     },
   });
-  return { base: `${base}/session/${session.sessionId}`, driver };
+  const browser = { base: `${base}/session/${session.sessionId}`, driver };
+  // A click on Approve submits a form: the result page may still be loading when the
+  // next element is looked up, so lookups wait for it (up to 10 s) instead of failing.
+  await webdriver(browser.base, 'POST', '/timeouts', { implicit: 10000 });
+  return browser;
 }
 
 async function screenshot(browser, name) {
