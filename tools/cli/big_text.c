@@ -75,7 +75,7 @@ int cli_big_text(const char *text, bool utf8, cli_lines *out)
                 const char *cell;
                 if (utf8) {
                     bool top = lit(g, x, row * 2), bottom = lit(g, x, row * 2 + 1);
-                    cell = top && bottom ? "\u2588" : top ? "\u2580" : bottom ? "\u2584" : " ";
+                    cell = cli_half_block(top, bottom);
                 } else {
                     cell = lit(g, x, row) ? "#" : " ";
                 }

@@ -44,7 +44,7 @@ int cli_qr_render(const char *text, cli_lines *out)
         for (int col = 0; col < size; col++) {
             int x = col - QUIET_ZONE, y = row * 2 - QUIET_ZONE;
             bool top = DARK(code, x, y), bottom = DARK(code, x, y + 1);
-            const char *cell = top && bottom ? "\u2588" : top ? "\u2580" : bottom ? "\u2584" : " ";
+            const char *cell = cli_half_block(top, bottom);
             size_t n = strlen(cell);
             memcpy(p, cell, n);
             p += n;

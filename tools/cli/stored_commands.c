@@ -48,17 +48,13 @@ static int refresh_locked(cli_options *o, tda_token *t)
 }
 
 /*
- * Loads, gets the client secret, takes the lock, and loads again: the copy that
+ * Gets the client secret, takes the lock and loads the token: the copy that
  * counts is the one read under the lock. The secret comes first, so a prompt
  * never keeps other processes waiting for the lock.
  */
-static int load_locked(cli_options *o, tda_token *t, int *lock_fd)
+static int lock_and_load(cli_options *o, tda_token *t, int *lock_fd)
 {
-    int rc = cli_load_token(o, o->client_id, t);
-    if (rc != CLI_EXIT_OK)
-        return rc;
-    tda_token_clear(t);
-    rc = cli_require_secret(o);
+    int rc = cli_require_secret(o);
     if (rc == CLI_EXIT_OK)
         rc = cli_lock_token(o, lock_fd);
     if (rc != CLI_EXIT_OK)
@@ -69,6 +65,14 @@ static int load_locked(cli_options *o, tda_token *t, int *lock_fd)
         *lock_fd = -1;
     }
     return rc;
+}
+
+/* A first load without the lock says "no token" before any secret is asked for. */
+static int load_locked(cli_options *o, tda_token *t, int *lock_fd)
+{
+    int rc = cli_load_token(o, o->client_id, t);
+    tda_token_clear(t);
+    return rc == CLI_EXIT_OK ? lock_and_load(o, t, lock_fd) : rc;
 }
 
 static void report_refreshed(const cli_options *o, const tda_token *t)
@@ -132,7 +136,7 @@ int cli_token(cli_options *o)
     if (tda_token_needs_refresh(&t, time(NULL))) {
         tda_token locked = {0};
         int lock_fd = -1;
-        rc = load_locked(o, &locked, &lock_fd);
+        rc = lock_and_load(o, &locked, &lock_fd); /* t was just loaded: no pre-check */
         /* Under the lock: another process may have refreshed it while we waited. */
         if (rc == CLI_EXIT_OK && tda_token_needs_refresh(&locked, time(NULL)))
             rc = refresh_locked(o, &locked);

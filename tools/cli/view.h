@@ -15,6 +15,12 @@ typedef struct cli_lines {
 
 void cli_lines_free(cli_lines *l);
 
+/* The character cell for two stacked pixels: full, upper or lower half block, or blank. */
+static inline const char *cli_half_block(bool top, bool bottom)
+{
+    return top && bottom ? "\u2588" : top ? "\u2580" : bottom ? "\u2584" : " ";
+}
+
 /*
  * qr.c: text as a QR code, two modules per character cell with the UTF-8
  * half blocks, drawn black on white with explicit colours so it scans on dark
