@@ -52,6 +52,28 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/*
+ * Hands libcurl the request body. There is deliberately no seek callback:
+ * when a reused connection dies after the request went out, libcurl would
+ * otherwise re-send it at once on a new connection. For a device-token poll
+ * that is a second poll within the interval, and for a refresh a second
+ * spend of a single-use token. Without a way to rewind, libcurl fails the
+ * transfer with CURLE_SEND_FAIL_REWIND instead, and the policy decides when
+ * to try again (never sooner than the interval).
+ */
+static size_t on_upload(char *buffer, size_t size, size_t nitems, void *userdata)
+{
+    tda_transport *t = userdata;
+    size_t room = size * nitems;
+    size_t left = t->upload_len - t->upload_sent;
+    size_t n = left < room ? left : room;
+    if (n == 0)
+        return 0;
+    memcpy(buffer, t->upload + t->upload_sent, n);
+    t->upload_sent += n;
+    return n;
+}
+
 tda_status tda_transport_init(tda_transport *t)
 {
     memset(t, 0, sizeof *t);
@@ -72,7 +94,10 @@ tda_status tda_transport_init(tda_transport *t)
              curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)TDA_MAX_BODY) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->curl_error) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
-             curl_easy_setopt(e, CURLOPT_WRITEDATA, t) == CURLE_OK;
+             curl_easy_setopt(e, CURLOPT_WRITEDATA, t) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_POST, 1L) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_READFUNCTION, on_upload) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_READDATA, t) == CURLE_OK;
     if (!ok) {
         tda_transport_cleanup(t);
         return TDA_NO_MEMORY;
@@ -130,6 +155,13 @@ static tda_status transfer_failure(tda_transport *t, CURLcode rc, char *detail, 
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
         st = TDA_TLS;
         break;
+    case CURLE_SEND_FAIL_REWIND:
+        /* See on_upload: the connection died after the request was sent. */
+        snprintf(detail, size,
+                 "%s: the connection closed after the request was sent, before any answer "
+                 "(not re-sent at once, so a poll is never repeated within the interval)",
+                 tda_strerror(TDA_NETWORK));
+        return TDA_NETWORK;
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
         st = TDA_INVALID_ARGUMENT;
@@ -212,10 +244,12 @@ tda_status tda_transport_post(tda_transport *t, const tda_http_request *rq, tda_
         return TDA_CANCELLED;
     }
     CURL *e = t->easy;
+    t->upload = rq->body;
+    t->upload_len = rq->body_len;
+    t->upload_sent = 0;
     long connect_ms = rq->timeout_ms < 10000 ? rq->timeout_ms : 10000;
     if (curl_easy_setopt(e, CURLOPT_URL, rq->url) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, rq->headers) != CURLE_OK ||
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, rq->body) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, rq->timeout_ms) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) != CURLE_OK) {
@@ -230,6 +264,7 @@ tda_status tda_transport_post(tda_transport *t, const tda_http_request *rq, tda_
     tda_status st = run_transfer(t, rq, &result, detail, detail_size);
     /* Removing an unfinished transfer closes its connection; a finished one stays pooled. */
     curl_multi_remove_handle(t->multi, e);
+    t->upload = NULL;
     if (st != TDA_OK)
         return st;
     if (result != CURLE_OK)

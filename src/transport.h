@@ -17,6 +17,9 @@ typedef struct tda_transport {
     char *body; /* the last answer's body; wiped before reuse or free */
     size_t body_len, body_cap;
     int body_overflow;
+    /* The request body being sent, handed to libcurl through a read callback. */
+    const char *upload;
+    size_t upload_len, upload_sent;
     char curl_error[CURL_ERROR_SIZE];
 } tda_transport;
 
