@@ -1,5 +1,6 @@
 /*
- * libFuzzer: Retry-After values (delay-seconds or an HTTP date), and the
+ * libFuzzer: Retry-After values (delay-seconds or an HTTP date), X-Ratelimit
+ * values (JSON with an ISO 8601 "until"), and the
  * whole answer classification for every endpoint with fuzzed headers and body.
  * The first two bytes pick the endpoint and the HTTP status.
  */
@@ -26,6 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int64_t delay = tda_parse_retry_after(text, now);
     if (delay < -1 || delay > 24LL * 3600 * 1000)
         abort(); /* capped at one day, whatever the server says */
+    delay = tda_parse_ratelimit_until(text, now);
+    if (delay < -1 || delay > 24LL * 3600 * 1000)
+        abort();
 
     /* The text is also the Retry-After header, the content type and the body. */
     static const long statuses[] = {200, 204, 301, 400, 401, 403, 404, 409, 410, 418,
@@ -36,13 +40,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r.body_len = strlen(text);
     r.content_type = data[0] & 0x80 ? "text/html" : "application/json";
     r.retry_after = data[0] & 0x40 ? text : NULL;
+    r.ratelimit = data[0] & 0x40 ? NULL : text;
     r.location = data[0] & 0x20 ? text : NULL;
     r.server = data[0] & 0x10 ? "cloudflare" : NULL;
     int64_t retry_after_ms = 0;
     char detail[256] = "";
     tda_classify_response((tda_endpoint)(data[0] % 4), &r, now, &retry_after_ms, detail,
                           sizeof detail);
-    if (memchr(detail, '\0', sizeof detail) == NULL || retry_after_ms < -1)
+    if (memchr(detail, '\0', sizeof detail) == NULL || retry_after_ms < -1 ||
+        retry_after_ms > 24LL * 3600 * 1000)
         abort();
     free(text);
     return 0;

@@ -53,6 +53,7 @@ typedef struct tda_response {
     size_t body_len;
     const char *content_type;
     const char *retry_after;
+    const char *ratelimit; /* X-Ratelimit, Trakt's JSON account of a rate limit */
     const char *location;
     const char *www_authenticate;
     const char *server;
@@ -72,6 +73,14 @@ tda_status tda_classify_response(tda_endpoint ep, const tda_response *r, int64_t
  * absent or unparsable. Capped at one day so no answer can park a flow forever.
  */
 int64_t tda_parse_retry_after(const char *value, int64_t now_unix);
+
+/*
+ * The "until" time (ISO 8601, UTC) of an X-Ratelimit header such as
+ * {"name":"UNAUTHED_API_POST_LIMIT","period":1,"limit":1,"remaining":0,
+ * "until":"2026-11-29T08:00:01Z"}, as a delay in ms from now_unix; -1 when
+ * absent or unparsable. Used only when Retry-After is missing. Same cap.
+ */
+int64_t tda_parse_ratelimit_until(const char *value, int64_t now_unix);
 
 /* Parse and validate the body of a 200 answer. On failure *out is zeroed. */
 tda_status tda_parse_code(const char *body, size_t len, tda_code *out, char *detail,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "protocol.h"
 
@@ -148,6 +149,8 @@ tda_status tda_classify_response(tda_endpoint ep, const tda_response *r, int64_t
                                  int64_t *retry_after_ms, char *detail, size_t detail_size)
 {
     *retry_after_ms = tda_parse_retry_after(r->retry_after, now_unix);
+    if (*retry_after_ms < 0)
+        *retry_after_ms = tda_parse_ratelimit_until(r->ratelimit, now_unix);
     if (detail_size)
         detail[0] = '\0';
     tda_status st = rule_for(ep, r->http_status);
@@ -161,9 +164,43 @@ tda_status tda_classify_response(tda_endpoint ep, const tda_response *r, int64_t
     return st;
 }
 
+#define RETRY_CAP_MS (24LL * 3600 * 1000)
+
+/* A wait until the Unix time when, in ms from now_unix, within the cap. */
+static int64_t delay_until(int64_t when, int64_t now_unix)
+{
+    /* Compared in seconds first: a date millions of years ahead would overflow in ms. */
+    int64_t seconds = when - now_unix;
+    if (seconds < 0)
+        return 0;
+    return seconds > RETRY_CAP_MS / 1000 ? RETRY_CAP_MS : seconds * 1000;
+}
+
+int64_t tda_parse_ratelimit_until(const char *value, int64_t now_unix)
+{
+    if (!value)
+        return -1;
+    json_t *root = json_loads(value, JSON_REJECT_DUPLICATES, NULL);
+    const char *until = json_string_value(json_object_get(root, "until"));
+    int64_t delay = -1;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = until ? strptime(until, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    /* Fractions of a second are skipped; only UTC ("Z" or +00:00) is understood. */
+    if (end && *end == '.')
+        end += 1 + strspn(end + 1, "0123456789");
+    if (end && (strcmp(end, "Z") == 0 || strcmp(end, "+00:00") == 0 || *end == '\0')) {
+        time_t when = timegm(&tm);
+        if (when != (time_t)-1)
+            delay = delay_until((int64_t)when, now_unix);
+    }
+    json_decref(root);
+    return delay;
+}
+
 int64_t tda_parse_retry_after(const char *value, int64_t now_unix)
 {
-    const int64_t cap_ms = 24LL * 3600 * 1000;
+    const int64_t cap_ms = RETRY_CAP_MS;
     if (!value)
         return -1;
     while (*value == ' ' || *value == '\t')
@@ -186,9 +223,5 @@ int64_t tda_parse_retry_after(const char *value, int64_t now_unix)
     time_t when = curl_getdate(value, NULL);
     if (when == (time_t)-1)
         return -1;
-    /* Compared in seconds first: a date millions of years ahead would overflow in ms. */
-    int64_t seconds = (int64_t)when - now_unix;
-    if (seconds < 0)
-        return 0;
-    return seconds > cap_ms / 1000 ? cap_ms : seconds * 1000;
+    return delay_until((int64_t)when, now_unix);
 }

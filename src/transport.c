@@ -190,6 +190,7 @@ static void describe_answer(tda_transport *t, tda_response *out)
     out->body_len = t->body_len;
     out->content_type = header_value(t->easy, "content-type");
     out->retry_after = header_value(t->easy, "retry-after");
+    out->ratelimit = header_value(t->easy, "x-ratelimit");
     out->location = header_value(t->easy, "location");
     out->www_authenticate = header_value(t->easy, "www-authenticate");
     out->server = header_value(t->easy, "server");

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -748,6 +749,67 @@ static void test_retry_after_is_capped_at_one_day(void **state)
     assert_int_equal(tda_parse_retry_after(",2Oct@\n999999592", NOW), DAY_MS);
 }
 
+/* NOW + 30 s and NOW - 10 s as Trakt writes them. */
+static void iso_at(int64_t unix_time, char *out, size_t size)
+{
+    time_t t = (time_t)unix_time;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void test_ratelimit_until_becomes_a_delay(void **state)
+{
+    char until[32], header[200];
+    iso_at(NOW + 30, until, sizeof until);
+    snprintf(header, sizeof header,
+             "{\"name\":\"UNAUTHED_API_POST_LIMIT\",\"period\":1,\"limit\":1,"
+             "\"remaining\":0,\"until\":\"%s\"}", until);
+    assert_int_equal(tda_parse_ratelimit_until(header, NOW), 30000);
+    /* Past: no wait beyond the usual; far future: capped at a day. */
+    iso_at(NOW - 10, until, sizeof until);
+    snprintf(header, sizeof header, "{\"until\":\"%s\"}", until);
+    assert_int_equal(tda_parse_ratelimit_until(header, NOW), 0);
+    assert_int_equal(tda_parse_ratelimit_until("{\"until\":\"2999-01-01T00:00:00Z\"}", NOW), DAY_MS);
+    /* Fractions are ignored, an explicit UTC offset is fine. */
+    iso_at(NOW + 5, until, sizeof until);
+    until[strlen(until) - 1] = '\0';
+    snprintf(header, sizeof header, "{\"until\":\"%s.250+00:00\"}", until);
+    assert_int_equal(tda_parse_ratelimit_until(header, NOW), 5000);
+}
+
+static void test_ratelimit_garbage_is_minus_one(void **state)
+{
+    const char *bad[] = {"", "{}", "[]", "not json", "{\"until\":5}", "{\"until\":\"soon\"}",
+                         "{\"until\":\"2026-11-29T08:00:01+02:00\"}",
+                         "{\"until\":\"2026-11-29\"}", "{\"until\":\"2026-11-29T08:00:01Zjunk\"}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int64_t got = tda_parse_ratelimit_until(bad[i], NOW);
+        if (got != -1)
+            fail_msg("X-Ratelimit \"%s\" gave %lld, want -1", bad[i], (long long)got);
+    }
+    assert_int_equal(tda_parse_ratelimit_until(NULL, NOW), -1);
+}
+
+/* Retry-After wins; X-Ratelimit is the fallback when it is missing. */
+static void test_classify_uses_ratelimit_only_without_retry_after(void **state)
+{
+    char until[32], header[100];
+    iso_at(NOW + 12, until, sizeof until);
+    snprintf(header, sizeof header, "{\"until\":\"%s\"}", until);
+    tda_response r = {0};
+    r.http_status = 429;
+    r.ratelimit = header;
+    int64_t retry_after_ms = 0;
+    char detail[256];
+    assert_int_equal(classify(TDA_EP_DEVICE_TOKEN, &r, &retry_after_ms, detail, sizeof detail),
+                     TDA_SLOW_DOWN);
+    assert_int_equal(retry_after_ms, 12000);
+    r.retry_after = "3";
+    classify(TDA_EP_DEVICE_TOKEN, &r, &retry_after_ms, detail, sizeof detail);
+    assert_int_equal(retry_after_ms, 3000);
+}
+
 static void test_retry_after_garbage_is_minus_one(void **state)
 {
     const char *bad[] = {"abc", "5x", "-3", "", "   ", "5 s", "1.5", "+5", "0x10"};
@@ -1294,6 +1356,9 @@ int main(void)
 
         cmocka_unit_test(test_retry_after_delay_seconds_become_ms),
         cmocka_unit_test(test_retry_after_is_capped_at_one_day),
+        cmocka_unit_test(test_ratelimit_until_becomes_a_delay),
+        cmocka_unit_test(test_ratelimit_garbage_is_minus_one),
+        cmocka_unit_test(test_classify_uses_ratelimit_only_without_retry_after),
         cmocka_unit_test(test_retry_after_garbage_is_minus_one),
         cmocka_unit_test(test_retry_after_future_http_date_is_delay_from_now),
         cmocka_unit_test(test_retry_after_past_http_date_is_zero),

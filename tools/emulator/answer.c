@@ -46,6 +46,24 @@ void emu_answer_owned(struct emu_answer *ans, unsigned int status,
   ans->content_type = content_type;
 }
 
+/* Turns a JSON answer into its text, for faults that work on bytes. An
+ * answer without JSON is left as it is. False only when out of memory. */
+bool emu_answer_to_text(struct emu_answer *ans) {
+  char *text;
+
+  if (ans->json == NULL)
+    return true;
+  text = json_dumps(ans->json, JSON_COMPACT | JSON_REAL_PRECISION(15));
+  if (text == NULL)
+    return false;
+  json_decref(ans->json);
+  ans->json = NULL;
+  free(ans->body);
+  ans->body = text;
+  ans->body_len = strlen(text);
+  return true;
+}
+
 void emu_answer_clear(struct emu_answer *ans) {
   json_decref(ans->json);
   free(ans->body);

@@ -65,14 +65,54 @@ enum emu_scenario {
   EMU_SCENARIO_DENY_AFTER
 };
 
+/* What a fault does. The first four stand for a proxy (Cloudflare) that
+ * answers before Trakt sees the request. The others let Trakt's logic run (a
+ * code is issued, a poll counts, a pair is issued, spent or revoked) and
+ * spoil its answer on the way back, as a network or proxy failure would. */
+enum emu_fault_kind {
+  EMU_FAULT_STATUS,      /* answer this status instead */
+  EMU_FAULT_DROP,        /* close without an answer */
+  EMU_FAULT_STALL,       /* never answer: the connection is held until exit */
+  EMU_FAULT_HUGE,        /* a 200 whose body is 10 MB */
+  EMU_FAULT_LOSE,        /* logic runs; close before the status line */
+  EMU_FAULT_CUT_HEADERS, /* logic runs; the headers, then close */
+  EMU_FAULT_CUT_BODY,    /* logic runs; half the body, then close */
+  EMU_FAULT_JSON         /* logic runs; its JSON answer altered */
+};
+
+#define EMU_HUGE_BODY ((size_t) 10 * 1024 * 1024)
+
+/* Alterations of a JSON answer: set and del edit the object, the others its
+ * text (a duplicate key or a stray byte cannot be made in a json_t). */
+enum emu_json_op_kind {
+  EMU_JSON_SET,     /* set=FIELD=JSON */
+  EMU_JSON_DEL,     /* del=FIELD */
+  EMU_JSON_DUP,     /* dup=FIELD: the key appears twice */
+  EMU_JSON_GARBAGE, /* the text cut in half: not JSON */
+  EMU_JSON_ARRAY,   /* the object wrapped in an array */
+  EMU_JSON_NON_UTF8 /* a 0xFF byte inside the first string value */
+};
+
+#define EMU_JSON_OPS_MAX 6
+
+struct emu_json_op {
+  enum emu_json_op_kind kind;
+  char field[32];
+  char value[64];
+};
+
 struct emu_fault {
   enum emu_endpoint endpoint;
   unsigned long first, last; /* 1-based, inclusive */
-  unsigned int status;       /* unused when drop */
-  bool drop;
+  enum emu_fault_kind kind;
+  unsigned int status; /* EMU_FAULT_STATUS only */
   bool html;
+  bool ratelimit;
+  unsigned long ratelimit_reset; /* seconds from now to X-Ratelimit's until */
   bool has_retry_after;
   unsigned long retry_after;
+  struct emu_json_op ops[EMU_JSON_OPS_MAX];
+  size_t op_count;
 };
 
 struct emu_config {
@@ -141,6 +181,10 @@ struct emu_server {
   struct emu_store store;
   unsigned long long counters[EMU_C_COUNT];
   unsigned long endpoint_requests[EMU_EP_FAULTABLE];
+  /* Connections held by a stall fault; resumed (and closed) at shutdown,
+   * since libmicrohttpd must not stop with suspended connections. */
+  struct MHD_Connection **stalled;
+  size_t stalled_count, stalled_cap;
 };
 
 /* What a handler decided; http.c turns it into bytes on the wire. */
@@ -154,7 +198,15 @@ struct emu_answer {
   bool has_retry_after;
   unsigned long retry_after;
   bool cloudflare; /* add the server header Cloudflare sends */
+  bool ratelimit;  /* add an X-Ratelimit header like Trakt's */
+  unsigned long ratelimit_reset;
   bool drop;       /* close the connection without an answer */
+  bool stall;      /* never answer; the connection is held until exit */
+  /* Streamed delivery: the headers declare stream_len bytes (the body, then
+   * filler), and the connection closes after cut_at of them. */
+  bool stream;
+  size_t stream_len;
+  size_t cut_at;
   const char *note; /* extra word for the request log */
 };
 
@@ -204,7 +256,9 @@ bool emu_fault_parse(const char *spec, struct emu_fault *out, const char **why);
 const struct emu_fault *emu_fault_find(const struct emu_config *cfg,
                                        enum emu_endpoint endpoint,
                                        unsigned long number);
+bool emu_fault_skips_logic(const struct emu_fault *fault);
 void emu_fault_answer(const struct emu_fault *fault, struct emu_answer *ans);
+void emu_fault_spoil(const struct emu_fault *fault, struct emu_answer *ans);
 
 /* random.c */
 bool emu_random_hex(char *out, size_t bytes);
@@ -221,6 +275,8 @@ bool emu_server_init(struct emu_server *srv, struct emu_config *cfg);
 void emu_server_set_port(struct emu_server *srv, unsigned int port);
 void emu_server_destroy(struct emu_server *srv);
 void emu_count(struct emu_server *srv, enum emu_counter counter);
+bool emu_hold_stalled(struct emu_server *srv, struct MHD_Connection *conn);
+void emu_release_stalled(struct emu_server *srv);
 unsigned long emu_next_request_number(struct emu_server *srv,
                                       enum emu_endpoint endpoint);
 void emu_stats_snapshot(struct emu_server *srv,
@@ -247,6 +303,10 @@ void emu_answer_empty(struct emu_answer *ans, unsigned int status);
 void emu_answer_owned(struct emu_answer *ans, unsigned int status,
                       const char *content_type, char *body);
 void emu_answer_clear(struct emu_answer *ans);
+bool emu_answer_to_text(struct emu_answer *ans);
+
+/* json_alter.c */
+void emu_json_alter(const struct emu_fault *fault, struct emu_answer *ans);
 json_t *emu_duration_json(const struct emu_duration *d);
 
 /* endpoints.c */

@@ -41,25 +41,106 @@ static bool parse_range(char *text, struct emu_fault *f) {
   return emu_parse_count(dash + 1, ULONG_MAX, &f->last) && f->last >= f->first;
 }
 
+static const struct {
+  const char *name;
+  enum emu_fault_kind kind;
+} action_names[] = {
+    {"drop", EMU_FAULT_DROP},
+    {"stall", EMU_FAULT_STALL},
+    {"huge", EMU_FAULT_HUGE},
+    {"lose", EMU_FAULT_LOSE},
+    {"cut-headers", EMU_FAULT_CUT_HEADERS},
+    {"cut-body", EMU_FAULT_CUT_BODY},
+    {"json", EMU_FAULT_JSON},
+};
+
 static bool parse_action(const char *text, struct emu_fault *f) {
   unsigned long status;
 
-  if (strcmp(text, "drop") == 0) {
-    f->drop = true;
-    return true;
+  for (size_t i = 0; i < sizeof action_names / sizeof action_names[0]; i++) {
+    if (strcmp(text, action_names[i].name) == 0) {
+      f->kind = action_names[i].kind;
+      return true;
+    }
   }
   if (!emu_parse_count(text, 599, &status) || status < 200)
     return false;
+  f->kind = EMU_FAULT_STATUS;
   f->status = (unsigned int) status;
+  return true;
+}
+
+static bool copy_word(const char *text, size_t len, char *out, size_t size) {
+  if (len == 0 || len >= size)
+    return false;
+  memcpy(out, text, len);
+  out[len] = '\0';
+  return true;
+}
+
+/* set=FIELD=JSON, del=FIELD, dup=FIELD, garbage, array, non-utf8 */
+static bool parse_json_op(const char *text, struct emu_fault *f) {
+  struct emu_json_op *op;
+  const char *eq;
+
+  if (f->op_count == EMU_JSON_OPS_MAX)
+    return false;
+  op = &f->ops[f->op_count];
+  memset(op, 0, sizeof *op);
+  if (strcmp(text, "garbage") == 0) {
+    op->kind = EMU_JSON_GARBAGE;
+  } else if (strcmp(text, "array") == 0) {
+    op->kind = EMU_JSON_ARRAY;
+  } else if (strcmp(text, "non-utf8") == 0) {
+    op->kind = EMU_JSON_NON_UTF8;
+  } else if (strncmp(text, "del=", 4) == 0) {
+    op->kind = EMU_JSON_DEL;
+    if (!copy_word(text + 4, strlen(text + 4), op->field, sizeof op->field))
+      return false;
+  } else if (strncmp(text, "dup=", 4) == 0) {
+    op->kind = EMU_JSON_DUP;
+    if (!copy_word(text + 4, strlen(text + 4), op->field, sizeof op->field))
+      return false;
+  } else if (strncmp(text, "set=", 4) == 0 &&
+             (eq = strchr(text + 4, '=')) != NULL) {
+    json_t *check;
+    op->kind = EMU_JSON_SET;
+    if (!copy_word(text + 4, (size_t) (eq - text - 4), op->field,
+                   sizeof op->field) ||
+        !copy_word(eq + 1, strlen(eq + 1), op->value, sizeof op->value))
+      return false;
+    check = json_loads(op->value, JSON_DECODE_ANY, NULL);
+    if (check == NULL)
+      return false;
+    json_decref(check);
+  } else {
+    return false;
+  }
+  f->op_count++;
   return true;
 }
 
 static bool parse_extra(const char *text, struct emu_fault *f) {
   static const char retry_prefix[] = "retry-after=";
+  static const char ratelimit_prefix[] = "ratelimit=";
 
+  if (f->kind == EMU_FAULT_JSON)
+    return parse_json_op(text, f);
+  if (f->kind != EMU_FAULT_STATUS)
+    return false;
   if (strcmp(text, "html") == 0) {
     f->html = true;
     return true;
+  }
+  if (strcmp(text, "ratelimit") == 0) {
+    f->ratelimit = true;
+    f->ratelimit_reset = 1;
+    return true;
+  }
+  if (strncmp(text, ratelimit_prefix, sizeof ratelimit_prefix - 1) == 0) {
+    f->ratelimit = true;
+    return emu_parse_count(text + sizeof ratelimit_prefix - 1, 1000000000UL,
+                           &f->ratelimit_reset);
   }
   if (strncmp(text, retry_prefix, sizeof retry_prefix - 1) == 0) {
     f->has_retry_after = true;
@@ -84,18 +165,25 @@ static bool parse_fields(char *rest, struct emu_fault *f, const char **why) {
   }
   field = strsep(&rest, ":");
   if (field == NULL || !parse_action(field, f)) {
-    *why = "action must be an HTTP status from 200 to 599, or drop";
+    *why = "action must be an HTTP status from 200 to 599, drop, stall, "
+           "huge, lose, cut-headers, cut-body or json";
     return false;
   }
   while ((field = strsep(&rest, ":")) != NULL) {
-    if (f->drop) {
-      *why = "drop takes no options";
-      return false;
-    }
     if (!parse_extra(field, f)) {
-      *why = "option must be html or retry-after=SECONDS";
+      *why = f->kind == EMU_FAULT_JSON
+                 ? "json takes up to 6 of set=FIELD=JSON, del=FIELD, "
+                   "dup=FIELD, garbage, array, non-utf8"
+             : f->kind == EMU_FAULT_STATUS
+                 ? "option must be html, ratelimit[=SECONDS] or "
+                   "retry-after=SECONDS"
+                 : "this action takes no options";
       return false;
     }
+  }
+  if (f->kind == EMU_FAULT_JSON && f->op_count == 0) {
+    *why = "json needs at least one alteration";
+    return false;
   }
   return true;
 }
@@ -173,13 +261,31 @@ static char *text_body(unsigned int status, const char *phrase) {
   return n < 0 ? NULL : text;
 }
 
+bool emu_fault_skips_logic(const struct emu_fault *fault) {
+  return fault->kind == EMU_FAULT_STATUS || fault->kind == EMU_FAULT_DROP ||
+         fault->kind == EMU_FAULT_STALL || fault->kind == EMU_FAULT_HUGE;
+}
+
+/* The answer of a fault that stands for a proxy: Trakt never saw it. */
 void emu_fault_answer(const struct emu_fault *fault, struct emu_answer *ans) {
   const char *phrase = reason_phrase(fault->status);
 
   ans->note = "fault";
-  if (fault->drop) {
+  switch (fault->kind) {
+  case EMU_FAULT_DROP:
     ans->drop = true;
     return;
+  case EMU_FAULT_STALL:
+    ans->stall = true;
+    return;
+  case EMU_FAULT_HUGE:
+    /* An opening that looks like JSON, then filler up to 10 MB. */
+    emu_answer_owned(ans, 200, "application/json", strdup("{\"padding\":\""));
+    ans->stream = true;
+    ans->stream_len = ans->cut_at = EMU_HUGE_BODY;
+    return;
+  default:
+    break;
   }
   if (fault->html) {
     emu_answer_owned(ans, fault->status, "text/html; charset=UTF-8",
@@ -191,4 +297,32 @@ void emu_fault_answer(const struct emu_fault *fault, struct emu_answer *ans) {
   }
   ans->has_retry_after = fault->has_retry_after;
   ans->retry_after = fault->retry_after;
+  ans->ratelimit = fault->ratelimit;
+  ans->ratelimit_reset = fault->ratelimit_reset;
+}
+
+/* Spoils the answer Trakt's logic gave, after that logic has run. */
+void emu_fault_spoil(const struct emu_fault *fault, struct emu_answer *ans) {
+  ans->note = "fault";
+  switch (fault->kind) {
+  case EMU_FAULT_LOSE:
+    ans->drop = true;
+    break;
+  case EMU_FAULT_CUT_HEADERS:
+  case EMU_FAULT_CUT_BODY:
+    if (!emu_answer_to_text(ans))
+      break;
+    ans->stream = true;
+    ans->stream_len = ans->body_len;
+    ans->cut_at = fault->kind == EMU_FAULT_CUT_BODY ? ans->body_len / 2 : 0;
+    break;
+  case EMU_FAULT_JSON:
+    if (ans->json == NULL)
+      ans->note = "fault (no JSON to alter)";
+    else
+      emu_json_alter(fault, ans);
+    break;
+  default:
+    break;
+  }
 }

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct emu_request {
   int64_t arrival;
@@ -19,6 +20,7 @@ struct emu_request {
   size_t cap;
   bool too_large;
   bool no_memory;
+  bool stalled; /* held by a stall fault; closed when resumed at exit */
 };
 
 static const struct route {
@@ -143,6 +145,66 @@ static struct MHD_Response *make_response(struct emu_answer *ans) {
   return resp;
 }
 
+/* A streamed answer: the body, then filler, cut off after cut_at bytes. */
+struct stream {
+  char *text;
+  size_t text_len;
+  size_t cut_at;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
+  struct stream *st = cls;
+  size_t n = 0;
+
+  if (pos >= st->cut_at)
+    return MHD_CONTENT_READER_END_WITH_ERROR; /* libmicrohttpd closes */
+  while (n < max && pos + n < st->cut_at) {
+    size_t at = (size_t) pos + n;
+    buf[n++] = at < st->text_len ? st->text[at] : 'a';
+  }
+  return (ssize_t) n;
+}
+
+static void stream_free(void *cls) {
+  struct stream *st = cls;
+
+  free(st->text);
+  free(st);
+}
+
+static struct MHD_Response *make_stream(struct emu_answer *ans) {
+  struct stream *st = calloc(1, sizeof *st);
+  struct MHD_Response *resp;
+
+  if (st == NULL)
+    return NULL;
+  st->text = ans->body;
+  st->text_len = ans->body_len;
+  st->cut_at = ans->cut_at;
+  ans->body = NULL;
+  resp = MHD_create_response_from_callback(ans->stream_len, 16 * 1024,
+                                           stream_read, st, stream_free);
+  if (resp == NULL)
+    stream_free(st);
+  return resp;
+}
+
+/* Shaped like Trakt's: which limit, and when it resets. */
+static void add_ratelimit(struct MHD_Response *resp,
+                          const struct emu_answer *ans) {
+  char value[200], until[32];
+  time_t reset = time(NULL) + (time_t) ans->ratelimit_reset;
+  struct tm tm;
+
+  gmtime_r(&reset, &tm);
+  strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  snprintf(value, sizeof value,
+           "{\"name\":\"UNAUTHED_API_POST_LIMIT\",\"period\":1,"
+           "\"limit\":1,\"remaining\":0,\"until\":\"%s\"}",
+           until);
+  MHD_add_response_header(resp, "X-Ratelimit", value);
+}
+
 static void add_headers(struct MHD_Response *resp,
                         const struct emu_answer *ans) {
   char seconds[24];
@@ -153,6 +215,8 @@ static void add_headers(struct MHD_Response *resp,
   /* RFC 6749 5.1: token answers must not be cached. */
   if (ans->json != NULL)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  if (ans->ratelimit)
+    add_ratelimit(resp, ans);
   if (ans->has_retry_after) {
     snprintf(seconds, sizeof seconds, "%lu", ans->retry_after);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
@@ -168,7 +232,7 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn,
   struct MHD_Response *resp;
   enum MHD_Result ret;
 
-  resp = make_response(ans);
+  resp = ans->stream ? make_stream(ans) : make_response(ans);
   if (resp == NULL)
     return MHD_NO;
   add_headers(resp, ans);
@@ -223,8 +287,8 @@ static void collect_body(struct emu_request *req, const char *data,
   req->body[req->len] = '\0';
 }
 
-/* A fault stands for a proxy in front of Trakt, so it is applied before
- * anything else looks at the request. */
+/* A fault that stands for a proxy answers before anything else looks at the
+ * request; the others spoil the answer Trakt's logic gave. */
 static enum MHD_Result finish_request(struct emu_server *srv,
                                       struct MHD_Connection *conn,
                                       struct emu_request *req, const char *url,
@@ -236,8 +300,9 @@ static enum MHD_Result finish_request(struct emu_server *srv,
   memset(&ans, 0, sizeof ans);
   if (req->number != 0)
     fault = emu_fault_find(&srv->config, req->endpoint, req->number);
-  if (fault != NULL) {
+  if (fault != NULL)
     emu_count(srv, EMU_C_FAULTS_INJECTED);
+  if (fault != NULL && emu_fault_skips_logic(fault)) {
     emu_fault_answer(fault, &ans);
   } else if (req->too_large) {
     emu_answer_error(&ans, MHD_HTTP_CONTENT_TOO_LARGE, "request_too_large");
@@ -245,9 +310,16 @@ static enum MHD_Result finish_request(struct emu_server *srv,
     emu_answer_empty(&ans, MHD_HTTP_INTERNAL_SERVER_ERROR);
   } else {
     dispatch(srv, req, url, method, &ans);
+    if (fault != NULL)
+      emu_fault_spoil(fault, &ans);
   }
   emu_log_request(srv, req->arrival, method, url, &ans);
-  ret = ans.drop ? MHD_NO : send_answer(conn, &ans);
+  if (ans.stall) {
+    req->stalled = emu_hold_stalled(srv, conn);
+    ret = req->stalled ? MHD_YES : MHD_NO;
+  } else {
+    ret = ans.drop ? MHD_NO : send_answer(conn, &ans);
+  }
   emu_answer_clear(&ans);
   return ret;
 }
@@ -262,6 +334,8 @@ enum MHD_Result emu_http_handle(void *cls, struct MHD_Connection *conn,
   (void) version;
   if (req == NULL)
     return begin_request(srv, url, req_cls);
+  if (req->stalled)
+    return MHD_NO; /* resumed at shutdown: close without an answer */
   if (*upload_data_size != 0) {
     collect_body(req, upload_data, *upload_data_size);
     *upload_data_size = 0;

@@ -36,7 +36,7 @@ static void fill_address(const struct emu_config *cfg, union listen_addr *a) {
 static struct MHD_Daemon *start_daemon(struct emu_server *srv) {
   const struct emu_config *cfg = &srv->config;
   union listen_addr addr;
-  unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD;
+  unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
   /* libmicrohttpd warns about a pool of one, so the option is passed only
    * for a real pool. */
   struct MHD_OptionItem pool[] = {
@@ -126,6 +126,7 @@ static enum emu_exit run(struct emu_server *srv) {
   describe(srv);
 
   wait_for_stop(&stop);
+  emu_release_stalled(srv);
   MHD_stop_daemon(daemon);
   emu_stats_snapshot(srv, counts);
   emu_say(srv, "stopped after %llu request(s) on %llu connection(s)",
