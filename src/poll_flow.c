@@ -16,9 +16,13 @@ static void report(const tda_poll_options *opts, tda_event *ev, long http_status
 }
 
 /* Why the flow ended without a final answer from the server. */
-static void explain_end(tda_client *c, const tda_policy *p, tda_status result)
+static void explain_end(tda_client *c, const tda_policy *p, tda_status result, int answer_lost)
 {
-    if (result == TDA_EXPIRED && p->last_status == TDA_PENDING)
+    if (result == TDA_ALREADY_USED && answer_lost)
+        tda_client_set_detail(c, "HTTP 409: a token was already issued for this code, but an "
+                                 "earlier answer was lost in transit, and with it the token: "
+                                 "it cannot be fetched again; start a new login");
+    else if (result == TDA_EXPIRED && p->last_status == TDA_PENDING)
         tda_client_set_detail(c, "the code expired after %d poll%s without approval: get a new code",
                               p->polls, p->polls == 1 ? "" : "s");
     else if (result == TDA_DEADLINE)
@@ -43,6 +47,8 @@ tda_status tda_poll_for_token(tda_client *c, const tda_code *code, const tda_pol
     tda_status st = tda_build_token_request(c->client_id, c->client_secret, code->device_code, &body);
     if (st != TDA_OK)
         return st;
+    /* Set when a poll got no whole answer: it may have carried the token. */
+    int answer_lost = 0;
     tda_policy policy;
     tda_policy_init(&policy, code, opts, tda_monotonic_ms(), c->jitter_seed++);
     for (;;) {
@@ -54,7 +60,7 @@ tda_status tda_poll_for_token(tda_client *c, const tda_code *code, const tda_pol
         tda_action action = tda_policy_next(&policy, tda_monotonic_ms());
         if (action.kind == TDA_ACTION_DONE) {
             st = action.result;
-            explain_end(c, &policy, st);
+            explain_end(c, &policy, st, answer_lost);
             break;
         }
         if (action.kind == TDA_ACTION_WAIT) {
@@ -67,6 +73,10 @@ tda_status tda_poll_for_token(tda_client *c, const tda_code *code, const tda_pol
             break;
         if (st == TDA_OK)
             st = tda_client_take_token(c, &resp, out);
+        if (st == TDA_NETWORK || st == TDA_TIMED_OUT)
+            answer_lost = 1;
+        if (st == TDA_ALREADY_USED)
+            explain_end(c, &policy, st, answer_lost);
         /*
          * +1 ms: the clock reads whole milliseconds rounded down, and the next
          * poll must not start before a full interval after this answer.

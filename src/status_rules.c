@@ -82,15 +82,19 @@ static int contains_nocase(const char *haystack, const char *needle)
     return haystack && strcasestr(haystack, needle) != NULL;
 }
 
-static int body_is_html(const tda_response *r)
+/* The first byte of the body that is not white space, or 0 for an empty body. */
+static char body_start(const tda_response *r)
 {
-    if (contains_nocase(r->content_type, "text/html"))
-        return 1;
     size_t i = 0;
     while (i < r->body_len && (r->body[i] == ' ' || r->body[i] == '\n' || r->body[i] == '\r' ||
                                r->body[i] == '\t'))
         i++;
-    return i < r->body_len && r->body[i] == '<';
+    return i < r->body_len ? r->body[i] : 0;
+}
+
+static int body_is_html(const tda_response *r)
+{
+    return contains_nocase(r->content_type, "text/html") || body_start(r) == '<';
 }
 
 /*
@@ -101,8 +105,13 @@ static int body_is_html(const tda_response *r)
  */
 static tda_status refine_refresh_failure(tda_status st, const tda_response *r, const char *error)
 {
-    /* An HTML page is a proxy's or Cloudflare's answer, not Trakt judging the token. */
-    if (body_is_html(r))
+    /*
+     * A page of text or HTML is a proxy's or Cloudflare's answer, not Trakt
+     * judging the token: Trakt's own refusal is empty or a JSON object.
+     */
+    char first = body_start(r);
+    if (body_is_html(r) ||
+        (first && first != '{' && !contains_nocase(r->www_authenticate, "invalid_grant")))
         return UNEXPECTED;
     if (strcmp(error, "invalid_client") == 0 || strcmp(error, "unauthorized_client") == 0 ||
         contains_nocase(r->www_authenticate, "invalid_client"))

@@ -22,6 +22,20 @@
 
 void emu_start(emu *e, ...)
 {
+    const char *extra[MAX_ARGS];
+    int n = 0;
+    va_list ap;
+    va_start(ap, e);
+    const char *arg;
+    while ((arg = va_arg(ap, const char *)) != NULL && n < MAX_ARGS - 1)
+        extra[n++] = arg;
+    va_end(ap);
+    extra[n] = NULL;
+    emu_start_argv(e, extra);
+}
+
+void emu_start_argv(emu *e, const char *const *extra)
+{
     const char *path = getenv("TDA_EMULATOR");
     if (!path)
         fail_msg("TDA_EMULATOR is not set (ctest sets it)");
@@ -35,12 +49,8 @@ void emu_start(emu *e, ...)
     argv[argc++] = "--client-secret";
     argv[argc++] = EMU_CLIENT_SECRET;
     argv[argc++] = "--quiet";
-    va_list ap;
-    va_start(ap, e);
-    const char *arg;
-    while ((arg = va_arg(ap, const char *)) != NULL && argc < MAX_ARGS - 1)
-        argv[argc++] = arg;
-    va_end(ap);
+    for (int i = 0; extra[i] && argc < MAX_ARGS - 1; i++)
+        argv[argc++] = extra[i];
     argv[argc] = NULL;
 
     int out[2];

@@ -19,6 +19,8 @@ typedef struct emu_stats {
  * terminated, and waits for its "listening on" line. Fails the test on error.
  */
 void emu_start(emu *e, ...);
+/* The same with the options in a NULL-terminated array. */
+void emu_start_argv(emu *e, const char *const *options);
 void emu_stop(emu *e);
 emu_stats emu_get_stats(const emu *e);
 

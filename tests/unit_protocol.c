@@ -435,6 +435,24 @@ static void test_refresh_400_without_body_means_authorize_again(void **state)
     assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_INVALID_GRANT);
 }
 
+/* A proxy's plain-text 400 or 401 says nothing about the token: never "log in again". */
+static void test_refresh_text_page_is_unexpected_not_invalid_grant(void **state)
+{
+    char detail[512];
+    tda_response r = resp_status(400);
+    r.body = "400 Bad Request\n";
+    r.body_len = strlen(r.body);
+    r.content_type = "text/plain";
+    assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_UNEXPECTED_STATUS);
+    r.http_status = 401;
+    r.body = "401 Unauthorized\n";
+    r.body_len = strlen(r.body);
+    assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_UNEXPECTED_STATUS);
+    /* ...unless the header names invalid_grant, as Trakt's older 401 did. */
+    r.www_authenticate = "Bearer error=\"invalid_grant\"";
+    assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_INVALID_GRANT);
+}
+
 static void test_refresh_401_bearer_invalid_grant_header_means_authorize_again(void **state)
 {
     char detail[512];
@@ -1330,6 +1348,7 @@ int main(void)
         cmocka_unit_test(test_refresh_400_invalid_grant_means_authorize_again),
         cmocka_unit_test(test_refresh_400_without_body_means_authorize_again),
         cmocka_unit_test(test_refresh_401_bearer_invalid_grant_header_means_authorize_again),
+        cmocka_unit_test(test_refresh_text_page_is_unexpected_not_invalid_grant),
         cmocka_unit_test(test_refresh_400_invalid_client_is_forbidden),
         cmocka_unit_test(test_refresh_401_invalid_client_is_forbidden),
         cmocka_unit_test(test_refresh_401_invalid_client_header_is_forbidden),
