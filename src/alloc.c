@@ -1,11 +1,12 @@
 /* The one allocation wrapper: tests swap the hooks to fail allocations in turn. */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc_hooks.h"
 #include "internal.h"
 
-static tda_alloc_hooks hooks = {malloc, realloc, free};
+static tda_alloc_hooks hooks = {malloc, realloc, free, NULL};
 
 void tda_set_alloc_hooks(const tda_alloc_hooks *h)
 {
@@ -15,6 +16,7 @@ void tda_set_alloc_hooks(const tda_alloc_hooks *h)
         hooks.malloc_fn = malloc;
         hooks.realloc_fn = realloc;
         hooks.free_fn = free;
+        hooks.json_malloc_fn = NULL;
     }
 }
 
@@ -71,4 +73,49 @@ void tda_free_secret(char *s)
         return;
     tda_wipe(s, strlen(s));
     tda_free(s);
+}
+
+/*
+ * jansson's allocations go through the wrapper too, for one reason above all:
+ * when an allocation fails inside its parser, jansson reports a syntax error
+ * ("string or '}' expected"), so without this flag a full memory would be
+ * blamed on Trakt's answer or on the token file. The flag is per thread.
+ *
+ * The functions hand out plain tda_malloc blocks (no header), so objects stay
+ * compatible with malloc and free: installing them is harmless to a program
+ * that uses jansson itself. They are installed at load time, and only while
+ * jansson still has its default allocator, so a program's own choice wins.
+ */
+static _Thread_local int json_out_of_memory;
+
+static void *json_alloc(size_t n)
+{
+    void *p = hooks.json_malloc_fn ? hooks.json_malloc_fn(n ? n : 1) : tda_malloc(n);
+    if (!p)
+        json_out_of_memory = 1;
+    return p;
+}
+
+static void json_release(void *p)
+{
+    tda_free(p);
+}
+
+__attribute__((constructor)) static void route_jansson_allocations(void)
+{
+    json_malloc_t current_malloc = NULL;
+    json_free_t current_free = NULL;
+    json_get_alloc_funcs(&current_malloc, &current_free);
+    if (current_malloc == malloc && current_free == free)
+        json_set_alloc_funcs(json_alloc, json_release);
+}
+
+void tda_json_oom_reset(void)
+{
+    json_out_of_memory = 0;
+}
+
+int tda_json_oom_happened(void)
+{
+    return json_out_of_memory;
 }

@@ -10,6 +10,8 @@ typedef struct tda_alloc_hooks {
     void *(*malloc_fn)(size_t);
     void *(*realloc_fn)(void *, size_t);
     void (*free_fn)(void *);
+    /* jansson's allocations (see alloc.c); NULL: malloc_fn serves them too. */
+    void *(*json_malloc_fn)(size_t);
 } tda_alloc_hooks;
 
 /* NULL restores the C library's allocator. Not thread-safe: call before use. */

@@ -33,10 +33,22 @@ static json_t *load_object(const char *body, size_t len, tda_status *st, char *d
         return NULL;
     }
     json_error_t err;
+    tda_json_oom_reset();
     /* Duplicate keys make "which value counts" ambiguous: refuse them. */
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
-    /* jansson sets no message at all when its very first allocation fails. */
-    if (!root && (json_error_code(&err) == json_error_out_of_memory || err.text[0] == '\0')) {
+    /*
+     * jansson sets no message at all when its very first allocation fails; a
+     * failure deeper in its parser looks like a syntax error; and one while it
+     * saves a string's bytes is ignored, so the parse "succeeds" with a byte
+     * missing from, say, the device code. Hence the flag, checked either way.
+     */
+    if (tda_json_oom_happened()) {
+        tda_json_wipe_strings(root);
+        json_decref(root);
+        root = NULL;
+    }
+    if (!root && (json_error_code(&err) == json_error_out_of_memory || err.text[0] == '\0' ||
+                  tda_json_oom_happened())) {
         *st = TDA_NO_MEMORY; /* not the server's fault: do not call its answer malformed */
         snprintf(detail, size, "out of memory while reading the answer");
         return NULL;

@@ -19,6 +19,13 @@ char *tda_strdup(const char *s);
 char *tda_strndup(const char *s, size_t n);
 /* Overwrites n bytes in a way the compiler cannot elide. */
 void tda_wipe(void *p, size_t n);
+/*
+ * Whether jansson ran out of memory on this thread since the reset: its
+ * parser reports a failed allocation as a syntax error, so callers that parse
+ * reset this first and check it when the parse fails.
+ */
+void tda_json_oom_reset(void);
+int tda_json_oom_happened(void);
 /* Wipes a NUL-terminated string, then frees it. NULL is fine. */
 void tda_free_secret(char *s);
 

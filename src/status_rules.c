@@ -65,16 +65,21 @@ static tda_status rule_for(tda_endpoint ep, long http)
  * OAuth error code ([a-z_], short), so no free text from the server, which
  * could echo anything, reaches an error detail.
  */
-static void oauth_error_code(const tda_response *r, char *code, size_t size)
+static tda_status oauth_error_code(const tda_response *r, char *code, size_t size)
 {
     code[0] = '\0';
     if (!r->body || r->body_len == 0)
-        return;
+        return TDA_OK;
+    tda_json_oom_reset();
     json_t *root = json_loadb(r->body, r->body_len, 0, NULL);
+    /* Out of memory, jansson may drop bytes of a string: trust nothing then. */
+    int oom = tda_json_oom_happened();
     const char *value = json_string_value(json_object_get(root, "error"));
-    if (value && strlen(value) < size && strspn(value, "abcdefghijklmnopqrstuvwxyz_") == strlen(value))
+    if (!oom && value && strlen(value) < size &&
+        strspn(value, "abcdefghijklmnopqrstuvwxyz_") == strlen(value))
         snprintf(code, size, "%s", value);
     json_decref(root);
+    return oom ? TDA_NO_MEMORY : TDA_OK;
 }
 
 static int contains_nocase(const char *haystack, const char *needle)
@@ -166,7 +171,10 @@ tda_status tda_classify_response(tda_endpoint ep, const tda_response *r, int64_t
     if (st == TDA_OK || (st == TDA_PENDING && ep == TDA_EP_DEVICE_TOKEN))
         return st;
     char error[48];
-    oauth_error_code(r, error, sizeof error);
+    if (oauth_error_code(r, error, sizeof error) == TDA_NO_MEMORY) {
+        snprintf(detail, detail_size, "out of memory while reading the answer");
+        return TDA_NO_MEMORY;
+    }
     if (ep == TDA_EP_REFRESH && st == TDA_INVALID_GRANT)
         st = refine_refresh_failure(st, r, error);
     describe(ep, r, st, error, detail, detail_size);
@@ -189,7 +197,12 @@ int64_t tda_parse_ratelimit_until(const char *value, int64_t now_unix)
 {
     if (!value)
         return -1;
+    tda_json_oom_reset();
     json_t *root = json_loads(value, JSON_REJECT_DUPLICATES, NULL);
+    if (tda_json_oom_happened()) {
+        json_decref(root);
+        return -1;
+    }
     const char *until = json_string_value(json_object_get(root, "until"));
     int64_t delay = -1;
     struct tm tm;

@@ -38,21 +38,27 @@ static tda_status write_all(int fd, const char *data, size_t len)
 /* The JSON text of a token file; wiped and freed by the caller. */
 static tda_status token_json(const tda_token *t, char **text, size_t *len)
 {
+    tda_json_oom_reset();
     json_t *root = json_pack("{s:s?, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "client_id", t->client_id,
                              "access_token", t->access_token, "token_type", t->token_type,
                              "refresh_token", t->refresh_token, "scope", t->scope ? t->scope : "",
                              "created_at", (json_int_t)t->created_at, "expires_in",
                              (json_int_t)t->expires_in, "expires_at", (json_int_t)t->expires_at);
-    if (!root)
-        return TDA_INVALID_ARGUMENT; /* a required string missing or not UTF-8 */
+    if (!root) /* a required string missing or not UTF-8, unless memory ran out */
+        return tda_json_oom_happened() ? TDA_NO_MEMORY : TDA_INVALID_ARGUMENT;
+    /* A dump that failed returns 0: never take that for an empty text. */
     size_t n = json_dumpb(root, NULL, 0, JSON_INDENT(2));
-    *text = tda_malloc(n + 2);
+    *text = n ? tda_malloc(n + 2) : NULL;
     tda_status st = TDA_NO_MEMORY;
-    if (*text && json_dumpb(root, *text, n, JSON_INDENT(2)) == n) {
+    if (*text && json_dumpb(root, *text, n, JSON_INDENT(2)) == n && !tda_json_oom_happened()) {
         (*text)[n] = '\n';
         (*text)[n + 1] = '\0';
         *len = n + 1;
         st = TDA_OK;
+    } else if (*text) {
+        tda_wipe(*text, n + 2);
+        tda_free(*text);
+        *text = NULL;
     }
     tda_json_wipe_strings(root);
     json_decref(root);
@@ -169,14 +175,18 @@ tda_status tda_token_load(const char *path, const char *expected_client_id, tda_
     if (st == TDA_OK) {
         char ignored[256];
         /* The file's size, not strlen: a NUL inside the file makes it corrupt, not shorter. */
-        st = tda_parse_token(data, (size_t)sb.st_size, out, ignored, sizeof ignored) == TDA_OK
-                 ? TDA_OK
-                 : TDA_FILE_CORRUPT;
+        st = tda_parse_token(data, (size_t)sb.st_size, out, ignored, sizeof ignored);
+        if (st != TDA_OK && st != TDA_NO_MEMORY)
+            st = TDA_FILE_CORRUPT;
     }
     if (st == TDA_OK) {
+        tda_json_oom_reset();
         json_t *root = json_loadb(data, (size_t)sb.st_size, 0, NULL);
         json_t *id = json_object_get(root, "client_id");
-        if (id && !json_is_string(id) && !json_is_null(id))
+        /* It parsed a moment ago, so only memory can fail now (see load_object). */
+        if (!root || tda_json_oom_happened())
+            st = TDA_NO_MEMORY;
+        else if (id && !json_is_string(id) && !json_is_null(id))
             st = TDA_FILE_CORRUPT; /* a client id of the wrong type is damage, not absence */
         else if (json_is_string(id) && !(out->client_id = tda_strdup(json_string_value(id))))
             st = TDA_NO_MEMORY;

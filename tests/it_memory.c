@@ -71,7 +71,7 @@ static void *record_realloc(void *p, size_t n)
 
 static void install(void)
 {
-    static const tda_alloc_hooks hooks = {record_malloc, record_realloc, record_free};
+    static const tda_alloc_hooks hooks = {record_malloc, record_realloc, record_free, NULL};
     tda_set_alloc_hooks(&hooks);
     json_set_alloc_funcs(record_malloc, record_free);
 }

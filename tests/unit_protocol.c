@@ -284,7 +284,7 @@ static void *failing_malloc(size_t n)
 
 static void test_builder_out_of_memory_is_no_memory_not_invalid_argument(void **state)
 {
-    const tda_alloc_hooks hooks = {failing_malloc, realloc, free};
+    const tda_alloc_hooks hooks = {failing_malloc, realloc, free, NULL};
     tda_set_alloc_hooks(&hooks);
     fail_malloc_now = 1;
     tda_body b;
@@ -1308,7 +1308,7 @@ static void *countdown_malloc(size_t n)
 
 static void test_parse_token_out_of_memory_leaves_out_zeroed(void **state)
 {
-    const tda_alloc_hooks hooks = {countdown_malloc, realloc, free};
+    const tda_alloc_hooks hooks = {countdown_malloc, realloc, free, NULL};
     for (int n = 1; n <= 4; n++) { /* one allocation per string field */
         tda_set_alloc_hooks(&hooks);
         malloc_countdown = n;
