@@ -112,6 +112,15 @@ TDA_API const char *tda_client_base_url(const tda_client *c);
  */
 TDA_API tda_status tda_client_set_user_agent(tda_client *c, const char *ua);
 
+/*
+ * Verify the server's TLS certificate against the CA certificates in this PEM
+ * file instead of the system's bundle: for a proxy that inspects TLS, or a
+ * test server with its own CA. Verification itself (chain and host name) is
+ * always on and cannot be turned off. TDA_INVALID_ARGUMENT when path is NULL
+ * or not a readable regular file.
+ */
+TDA_API tda_status tda_client_set_ca_file(tda_client *c, const char *path);
+
 /* How long one request may take in all, in ms (default 30000, minimum 1). */
 TDA_API tda_status tda_client_set_timeout_ms(tda_client *c, long ms);
 

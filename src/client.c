@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,6 +144,17 @@ tda_status tda_client_set_user_agent(tda_client *c, const char *ua)
     }
     tda_free(old);
     return TDA_OK;
+}
+
+tda_status tda_client_set_ca_file(tda_client *c, const char *path)
+{
+    struct stat sb;
+    if (!c || !path || !*path || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+        access(path, R_OK) != 0)
+        return TDA_INVALID_ARGUMENT;
+    /* libcurl copies the string; the easy handle keeps it for every request. */
+    return curl_easy_setopt(c->transport.easy, CURLOPT_CAINFO, path) == CURLE_OK ? TDA_OK
+                                                                              : TDA_NO_MEMORY;
 }
 
 tda_status tda_client_set_timeout_ms(tda_client *c, long ms)

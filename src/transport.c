@@ -153,8 +153,12 @@ static tda_status transfer_failure(tda_transport *t, CURLcode rc, char *detail, 
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-        st = TDA_TLS;
-        break;
+        /* Never a reason to turn verification off: say how to trust a private CA instead. */
+        snprintf(detail, size,
+                 "%s: %s; for a proxy or test server with its own CA, give that CA with "
+                 "tda_client_set_ca_file (CLI: --ca-file)",
+                 tda_strerror(TDA_TLS), text);
+        return TDA_TLS;
     case CURLE_SEND_FAIL_REWIND:
         /* See on_upload: the connection died after the request was sent. */
         snprintf(detail, size,

@@ -79,6 +79,7 @@ void emu_start_argv(emu *e, const char *const *extra)
     const char *prefix = "listening on ";
     assert_true(strncmp(line, prefix, strlen(prefix)) == 0);
     snprintf(e->base_url, sizeof e->base_url, "%s", line + strlen(prefix));
+    e->ca_file[0] = '\0';
     e->pid = pid;
 }
 
@@ -119,6 +120,8 @@ emu_stats emu_get_stats(const emu *e)
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &root);
+    if (e->ca_file[0])
+        curl_easy_setopt(curl, CURLOPT_CAINFO, e->ca_file);
     assert_int_equal(curl_easy_perform(curl), CURLE_OK);
     curl_easy_cleanup(curl);
     assert_non_null(root);

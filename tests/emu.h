@@ -6,7 +6,8 @@
 
 typedef struct emu {
     pid_t pid;
-    char base_url[256]; /* http://127.0.0.1:PORT */
+    char base_url[256]; /* http://127.0.0.1:PORT, or https:// with --tls-cert */
+    char ca_file[256];  /* for emu_get_stats over https; "" for http */
 } emu;
 
 typedef struct emu_stats {

@@ -36,7 +36,7 @@ start_emulator() {
     read -r line <"$fifo"
     rm -f "$fifo"
     EMU_URL=${line#listening on }
-    case $EMU_URL in http://*) ;; *) echo "emulator did not start: $line"; exit 1 ;; esac
+    case $EMU_URL in http://*|https://*) ;; *) echo "emulator did not start: $line"; exit 1 ;; esac
 }
 
 # stat_of NAME: one counter from the emulator's /stats.

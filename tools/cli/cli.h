@@ -22,6 +22,7 @@ typedef struct cli_options {
     char *token_file;               /* owned: --token-file, TRAKT_TOKEN_FILE or the default */
     const char *base_url;           /* --base-url or TRAKT_OAUTH_URL; NULL: Trakt's */
     const char *user_agent;         /* --user-agent or TRAKT_USER_AGENT; NULL: ours */
+    const char *ca_file;            /* --ca-file or TRAKT_CA_FILE; NULL: the system's CAs */
     double timeout_s;               /* --timeout; 0: none given */
     bool json, no_qr, verbose, quiet;
 } cli_options;

@@ -39,6 +39,9 @@ static const char usage_text[] =
     "  --base-url URL           the OAuth server (or TRAKT_OAUTH_URL); default\n"
     "                           " TDA_DEFAULT_BASE_URL "; http:// only for loopback\n"
     "  --user-agent UA          the User-Agent to send (or TRAKT_USER_AGENT)\n"
+    "  --ca-file FILE           trust the CA certificates in this PEM file instead of\n"
+    "                           the system's (or TRAKT_CA_FILE), for a TLS-inspecting\n"
+    "                           proxy or a test server; verification stays on\n"
     "  --timeout SECONDS        login: give up after this long (default: the code's\n"
     "                           life); refresh, token, revoke: wait at most this long\n"
     "                           for another process holding the token lock (default 60)\n"
@@ -57,6 +60,7 @@ enum {
     OPT_TOKEN_FILE,
     OPT_BASE_URL,
     OPT_USER_AGENT,
+    OPT_CA_FILE,
     OPT_TIMEOUT,
     OPT_JSON,
     OPT_NO_QR
@@ -69,6 +73,7 @@ static const struct option long_options[] = {
     {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
     {"base-url", required_argument, NULL, OPT_BASE_URL},
     {"user-agent", required_argument, NULL, OPT_USER_AGENT},
+    {"ca-file", required_argument, NULL, OPT_CA_FILE},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"json", no_argument, NULL, OPT_JSON},
     {"no-qr", no_argument, NULL, OPT_NO_QR},
@@ -151,6 +156,9 @@ int cli_parse_options(int argc, char **argv, cli_options *o, bool *done)
         case OPT_USER_AGENT:
             o->user_agent = optarg;
             break;
+        case OPT_CA_FILE:
+            o->ca_file = optarg;
+            break;
         case OPT_TIMEOUT: {
             char *end = NULL;
             double t = strtod(optarg, &end);
@@ -215,6 +223,8 @@ int cli_parse_options(int argc, char **argv, cli_options *o, bool *done)
         o->base_url = env_or_null("TRAKT_OAUTH_URL");
     if (!o->user_agent)
         o->user_agent = env_or_null("TRAKT_USER_AGENT");
+    if (!o->ca_file)
+        o->ca_file = env_or_null("TRAKT_CA_FILE");
     if (!token_file)
         token_file = env_or_null("TRAKT_TOKEN_FILE");
     o->token_file = token_file ? strdup(token_file) : cli_default_token_file();

@@ -78,9 +78,11 @@ void cli_format_duration(long long s, char *out, size_t size)
         snprintf(out, size, "%lld days %lld h", s / 86400, s % 86400 / 3600);
 }
 
-/* What the user can do about it, by exit code. */
-static const char *hint_for(int exit_code)
+/* What the user can do about it, by exit code (and status, where one code covers two). */
+static const char *hint_for(int exit_code, tda_status st)
 {
+    if (st == TDA_TLS)
+        return NULL; /* the library's detail already says how to trust a private CA */
     switch (exit_code) {
     case CLI_EXIT_LOGIN_AGAIN:
         return "run '" CLI_NAME " login' to authorize again";
@@ -104,7 +106,7 @@ int cli_fail_call(const cli_options *o, tda_client *c, tda_status st, const char
     }
     int code = cli_exit_code(st);
     const char *detail = c ? tda_client_error_detail(c) : "";
-    const char *hint = hint_for(code);
+    const char *hint = hint_for(code, st);
     cli_error(o, code, st, "%s: %s%s%s%s%s%s", what, tda_strerror(st), *detail ? " (" : "", detail,
               *detail ? ")" : "", hint ? "; " : "", hint ? hint : "");
     return code;

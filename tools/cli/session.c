@@ -43,6 +43,12 @@ int cli_client_new(cli_options *o, bool need_secret, const char *client_id, tda_
         tda_client_free(c);
         return CLI_EXIT_USAGE;
     }
+    if (o->ca_file && (st = tda_client_set_ca_file(c, o->ca_file)) != TDA_OK) {
+        cli_error(o, CLI_EXIT_USAGE, st, "unusable CA file '%s': it must be a readable PEM file",
+                  o->ca_file);
+        tda_client_free(c);
+        return CLI_EXIT_USAGE;
+    }
     if (o->verbose)
         tda_client_set_log(c, cli_log_to_stderr, NULL);
     cli_signals_watch(c);

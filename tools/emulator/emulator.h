@@ -132,6 +132,10 @@ struct emu_config {
   const char *client_secret;
   const char *verification_url;
   const char *log_path;
+  const char *tls_cert_path;
+  const char *tls_key_path;
+  char *tls_cert; /* owned: the PEM texts, read at start-up; NULL: plain http */
+  char *tls_key;
   bool quiet;
   struct emu_fault *faults; /* owned */
   size_t fault_count;
@@ -259,6 +263,10 @@ const struct emu_fault *emu_fault_find(const struct emu_config *cfg,
 bool emu_fault_skips_logic(const struct emu_fault *fault);
 void emu_fault_answer(const struct emu_fault *fault, struct emu_answer *ans);
 void emu_fault_spoil(const struct emu_fault *fault, struct emu_answer *ans);
+
+/* tls.c */
+bool emu_tls_load(struct emu_config *cfg);
+const char *emu_scheme(const struct emu_config *cfg);
 
 /* random.c */
 bool emu_random_hex(char *out, size_t bytes);

@@ -42,8 +42,15 @@ static struct MHD_Daemon *start_daemon(struct emu_server *srv) {
   struct MHD_OptionItem pool[] = {
       {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t) cfg->threads, NULL},
       {MHD_OPTION_END, 0, NULL}};
+  /* With --tls-cert the same endpoints are served over https (GnuTLS). */
+  struct MHD_OptionItem tls[] = {
+      {MHD_OPTION_HTTPS_MEM_CERT, 0, cfg->tls_cert},
+      {MHD_OPTION_HTTPS_MEM_KEY, 0, cfg->tls_key},
+      {MHD_OPTION_END, 0, NULL}};
 
   fill_address(cfg, &addr);
+  if (cfg->tls_cert != NULL)
+    flags |= MHD_USE_TLS;
   if (cfg->ipv6)
     flags |= MHD_USE_IPv6;
   if (!cfg->quiet)
@@ -54,6 +61,7 @@ static struct MHD_Daemon *start_daemon(struct emu_server *srv) {
       MHD_OPTION_EXTERNAL_LOGGER, emu_mhd_log, srv,
       MHD_OPTION_SOCK_ADDR, &addr.any,
       MHD_OPTION_ARRAY, cfg->threads > 1 ? pool : pool + 1,
+      MHD_OPTION_ARRAY, cfg->tls_cert != NULL ? tls : tls + 2,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) IDLE_TIMEOUT_S,
       MHD_OPTION_NOTIFY_COMPLETED, emu_http_completed, srv,
       MHD_OPTION_NOTIFY_CONNECTION, emu_http_connection, srv,
@@ -121,7 +129,8 @@ static enum emu_exit run(struct emu_server *srv) {
   info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
   port = info != NULL ? info->port : srv->config.port;
   emu_server_set_port(srv, port);
-  printf("listening on http://%s:%u\n", srv->config.url_host, port);
+  printf("listening on %s://%s:%u\n", emu_scheme(&srv->config),
+         srv->config.url_host, port);
   fflush(stdout);
   describe(srv);
 
@@ -145,7 +154,7 @@ int main(int argc, char **argv) {
     emu_config_clear(&cfg);
     return (int) rc;
   }
-  if (!emu_server_init(&srv, &cfg)) {
+  if (!emu_tls_load(&cfg) || !emu_server_init(&srv, &cfg)) {
     emu_config_clear(&cfg);
     return EMU_EXIT_FAILURE;
   }

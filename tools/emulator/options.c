@@ -22,7 +22,9 @@ enum {
   OPT_DENY_AFTER_POLLS,
   OPT_DENY_AFTER,
   OPT_FAULT,
-  OPT_LOG
+  OPT_LOG,
+  OPT_TLS_CERT,
+  OPT_TLS_KEY
 };
 
 static const struct option long_options[] = {
@@ -41,6 +43,8 @@ static const struct option long_options[] = {
     {"deny-after", required_argument, NULL, OPT_DENY_AFTER},
     {"fault", required_argument, NULL, OPT_FAULT},
     {"log", required_argument, NULL, OPT_LOG},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -69,6 +73,8 @@ static const char usage_text[] =
     "                              code|token|refresh|revoke, ACTION an HTTP\n"
     "                              status or drop, OPT html or retry-after=S\n"
     "  --log FILE                  append one line per request to FILE\n"
+    "  --tls-cert FILE             serve https with this PEM certificate...\n"
+    "  --tls-key FILE              ...and this PEM private key\n"
     "  -q, --quiet                 print nothing but the listening line\n"
     "  -h, --help                  show this help and exit\n"
     "  -V, --version               show the version and exit\n"
@@ -258,6 +264,10 @@ static bool apply_option(struct emu_config *cfg, int opt, const char *value,
     return set_text(&cfg->verification_url, value, why);
   case OPT_LOG:
     return set_text(&cfg->log_path, value, why);
+  case OPT_TLS_CERT:
+    return set_text(&cfg->tls_cert_path, value, why);
+  case OPT_TLS_KEY:
+    return set_text(&cfg->tls_key_path, value, why);
   case OPT_APPROVE_AFTER_POLLS:
     return set_scenario(cfg, EMU_SCENARIO_APPROVE_POLLS, value, why);
   case OPT_APPROVE_AFTER:
@@ -338,10 +348,19 @@ enum emu_exit emu_options_parse(int argc, char **argv, struct emu_config *cfg,
     fprintf(stderr, "%s: unexpected argument '%s'\n", EMU_NAME, argv[optind]);
     return usage_error();
   }
+  if ((cfg->tls_cert_path == NULL) != (cfg->tls_key_path == NULL)) {
+    fprintf(stderr, "%s: --tls-cert and --tls-key go together\n", EMU_NAME);
+    return usage_error();
+  }
   return EMU_EXIT_OK;
 }
 
 void emu_config_clear(struct emu_config *cfg) {
+  if (cfg->tls_key != NULL)
+    explicit_bzero(cfg->tls_key, strlen(cfg->tls_key));
+  free(cfg->tls_key);
+  free(cfg->tls_cert);
+  cfg->tls_key = cfg->tls_cert = NULL;
   free(cfg->faults);
   cfg->faults = NULL;
   cfg->fault_count = 0;

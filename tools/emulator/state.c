@@ -86,7 +86,8 @@ void emu_server_set_port(struct emu_server *srv, unsigned int port) {
              srv->config.verification_url);
   else
     snprintf(srv->verification_url, sizeof srv->verification_url,
-             "http://%s:%u/activate", srv->config.url_host, port);
+             "%s://%s:%u/activate", emu_scheme(&srv->config),
+             srv->config.url_host, port);
   pthread_mutex_unlock(&srv->lock);
 }
 
