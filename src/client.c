@@ -102,6 +102,7 @@ void tda_client_free(tda_client *c)
     tda_free_secret(c->client_secret);
     tda_free(c->base_url);
     tda_free(c->user_agent);
+    tda_free(c->ca_file);
     tda_wipe(c->detail, sizeof c->detail);
     tda_free(c);
 }
@@ -153,8 +154,15 @@ tda_status tda_client_set_ca_file(tda_client *c, const char *path)
         access(path, R_OK) != 0)
         return TDA_INVALID_ARGUMENT;
     /* libcurl copies the string; the easy handle keeps it for every request. */
-    return curl_easy_setopt(c->transport.easy, CURLOPT_CAINFO, path) == CURLE_OK ? TDA_OK
-                                                                              : TDA_NO_MEMORY;
+    char *copy = tda_strdup(path);
+    if (!copy || curl_easy_setopt(c->transport.slot.easy, CURLOPT_CAINFO, path) != CURLE_OK) {
+        tda_free(copy);
+        return TDA_NO_MEMORY;
+    }
+    /* Kept for the engine's own handles (multi.c). */
+    tda_free(c->ca_file);
+    c->ca_file = copy;
+    return TDA_OK;
 }
 
 tda_status tda_client_set_timeout_ms(tda_client *c, long ms)

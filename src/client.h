@@ -14,6 +14,7 @@ struct tda_client {
     char *client_secret; /* wiped on free */
     char *base_url;
     char *user_agent;
+    char *ca_file; /* NULL: the system's CAs */
     long timeout_ms;
     struct curl_slist *headers; /* rebuilt when the User-Agent changes */
     tda_transport transport;

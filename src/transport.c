@@ -15,7 +15,7 @@ int64_t tda_monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void body_reset(tda_transport *t)
+static void body_reset(tda_http_slot *t)
 {
     tda_wipe(t->body, t->body_len);
     t->body_len = 0;
@@ -25,7 +25,7 @@ static void body_reset(tda_transport *t)
 /* Collects the body; aborts the transfer past TDA_MAX_BODY so no answer can exhaust memory. */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
-    tda_transport *t = userdata;
+    tda_http_slot *t = userdata;
     size_t n = size * nmemb;
     if (n > TDA_MAX_BODY - t->body_len) {
         t->body_overflow = 1;
@@ -63,7 +63,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
  */
 static size_t on_upload(char *buffer, size_t size, size_t nitems, void *userdata)
 {
-    tda_transport *t = userdata;
+    tda_http_slot *t = userdata;
     size_t room = size * nitems;
     size_t left = t->upload_len - t->upload_sent;
     size_t n = left < room ? left : room;
@@ -74,15 +74,12 @@ static size_t on_upload(char *buffer, size_t size, size_t nitems, void *userdata
     return n;
 }
 
-tda_status tda_transport_init(tda_transport *t)
+tda_status tda_slot_init(tda_http_slot *t, const char *ca_file)
 {
     memset(t, 0, sizeof *t);
-    t->multi = curl_multi_init();
     t->easy = curl_easy_init();
-    if (!t->multi || !t->easy) {
-        tda_transport_cleanup(t);
+    if (!t->easy)
         return TDA_NO_MEMORY;
-    }
     CURL *e = t->easy;
     int ok = curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
              /* A redirect could carry secrets to another host: Trakt's OAuth never redirects. */
@@ -97,8 +94,29 @@ tda_status tda_transport_init(tda_transport *t)
              curl_easy_setopt(e, CURLOPT_WRITEDATA, t) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_POST, 1L) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_READFUNCTION, on_upload) == CURLE_OK &&
-             curl_easy_setopt(e, CURLOPT_READDATA, t) == CURLE_OK;
+             curl_easy_setopt(e, CURLOPT_READDATA, t) == CURLE_OK &&
+             (!ca_file || curl_easy_setopt(e, CURLOPT_CAINFO, ca_file) == CURLE_OK);
     if (!ok) {
+        tda_slot_cleanup(t);
+        return TDA_NO_MEMORY;
+    }
+    return TDA_OK;
+}
+
+void tda_slot_cleanup(tda_http_slot *t)
+{
+    if (t->easy)
+        curl_easy_cleanup(t->easy);
+    tda_wipe(t->body, t->body_cap);
+    tda_free(t->body);
+    memset(t, 0, sizeof *t);
+}
+
+tda_status tda_transport_init(tda_transport *t)
+{
+    memset(t, 0, sizeof *t);
+    t->multi = curl_multi_init();
+    if (!t->multi || tda_slot_init(&t->slot, NULL) != TDA_OK) {
         tda_transport_cleanup(t);
         return TDA_NO_MEMORY;
     }
@@ -107,12 +125,9 @@ tda_status tda_transport_init(tda_transport *t)
 
 void tda_transport_cleanup(tda_transport *t)
 {
-    if (t->easy)
-        curl_easy_cleanup(t->easy);
+    tda_slot_cleanup(&t->slot);
     if (t->multi)
         curl_multi_cleanup(t->multi);
-    tda_wipe(t->body, t->body_cap);
-    tda_free(t->body);
     memset(t, 0, sizeof *t);
 }
 
@@ -130,7 +145,7 @@ static int is_cancelled(const tda_http_request *rq)
 }
 
 /* Maps a failed transfer to a status; the detail is curl's text, which names no secret. */
-static tda_status transfer_failure(tda_transport *t, CURLcode rc, char *detail, size_t size)
+static tda_status transfer_failure(tda_http_slot *t, CURLcode rc, char *detail, size_t size)
 {
     const char *text = t->curl_error[0] ? t->curl_error : curl_easy_strerror(rc);
     tda_status st;
@@ -186,7 +201,7 @@ static const char *header_value(CURL *easy, const char *name)
     return h->value;
 }
 
-static void describe_answer(tda_transport *t, tda_response *out)
+static void describe_answer(tda_http_slot *t, tda_response *out)
 {
     memset(out, 0, sizeof *out);
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &out->http_status);
@@ -233,21 +248,16 @@ static tda_status run_transfer(tda_transport *t, const tda_http_request *rq, CUR
     CURLMsg *msg;
     *result = CURLE_GOT_NOTHING;
     while ((msg = curl_multi_info_read(t->multi, &pending)) != NULL)
-        if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->easy)
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->slot.easy)
             *result = msg->data.result;
     return TDA_OK;
 }
 
-tda_status tda_transport_post(tda_transport *t, const tda_http_request *rq, tda_response *out,
-                              char *detail, size_t detail_size)
+tda_status tda_slot_prepare(tda_http_slot *t, const tda_http_request *rq, char *detail,
+                            size_t detail_size)
 {
-    memset(out, 0, sizeof *out);
     body_reset(t);
     t->curl_error[0] = '\0';
-    if (is_cancelled(rq)) {
-        snprintf(detail, detail_size, "cancelled");
-        return TDA_CANCELLED;
-    }
     CURL *e = t->easy;
     t->upload = rq->body;
     t->upload_len = rq->body_len;
@@ -261,21 +271,43 @@ tda_status tda_transport_post(tda_transport *t, const tda_http_request *rq, tda_
         snprintf(detail, detail_size, "could not set up the request");
         return TDA_NO_MEMORY;
     }
-    if (curl_multi_add_handle(t->multi, e) != CURLM_OK) {
+    return TDA_OK;
+}
+
+tda_status tda_slot_finish(tda_http_slot *t, CURLcode rc, tda_response *out, char *detail,
+                           size_t detail_size)
+{
+    t->upload = NULL;
+    memset(out, 0, sizeof *out);
+    if (rc != CURLE_OK)
+        return transfer_failure(t, rc, detail, detail_size);
+    describe_answer(t, out);
+    return TDA_OK;
+}
+
+tda_status tda_transport_post(tda_transport *t, const tda_http_request *rq, tda_response *out,
+                              char *detail, size_t detail_size)
+{
+    memset(out, 0, sizeof *out);
+    if (is_cancelled(rq)) {
+        snprintf(detail, detail_size, "cancelled");
+        return TDA_CANCELLED;
+    }
+    tda_status st = tda_slot_prepare(&t->slot, rq, detail, detail_size);
+    if (st != TDA_OK)
+        return st;
+    if (curl_multi_add_handle(t->multi, t->slot.easy) != CURLM_OK) {
         snprintf(detail, detail_size, "could not start the request");
         return TDA_NO_MEMORY;
     }
     CURLcode result = CURLE_OK;
-    tda_status st = run_transfer(t, rq, &result, detail, detail_size);
+    st = run_transfer(t, rq, &result, detail, detail_size);
     /* Removing an unfinished transfer closes its connection; a finished one stays pooled. */
-    curl_multi_remove_handle(t->multi, e);
-    t->upload = NULL;
+    curl_multi_remove_handle(t->multi, t->slot.easy);
+    t->slot.upload = NULL;
     if (st != TDA_OK)
         return st;
-    if (result != CURLE_OK)
-        return transfer_failure(t, result, detail, detail_size);
-    describe_answer(t, out);
-    return TDA_OK;
+    return tda_slot_finish(&t->slot, result, out, detail, detail_size);
 }
 
 tda_status tda_transport_wait(int cancel_fd, const atomic_int *cancelled, int64_t until_ms)

@@ -11,8 +11,12 @@
 
 #include "protocol.h"
 
-typedef struct tda_transport {
-    CURLM *multi;
+/*
+ * One easy handle with the buffers of its transfer. The blocking calls use
+ * the client's one slot; the non-blocking engine (multi.c) lends slots to
+ * flows only while their request is in flight.
+ */
+typedef struct tda_http_slot {
     CURL *easy;
     char *body; /* the last answer's body; wiped before reuse or free */
     size_t body_len, body_cap;
@@ -21,6 +25,11 @@ typedef struct tda_transport {
     const char *upload;
     size_t upload_len, upload_sent;
     char curl_error[CURL_ERROR_SIZE];
+} tda_http_slot;
+
+typedef struct tda_transport {
+    CURLM *multi;
+    tda_http_slot slot;
 } tda_transport;
 
 typedef struct tda_http_request {
@@ -33,6 +42,18 @@ typedef struct tda_http_request {
     int cancel_fd;              /* readable when the client was cancelled */
     const atomic_int *cancelled;
 } tda_http_request;
+
+tda_status tda_slot_init(tda_http_slot *s, const char *ca_file);
+void tda_slot_cleanup(tda_http_slot *s);
+/* Points the slot at a request; the request's strings must outlive the transfer. */
+tda_status tda_slot_prepare(tda_http_slot *s, const tda_http_request *rq, char *detail,
+                            size_t detail_size);
+/*
+ * After the transfer ended with rc: TDA_OK and *out describing the answer
+ * (valid until the slot's next transfer), or the failure with its detail.
+ */
+tda_status tda_slot_finish(tda_http_slot *s, CURLcode rc, tda_response *out, char *detail,
+                           size_t detail_size);
 
 tda_status tda_transport_init(tda_transport *t);
 void tda_transport_cleanup(tda_transport *t);
