@@ -18,6 +18,8 @@
 #ifndef TRAKTDEVICEAUTH_H
 #define TRAKTDEVICEAUTH_H
 
+#include <poll.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -223,6 +225,7 @@ typedef struct tda_event {
     int64_t old_interval_ms; /* before a slow-down; equals interval_ms otherwise */
     int64_t next_poll_in_ms; /* from now; -1 after success */
     int64_t expires_in_ms;   /* the code's remaining life from now */
+    int64_t late_ms;         /* how long after its due time the answered request was sent */
 } tda_event;
 
 typedef void (*tda_event_fn)(const tda_event *event, void *userdata);
@@ -264,6 +267,74 @@ TDA_API tda_status tda_refresh_token(tda_client *c, const char *refresh_token, t
 
 /* POST /oauth/revoke: the access token (and its refresh token) stop working. */
 TDA_API tda_status tda_revoke_token(tda_client *c, const char *access_token);
+
+/* ------------------------------------------------------------------ many flows, one thread */
+
+/*
+ * The non-blocking engine: any number of device flows polled from one thread,
+ * for programs with an event loop. Each flow follows exactly the rules of
+ * tda_poll_for_token (which is this engine run to completion). A waiting flow
+ * holds no connection and no curl handle, only its small state; requests
+ * borrow one of a few pooled handles, and connections are kept alive and
+ * shared by all flows.
+ *
+ * Use: tda_multi_add() each code; then loop: watch tda_multi_fds() for
+ * readiness and tda_multi_timeout_ms() for time, and call tda_multi_perform()
+ * when either fires. Without an event loop, tda_multi_wait() does the waiting.
+ * Everything happens on the calling thread; tda_flow_cancel(),
+ * tda_multi_cancel_all() and tda_client_cancel() end flows at the next perform.
+ */
+typedef struct tda_multi tda_multi; /* opaque */
+typedef struct tda_flow tda_flow;   /* opaque; owned by its multi */
+
+/*
+ * Called once when a flow ends, from tda_multi_perform(), with what
+ * tda_poll_for_token would have returned. On TDA_OK *token is filled and the
+ * callee owns it (tda_token_clear). The flow is freed when this returns;
+ * tda_flow_error_detail(flow) is valid until then. The callback may add and
+ * cancel flows, but must not free the multi.
+ */
+typedef void (*tda_flow_done_fn)(tda_flow *flow, tda_status status, tda_token *token,
+                                 void *userdata);
+
+/*
+ * An engine using the client's settings (ids, secret, base URL, User-Agent,
+ * CA file, timeout, log). The client must outlive it, and must not be used
+ * for blocking calls from another thread meanwhile. NULL on no memory.
+ */
+TDA_API tda_multi *tda_multi_new(tda_client *c);
+/* Frees the engine; remaining flows are dropped without a callback. NULL is fine. */
+TDA_API void tda_multi_free(tda_multi *m);
+/* How many requests may be in flight at once, each on its own connection (default 4, 1 to 64). */
+TDA_API tda_status tda_multi_set_max_connections(tda_multi *m, int n);
+
+/*
+ * Starts polling a code (copied). opts as for tda_poll_for_token, may be NULL;
+ * its on_event runs from tda_multi_perform(). NULL on bad arguments (no
+ * device code, no client secret) or no memory.
+ */
+TDA_API tda_flow *tda_multi_add(tda_multi *m, const tda_code *code, const tda_poll_options *opts,
+                                tda_flow_done_fn done, void *userdata);
+/* Ends the flow with TDA_CANCELLED at the next perform; a request in flight is abandoned. */
+TDA_API void tda_flow_cancel(tda_flow *f);
+TDA_API void tda_multi_cancel_all(tda_multi *m);
+/* A secret-free account of why the flow failed; "" after success. */
+TDA_API const char *tda_flow_error_detail(const tda_flow *f);
+/* Flows not yet ended. */
+TDA_API size_t tda_multi_flow_count(const tda_multi *m);
+
+/* The descriptors to watch (events set, revents 0); returns how many, at most max. */
+TDA_API int tda_multi_fds(tda_multi *m, struct pollfd *fds, int max);
+/* Milliseconds until tda_multi_perform() is due (0: now); -1 when there is no flow. */
+TDA_API long tda_multi_timeout_ms(tda_multi *m);
+/* Does what is due: sends polls, reads answers, ends flows. Never blocks. */
+TDA_API tda_status tda_multi_perform(tda_multi *m);
+/*
+ * For callers without an event loop: sleeps in poll(2) until a descriptor is
+ * ready, perform is due, a cancel arrives, or max_ms passes (-1: no limit),
+ * then performs. Costs no CPU while it sleeps.
+ */
+TDA_API tda_status tda_multi_wait(tda_multi *m, long max_ms);
 
 /* ------------------------------------------------------------------ logging */
 

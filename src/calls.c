@@ -62,7 +62,7 @@ tda_status tda_request_token(tda_client *c, const tda_code *code, tda_token *out
     tda_response resp;
     st = tda_client_call(c, TDA_EP_DEVICE_TOKEN, &body, INT64_MAX, &resp);
     if (st == TDA_OK)
-        st = tda_client_take_token(c, &resp, out);
+        st = tda_client_take_token(c, &resp, out, c->detail, sizeof c->detail);
     tda_body_clear(&body);
     tda_client_redact(c, code->device_code);
     return st;
@@ -86,7 +86,7 @@ tda_status tda_refresh_token(tda_client *c, const char *refresh_token, tda_token
     tda_response resp;
     st = tda_client_call(c, TDA_EP_REFRESH, &body, INT64_MAX, &resp);
     if (st == TDA_OK)
-        st = tda_client_take_token(c, &resp, out);
+        st = tda_client_take_token(c, &resp, out, c->detail, sizeof c->detail);
     tda_body_clear(&body);
     tda_client_redact(c, refresh_token);
     return st;

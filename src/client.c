@@ -216,13 +216,43 @@ void tda_client_set_detail(tda_client *c, const char *fmt, ...)
     va_end(ap);
 }
 
-void tda_client_redact(tda_client *c, const char *secret)
+void tda_redact(char *detail, const char *secret)
 {
     size_t len = secret ? strlen(secret) : 0;
     if (len < 4)
         return;
-    for (char *hit = strstr(c->detail, secret); hit; hit = strstr(hit + len, secret))
+    for (char *hit = strstr(detail, secret); hit; hit = strstr(hit + len, secret))
         memset(hit, '*', len);
+}
+
+void tda_client_redact(tda_client *c, const char *secret)
+{
+    tda_redact(c->detail, secret);
+}
+
+char *tda_client_url(const tda_client *c, tda_endpoint ep)
+{
+    const char *path = tda_endpoint_path(ep);
+    size_t url_len = strlen(c->base_url) + strlen(path) + 1;
+    char *url = tda_malloc(url_len);
+    if (url)
+        snprintf(url, url_len, "%s%s", c->base_url, path);
+    return url;
+}
+
+tda_status tda_client_judge(tda_client *c, tda_endpoint ep, tda_status transport_st,
+                            const tda_response *resp, int64_t took_ms, tda_call_outcome *out)
+{
+    tda_log_answer(c, transport_st, resp, took_ms);
+    out->http_status = 0;
+    out->retry_after_ms = -1;
+    if (transport_st != TDA_OK)
+        return transport_st;
+    out->http_status = resp->http_status;
+    tda_status st = tda_classify_response(ep, resp, (int64_t)time(NULL), &out->retry_after_ms,
+                                          out->detail, out->detail_size);
+    tda_redact(out->detail, c->client_secret);
+    return st;
 }
 
 tda_status tda_client_call(tda_client *c, tda_endpoint ep, const tda_body *body,
@@ -231,33 +261,26 @@ tda_status tda_client_call(tda_client *c, tda_endpoint ep, const tda_body *body,
     c->http_status = 0;
     c->retry_after_ms = -1;
     c->detail[0] = '\0';
-    const char *path = tda_endpoint_path(ep);
-    size_t url_len = strlen(c->base_url) + strlen(path) + 1;
-    char *url = tda_malloc(url_len);
+    char *url = tda_client_url(c, ep);
     if (!url)
         return TDA_NO_MEMORY;
-    snprintf(url, url_len, "%s%s", c->base_url, path);
     tda_http_request rq = {url, c->headers, body->data, body->len, c->timeout_ms, deadline_ms,
                            c->cancel_pipe[0], &c->cancelled};
     tda_log_request(c, url, body);
     int64_t started = tda_monotonic_ms();
     tda_status st = tda_transport_post(&c->transport, &rq, resp, c->detail, sizeof c->detail);
-    tda_log_answer(c, st, resp, tda_monotonic_ms() - started);
     tda_free(url);
-    if (st != TDA_OK)
-        return st;
-    c->http_status = resp->http_status;
-    int64_t retry_after = -1;
-    st = tda_classify_response(ep, resp, (int64_t)time(NULL), &retry_after, c->detail,
-                               sizeof c->detail);
-    c->retry_after_ms = retry_after;
-    tda_client_redact(c, c->client_secret);
+    tda_call_outcome outcome = {0, -1, c->detail, sizeof c->detail};
+    st = tda_client_judge(c, ep, st, resp, tda_monotonic_ms() - started, &outcome);
+    c->http_status = outcome.http_status;
+    c->retry_after_ms = outcome.retry_after_ms;
     return st;
 }
 
-tda_status tda_client_take_token(tda_client *c, const tda_response *resp, tda_token *out)
+tda_status tda_client_take_token(const tda_client *c, const tda_response *resp, tda_token *out,
+                                 char *detail, size_t detail_size)
 {
-    tda_status st = tda_parse_token(resp->body, resp->body_len, out, c->detail, sizeof c->detail);
+    tda_status st = tda_parse_token(resp->body, resp->body_len, out, detail, detail_size);
     if (st == TDA_OK && !(out->client_id = tda_strdup(c->client_id))) {
         tda_token_clear(out);
         st = TDA_NO_MEMORY;

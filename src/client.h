@@ -28,6 +28,28 @@ struct tda_client {
     void *log_userdata;
 };
 
+/* Where one call's outcome goes: the client's own fields, or a flow's (multi.c). */
+typedef struct tda_call_outcome {
+    long http_status;       /* 0 when no answer arrived */
+    int64_t retry_after_ms; /* -1 when none */
+    char *detail;           /* already holds a transport failure's detail */
+    size_t detail_size;
+} tda_call_outcome;
+
+/* The URL of an endpoint on the client's base URL; tda_free it. */
+char *tda_client_url(const tda_client *c, tda_endpoint ep);
+
+/*
+ * What a request's end means: logs the answer (or the transport failure
+ * transport_st), then classifies it into out (status rules, Retry-After,
+ * detail with the client secret blanked). Returns the call's status.
+ */
+tda_status tda_client_judge(tda_client *c, tda_endpoint ep, tda_status transport_st,
+                            const tda_response *resp, int64_t took_ms, tda_call_outcome *out);
+
+/* Blanks every occurrence of secret (4 bytes or more) in detail. */
+void tda_redact(char *detail, const char *secret);
+
 /*
  * One request to ep with body, cut off at deadline_ms (monotonic). Records the
  * HTTP status, Retry-After and detail on the client and returns what the
@@ -37,7 +59,8 @@ tda_status tda_client_call(tda_client *c, tda_endpoint ep, const tda_body *body,
                            int64_t deadline_ms, tda_response *resp);
 
 /* Parses a token answer into *out and stamps it with the client id. */
-tda_status tda_client_take_token(tda_client *c, const tda_response *resp, tda_token *out);
+tda_status tda_client_take_token(const tda_client *c, const tda_response *resp, tda_token *out,
+                                 char *detail, size_t detail_size);
 
 /* Sets the client's detail, printf-style. */
 void tda_client_set_detail(tda_client *c, const char *fmt, ...)

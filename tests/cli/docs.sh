@@ -1,7 +1,8 @@
 #!/bin/sh
 # --help, the man page and the README stay in step with the program: every
 # option --help lists is in trakt-device-auth(1) and the README mentions the
-# main ones; every exit status --help lists is documented in the man page.
+# main ones; every exit status --help lists is documented in the man page;
+# every row of the fault matrix (tests/it_faults.c) is in doc/FAULTS.md.
 set -e
 . "$(dirname "$0")/lib.sh"
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,4 +21,16 @@ for cmd in login refresh revoke status token; do
     check "the man page documents '$cmd'" grep -q "^\.B $cmd\$" "$man"
     check "the README documents '$cmd'" grep -q "| \`$cmd\` |" "$root/README.md"
 done
+# Row names are taken verbatim from rows[] and looked for in backticks, as
+# fixed strings: they hold spaces, slashes and apostrophes.
+grep -Eo '^ *\{"(code|token|refresh|revoke): [^"]*",' "$root/tests/it_faults.c" |
+    sed 's/^ *{"//; s/",$//' >"$SCRATCH/fault_rows"
+check "tests/it_faults.c has fault matrix rows" [ -s "$SCRATCH/fault_rows" ]
+while IFS= read -r row; do
+    if grep -qF -- "\`$row\`" "$root/doc/FAULTS.md"; then
+        ok "doc/FAULTS.md documents the fault matrix row '$row'"
+    else
+        bad "doc/FAULTS.md lacks the fault matrix row '$row' of tests/it_faults.c (add it, in backticks, to its endpoint's table)"
+    fi
+done <"$SCRATCH/fault_rows"
 finish

@@ -1,0 +1,725 @@
+/*
+ * The non-blocking engine (see the header): many device flows in one thread.
+ *
+ * A flow is its policy state (poll.c) and its device code, nothing more,
+ * queued in a min-heap by the time its next poll is due. When a poll is due
+ * and one of the pooled slots (an easy handle with its buffers) is free, the
+ * flow borrows the slot for that one request and gives it back with the
+ * answer. libcurl's multi handle keeps the connections alive between
+ * requests and shares them among all slots; its socket and timer callbacks
+ * tell us what to watch, so an idle engine costs nothing but its memory.
+ *
+ * What an answer means and when to poll again are decided by the same code
+ * as every other call (status_rules.c, poll.c); tda_poll_for_token is this
+ * engine with one flow, run to completion.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "multi.h"
+#include "poll_policy.h"
+
+#define DEFAULT_CONNECTIONS 4
+#define MAX_CONNECTIONS 64
+#define NO_SLOT (-1)
+#define NOT_QUEUED ((size_t)-1)
+
+struct tda_flow {
+    tda_multi *m;
+    char *device_code; /* secret: wiped when the flow is freed */
+    tda_policy policy;
+    tda_event_fn on_event;
+    void *event_userdata;
+    tda_flow_done_fn done;
+    void *userdata;
+    int64_t due_ms;    /* the heap's key while queued */
+    int64_t sent_at_ms;
+    int64_t late_ms;   /* of the request in flight */
+    size_t heap_pos;   /* NOT_QUEUED unless queued */
+    int slot;          /* NO_SLOT unless a request is in flight */
+    int cancelled;
+    int answer_lost;   /* a poll got no whole answer: it may have carried the token */
+    tda_flow *prev, *next;
+    char detail[TDA_DETAIL_SIZE];
+};
+
+typedef struct slot {
+    tda_http_slot *http; /* &own, or the client's own slot when borrowed */
+    tda_http_slot own;
+    tda_flow *flow; /* NULL when free */
+    tda_body body;  /* the request in flight; holds secrets, wiped when cleared */
+} slot;
+
+struct tda_multi {
+    tda_client *c;
+    CURLM *curlm;
+    int borrowed; /* curlm and slots[0] are the client's (tda_multi_borrow) */
+    slot *slots;  /* slot_count of them exist; more are made on demand, up to max_slots */
+    int slot_count, max_slots, slot_cap;
+    tda_flow **heap; /* waiting flows, earliest due first */
+    size_t heap_len, heap_cap;
+    tda_flow *flows; /* every flow not yet ended */
+    size_t flow_count;
+    char *token_url;
+    struct pollfd *fds;   /* libcurl's sockets, from its socket callback */
+    struct pollfd *ready; /* scratch copy for perform */
+    int nfds, fds_cap;
+    int64_t curl_due_ms;  /* libcurl's timer; INT64_MAX when it has none */
+    int lost_track;       /* the socket table could not grow: in-flight requests are blind */
+};
+
+/* ------------------------------------------------------------ the heap */
+
+static void heap_place(tda_multi *m, size_t i, tda_flow *f)
+{
+    m->heap[i] = f;
+    f->heap_pos = i;
+}
+
+static void heap_up(tda_multi *m, size_t i)
+{
+    tda_flow *f = m->heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (m->heap[parent]->due_ms <= f->due_ms)
+            break;
+        heap_place(m, i, m->heap[parent]);
+        i = parent;
+    }
+    heap_place(m, i, f);
+}
+
+static void heap_down(tda_multi *m, size_t i)
+{
+    tda_flow *f = m->heap[i];
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= m->heap_len)
+            break;
+        if (child + 1 < m->heap_len && m->heap[child + 1]->due_ms < m->heap[child]->due_ms)
+            child++;
+        if (m->heap[child]->due_ms >= f->due_ms)
+            break;
+        heap_place(m, i, m->heap[child]);
+        i = child;
+    }
+    heap_place(m, i, f);
+}
+
+static void heap_remove(tda_multi *m, tda_flow *f)
+{
+    size_t i = f->heap_pos;
+    if (i == NOT_QUEUED)
+        return;
+    f->heap_pos = NOT_QUEUED;
+    tda_flow *last = m->heap[--m->heap_len];
+    if (last == f)
+        return;
+    heap_place(m, i, last);
+    heap_up(m, i);
+    heap_down(m, last->heap_pos);
+}
+
+/* Queues f, or moves it, to be looked at again at due_ms. */
+static tda_status heap_set(tda_multi *m, tda_flow *f, int64_t due_ms)
+{
+    if (f->heap_pos != NOT_QUEUED) {
+        f->due_ms = due_ms;
+        heap_up(m, f->heap_pos);
+        heap_down(m, f->heap_pos);
+        return TDA_OK;
+    }
+    if (m->heap_len == m->heap_cap) {
+        size_t cap = m->heap_cap ? m->heap_cap * 2 : 16;
+        tda_flow **grown = tda_realloc(m->heap, cap * sizeof *grown);
+        if (!grown)
+            return TDA_NO_MEMORY;
+        m->heap = grown;
+        m->heap_cap = cap;
+    }
+    f->due_ms = due_ms;
+    heap_place(m, m->heap_len++, f);
+    heap_up(m, f->heap_pos);
+    return TDA_OK;
+}
+
+/* ------------------------------------------------------------ libcurl's callbacks */
+
+static int find_fd(const tda_multi *m, curl_socket_t s)
+{
+    for (int i = 0; i < m->nfds; i++)
+        if (m->fds[i].fd == s)
+            return i;
+    return -1;
+}
+
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    (void)easy;
+    (void)socketp;
+    tda_multi *m = userp;
+    int i = find_fd(m, s);
+    if (what == CURL_POLL_REMOVE) {
+        if (i >= 0)
+            m->fds[i] = m->fds[--m->nfds];
+        return 0;
+    }
+    if (i < 0) {
+        if (m->nfds == m->fds_cap) {
+            int cap = m->fds_cap ? m->fds_cap * 2 : 8;
+            struct pollfd *fds = tda_realloc(m->fds, (size_t)cap * sizeof *fds);
+            if (!fds) {
+                m->lost_track = 1;
+                return -1;
+            }
+            m->fds = fds;
+            /* One more than fds: tda_multi_wait adds the cancel pipe. */
+            struct pollfd *ready = tda_realloc(m->ready, ((size_t)cap + 1) * sizeof *ready);
+            if (!ready) {
+                m->lost_track = 1;
+                return -1;
+            }
+            m->ready = ready;
+            m->fds_cap = cap;
+        }
+        i = m->nfds++;
+        m->fds[i].fd = s;
+    }
+    m->fds[i].events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) |
+                               ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+    m->fds[i].revents = 0;
+    return 0;
+}
+
+static int on_timer(CURLM *curlm, long timeout_ms, void *userp)
+{
+    (void)curlm;
+    tda_multi *m = userp;
+    m->curl_due_ms = timeout_ms < 0 ? INT64_MAX : tda_monotonic_ms() + timeout_ms;
+    return 0;
+}
+
+static int watch_curl(tda_multi *m, int on)
+{
+    return curl_multi_setopt(m->curlm, CURLMOPT_SOCKETFUNCTION, on ? on_socket : NULL) ==
+               CURLM_OK &&
+           curl_multi_setopt(m->curlm, CURLMOPT_SOCKETDATA, on ? m : NULL) == CURLM_OK &&
+           curl_multi_setopt(m->curlm, CURLMOPT_TIMERFUNCTION, on ? on_timer : NULL) ==
+               CURLM_OK &&
+           curl_multi_setopt(m->curlm, CURLMOPT_TIMERDATA, on ? m : NULL) == CURLM_OK;
+}
+
+/* ------------------------------------------------------------ ending a flow */
+
+/* Why a flow ended, in words, when the last answer does not already say it. */
+static void explain_end(tda_flow *f, tda_status result)
+{
+    const tda_policy *p = &f->policy;
+    if (result == TDA_ALREADY_USED && f->answer_lost)
+        snprintf(f->detail, sizeof f->detail,
+                 "HTTP 409: a token was already issued for this code, but an earlier answer was "
+                 "lost in transit, and with it the token: it cannot be fetched again; start a new "
+                 "login");
+    else if (result == TDA_EXPIRED && p->last_status == TDA_PENDING)
+        snprintf(f->detail, sizeof f->detail,
+                 "the code expired after %d poll%s without approval: get a new code", p->polls,
+                 p->polls == 1 ? "" : "s");
+    else if (result == TDA_DEADLINE)
+        snprintf(f->detail, sizeof f->detail, "the caller's deadline passed after %d poll%s",
+                 p->polls, p->polls == 1 ? "" : "s");
+    else if (result == TDA_CANCELLED)
+        snprintf(f->detail, sizeof f->detail, "cancelled while waiting for approval");
+    /* After a transient failure its detail stays: it is the real reason. */
+}
+
+static void free_flow(tda_flow *f)
+{
+    tda_free_secret(f->device_code);
+    tda_wipe(f->detail, sizeof f->detail);
+    tda_free(f);
+}
+
+static void give_back_slot(tda_multi *m, tda_flow *f)
+{
+    if (f->slot == NO_SLOT)
+        return;
+    slot *s = &m->slots[f->slot];
+    curl_multi_remove_handle(m->curlm, s->http->easy); /* an unfinished transfer is dropped */
+    s->http->upload = NULL;
+    tda_body_clear(&s->body);
+    s->flow = NULL;
+    f->slot = NO_SLOT;
+}
+
+/* Takes f out of the engine, tells its owner, frees it. token may be NULL. */
+static void end_flow(tda_multi *m, tda_flow *f, tda_status result, tda_token *token)
+{
+    heap_remove(m, f);
+    give_back_slot(m, f);
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        m->flows = f->next;
+    if (f->next)
+        f->next->prev = f->prev;
+    m->flow_count--;
+    if (result == TDA_OK)
+        f->detail[0] = '\0';
+    else
+        explain_end(f, result);
+    tda_redact(f->detail, f->device_code);
+    tda_redact(f->detail, m->c->client_secret);
+    tda_token none;
+    memset(&none, 0, sizeof none);
+    if (!token || result != TDA_OK) {
+        tda_token_clear(token);
+        token = &none;
+    }
+    if (f->done)
+        f->done(f, result, token, f->userdata);
+    else
+        tda_token_clear(token);
+    free_flow(f);
+}
+
+/* ------------------------------------------------------------ requests */
+
+/* A free slot, made on demand up to the limit; -1 when all are busy or none can be made. */
+static int free_slot(tda_multi *m)
+{
+    for (int i = 0; i < m->slot_count; i++)
+        if (!m->slots[i].flow)
+            return i;
+    if (m->slot_count >= m->max_slots)
+        return -1;
+    slot *s = &m->slots[m->slot_count];
+    memset(s, 0, sizeof *s);
+    if (tda_slot_init(s->http, m->c->ca_file) != TDA_OK)
+        return -1;
+    return m->slot_count++;
+}
+
+static tda_status send_poll(tda_multi *m, tda_flow *f, int index, int64_t now)
+{
+    tda_client *c = m->c;
+    slot *s = &m->slots[index];
+    tda_status st = tda_build_token_request(c->client_id, c->client_secret, f->device_code,
+                                            &s->body);
+    if (st != TDA_OK)
+        return st;
+    tda_http_request rq = {m->token_url, c->headers, s->body.data, s->body.len,
+                           c->timeout_ms, INT64_MAX, -1, NULL};
+    st = tda_slot_prepare(s->http, &rq, f->detail, sizeof f->detail);
+    if (st == TDA_OK && curl_multi_add_handle(m->curlm, s->http->easy) != CURLM_OK)
+        st = TDA_NO_MEMORY;
+    if (st != TDA_OK) {
+        tda_body_clear(&s->body);
+        return st;
+    }
+    tda_log_request(c, m->token_url, &s->body);
+    s->flow = f;
+    f->slot = index;
+    f->sent_at_ms = now;
+    f->late_ms = now - f->policy.next_poll_at_ms;
+    if (f->late_ms < 0)
+        f->late_ms = 0;
+    return TDA_OK;
+}
+
+/*
+ * Queues f for when the policy next needs a look: its next poll, or earlier
+ * when the code expires or the caller's deadline passes before that.
+ */
+static void requeue(tda_multi *m, tda_flow *f, int64_t now)
+{
+    tda_action a = tda_policy_next(&f->policy, now);
+    int64_t at = a.kind == TDA_ACTION_WAIT ? a.until_ms : now;
+    if (heap_set(m, f, at) != TDA_OK)
+        end_flow(m, f, TDA_NO_MEMORY, NULL);
+}
+
+static void report(tda_flow *f, tda_event *ev, long http_status)
+{
+    if (!f->on_event || ev->kind == 0)
+        return;
+    ev->http_status = http_status;
+    ev->late_ms = f->late_ms;
+    f->on_event(ev, f->event_userdata);
+}
+
+/* A request of f's ended with rc: judge the answer, tell the policy, go on or end. */
+static void finish_request(tda_multi *m, tda_flow *f, CURLcode rc)
+{
+    slot *s = &m->slots[f->slot];
+    int64_t now = tda_monotonic_ms();
+    tda_response resp;
+    f->detail[0] = '\0';
+    tda_status st = tda_slot_finish(s->http, rc, &resp, f->detail, sizeof f->detail);
+    tda_call_outcome out = {0, -1, f->detail, sizeof f->detail};
+    st = tda_client_judge(m->c, TDA_EP_DEVICE_TOKEN, st, &resp, now - f->sent_at_ms, &out);
+    if (m->borrowed) {
+        m->c->http_status = out.http_status;
+        m->c->retry_after_ms = out.retry_after_ms;
+    }
+    tda_token token;
+    memset(&token, 0, sizeof token);
+    if (st == TDA_OK)
+        st = tda_client_take_token(m->c, &resp, &token, f->detail, sizeof f->detail);
+    /* The answer's bytes were read: the slot is free again, its buffers wiped. */
+    curl_multi_remove_handle(m->curlm, s->http->easy);
+    tda_body_clear(&s->body);
+    s->flow = NULL;
+    f->slot = NO_SLOT;
+    if (st == TDA_NETWORK || st == TDA_TIMED_OUT)
+        f->answer_lost = 1;
+    tda_event ev;
+    /* +1 ms: the clock reads whole ms rounded down; the next poll waits a full interval. */
+    int over = tda_policy_record(&f->policy, now + 1, st, out.retry_after_ms, &ev);
+    report(f, &ev, out.http_status);
+    if (over || f->cancelled) {
+        end_flow(m, f, over ? st : TDA_CANCELLED, &token);
+        return;
+    }
+    tda_token_clear(&token);
+    requeue(m, f, now);
+}
+
+/* Reads libcurl's finished transfers. */
+static int collect_answers(tda_multi *m)
+{
+    int done = 0, left = 0;
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read(m->curlm, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        CURL *easy = msg->easy_handle;
+        CURLcode rc = msg->data.result;
+        for (int i = 0; i < m->slot_count; i++) {
+            if (m->slots[i].http->easy == easy && m->slots[i].flow) {
+                finish_request(m, m->slots[i].flow, rc);
+                done++;
+                break;
+            }
+        }
+    }
+    return done;
+}
+
+/* Lets libcurl act on whatever sockets are ready and on its timer. */
+static void drive_curl(tda_multi *m)
+{
+    int running = 0;
+    if (m->nfds > 0) {
+        /* A copy: libcurl's socket callback edits the table while it acts. */
+        int n = m->nfds;
+        memcpy(m->ready, m->fds, (size_t)n * sizeof *m->ready);
+        if (poll(m->ready, (nfds_t)n, 0) > 0) {
+            for (int i = 0; i < n; i++) {
+                short r = m->ready[i].revents;
+                if (!r)
+                    continue;
+                int mask = ((r & POLLIN) ? CURL_CSELECT_IN : 0) |
+                           ((r & POLLOUT) ? CURL_CSELECT_OUT : 0) |
+                           ((r & (POLLERR | POLLHUP | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
+                curl_multi_socket_action(m->curlm, m->ready[i].fd, mask, &running);
+            }
+        }
+    }
+    if (tda_monotonic_ms() >= m->curl_due_ms) {
+        m->curl_due_ms = INT64_MAX;
+        curl_multi_socket_action(m->curlm, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+}
+
+/* Sends every poll that is due while slots are free; ends flows the policy ends. */
+static int start_due(tda_multi *m, int64_t now)
+{
+    int started = 0;
+    while (m->heap_len > 0 && m->heap[0]->due_ms <= now) {
+        tda_flow *f = m->heap[0];
+        if (f->cancelled) {
+            end_flow(m, f, TDA_CANCELLED, NULL);
+            continue;
+        }
+        tda_action a = tda_policy_next(&f->policy, now);
+        if (a.kind == TDA_ACTION_DONE) {
+            end_flow(m, f, a.result, NULL);
+            continue;
+        }
+        if (a.kind == TDA_ACTION_WAIT) {
+            heap_set(m, f, a.until_ms); /* already queued: cannot fail */
+            continue;
+        }
+        int index = free_slot(m);
+        if (index < 0) {
+            if (m->slot_count == 0) /* not even one handle: nothing can ever be sent */
+                end_flow(m, f, TDA_NO_MEMORY, NULL);
+            break; /* the answers in flight will free a slot */
+        }
+        heap_remove(m, f);
+        tda_status st = send_poll(m, f, index, now);
+        if (st != TDA_OK)
+            end_flow(m, f, st, NULL);
+        else
+            started++;
+    }
+    return started;
+}
+
+/*
+ * A request in flight is cut off by a cancel or the caller's deadline, and
+ * when memory ran out for watching its socket: it could never be seen again.
+ */
+static void cut_off_in_flight(tda_multi *m, int64_t now)
+{
+    int all = atomic_load(&m->c->cancelled);
+    int blind = m->lost_track;
+    m->lost_track = 0;
+    for (int i = 0; i < m->slot_count; i++) {
+        tda_flow *f = m->slots[i].flow;
+        if (!f)
+            continue;
+        const tda_policy *p = &f->policy;
+        if (blind) {
+            snprintf(f->detail, sizeof f->detail, "out of memory while watching a connection");
+            end_flow(m, f, TDA_NO_MEMORY, NULL);
+        } else if (all || f->cancelled)
+            end_flow(m, f, TDA_CANCELLED, NULL);
+        else if (now >= p->deadline_ms && p->deadline_ms < p->expires_at_ms)
+            end_flow(m, f, TDA_DEADLINE, NULL);
+    }
+}
+
+/* ------------------------------------------------------------ the API */
+
+static tda_multi *multi_alloc(tda_client *c, int max_slots, int slot_cap)
+{
+    tda_multi *m = tda_calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->c = c;
+    m->curl_due_ms = INT64_MAX;
+    m->max_slots = max_slots;
+    m->slot_cap = slot_cap;
+    m->slots = tda_calloc((size_t)slot_cap, sizeof *m->slots);
+    m->token_url = tda_client_url(c, TDA_EP_DEVICE_TOKEN);
+    if (!m->slots || !m->token_url) {
+        tda_free(m->slots);
+        tda_free(m->token_url);
+        tda_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+tda_multi *tda_multi_new(tda_client *c)
+{
+    if (!c)
+        return NULL;
+    tda_multi *m = multi_alloc(c, DEFAULT_CONNECTIONS, MAX_CONNECTIONS);
+    if (!m)
+        return NULL;
+    m->curlm = curl_multi_init();
+    if (!m->curlm || !watch_curl(m, 1) ||
+        curl_multi_setopt(m->curlm, CURLMOPT_MAX_HOST_CONNECTIONS, (long)MAX_CONNECTIONS) !=
+            CURLM_OK) {
+        tda_multi_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+tda_multi *tda_multi_borrow(tda_client *c)
+{
+    tda_multi *m = multi_alloc(c, 1, 1);
+    if (!m)
+        return NULL;
+    m->borrowed = 1;
+    m->curlm = c->transport.multi;
+    m->slots[0].http = &c->transport.slot;
+    m->slot_count = 1;
+    if (!watch_curl(m, 1)) {
+        tda_multi_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void tda_multi_free(tda_multi *m)
+{
+    if (!m)
+        return;
+    while (m->flows) {
+        tda_flow *f = m->flows;
+        f->done = NULL; /* dropped without a callback */
+        end_flow(m, f, TDA_CANCELLED, NULL);
+    }
+    if (m->curlm)
+        watch_curl(m, 0);
+    if (!m->borrowed) {
+        for (int i = 0; i < m->slot_count; i++)
+            tda_slot_cleanup(m->slots[i].http);
+        if (m->curlm)
+            curl_multi_cleanup(m->curlm);
+    }
+    tda_free(m->slots);
+    tda_free(m->heap);
+    tda_free(m->fds);
+    tda_free(m->ready);
+    tda_free(m->token_url);
+    tda_free(m);
+}
+
+tda_status tda_multi_set_max_connections(tda_multi *m, int n)
+{
+    if (!m || m->borrowed || n < 1 || n > m->slot_cap)
+        return TDA_INVALID_ARGUMENT;
+    m->max_slots = n; /* existing slots beyond n stay until freed; no new ones are made */
+    return TDA_OK;
+}
+
+tda_flow *tda_multi_add(tda_multi *m, const tda_code *code, const tda_poll_options *opts,
+                        tda_flow_done_fn done, void *userdata)
+{
+    if (!m || !code || !code->device_code || !*code->device_code || !m->c->client_secret)
+        return NULL;
+    tda_flow *f = tda_calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->device_code = tda_strdup(code->device_code);
+    if (!f->device_code) {
+        tda_free(f);
+        return NULL;
+    }
+    f->m = m;
+    f->heap_pos = NOT_QUEUED;
+    f->slot = NO_SLOT;
+    f->done = done;
+    f->userdata = userdata;
+    if (opts) {
+        f->on_event = opts->on_event;
+        f->event_userdata = opts->userdata;
+    }
+    int64_t now = tda_monotonic_ms();
+    tda_policy_init(&f->policy, code, opts, now, m->c->jitter_seed++);
+    tda_action first = tda_policy_next(&f->policy, now);
+    if (heap_set(m, f, first.kind == TDA_ACTION_WAIT ? first.until_ms : now) != TDA_OK) {
+        free_flow(f);
+        return NULL;
+    }
+    f->next = m->flows;
+    if (m->flows)
+        m->flows->prev = f;
+    m->flows = f;
+    m->flow_count++;
+    return f;
+}
+
+void tda_flow_cancel(tda_flow *f)
+{
+    if (!f || f->cancelled)
+        return;
+    f->cancelled = 1;
+    /* Queued: looked at now, so the next perform ends it. In flight: cut off there. */
+    if (f->heap_pos != NOT_QUEUED)
+        heap_set(f->m, f, 0);
+}
+
+void tda_multi_cancel_all(tda_multi *m)
+{
+    if (!m)
+        return;
+    for (tda_flow *f = m->flows; f; f = f->next)
+        tda_flow_cancel(f);
+}
+
+const char *tda_flow_error_detail(const tda_flow *f)
+{
+    return f ? f->detail : "";
+}
+
+size_t tda_multi_flow_count(const tda_multi *m)
+{
+    return m ? m->flow_count : 0;
+}
+
+int tda_multi_fds(tda_multi *m, struct pollfd *fds, int max)
+{
+    if (!m || !fds || max <= 0)
+        return 0;
+    int n = m->nfds < max ? m->nfds : max;
+    for (int i = 0; i < n; i++) {
+        fds[i] = m->fds[i];
+        fds[i].revents = 0;
+    }
+    return n;
+}
+
+long tda_multi_timeout_ms(tda_multi *m)
+{
+    if (!m || m->flow_count == 0)
+        return -1;
+    if (atomic_load(&m->c->cancelled) || m->lost_track)
+        return 0;
+    int64_t now = tda_monotonic_ms();
+    int64_t due = m->curl_due_ms;
+    if (m->heap_len > 0 && m->heap[0]->due_ms < due)
+        due = m->heap[0]->due_ms;
+    /* A request in flight may have to be cut off at its flow's deadline. */
+    for (int i = 0; i < m->slot_count; i++)
+        if (m->slots[i].flow && m->slots[i].flow->policy.deadline_ms < due)
+            due = m->slots[i].flow->policy.deadline_ms;
+    if (due <= now)
+        return 0;
+    int64_t wait = due - now;
+    return wait > 24L * 3600 * 1000 ? 24L * 3600 * 1000 : (long)wait;
+}
+
+tda_status tda_multi_perform(tda_multi *m)
+{
+    if (!m)
+        return TDA_INVALID_ARGUMENT;
+    if (atomic_load(&m->c->cancelled))
+        tda_multi_cancel_all(m);
+    /* Until nothing moves: an answer can free a slot for a poll that is due. */
+    for (int round = 0; round < 16; round++) {
+        int64_t now = tda_monotonic_ms();
+        cut_off_in_flight(m, now);
+        int moved = start_due(m, now);
+        drive_curl(m);
+        moved += collect_answers(m);
+        if (!moved)
+            break;
+    }
+    return TDA_OK;
+}
+
+tda_status tda_multi_wait(tda_multi *m, long max_ms)
+{
+    if (!m)
+        return TDA_INVALID_ARGUMENT;
+    long timeout = tda_multi_timeout_ms(m);
+    if (timeout < 0 || (max_ms >= 0 && max_ms < timeout))
+        timeout = max_ms;
+    if (timeout > 60000 || timeout < 0)
+        timeout = 60000; /* bounds the wait when nothing at all is due */
+    int n = m->nfds;
+    struct pollfd one;
+    struct pollfd *fds = m->ready ? m->ready : &one; /* no allocation while waiting */
+    if (n)
+        memcpy(fds, m->fds, (size_t)n * sizeof *fds);
+    fds[n].fd = m->c->cancel_pipe[0];
+    fds[n].events = POLLIN;
+    fds[n].revents = 0;
+    /* Sleeps in the kernel until a socket, the time, or a cancel: no wake-ups between. */
+    int rc = poll(fds, (nfds_t)n + 1, (int)timeout);
+    if (rc > 0 && fds[n].revents && !atomic_load(&m->c->cancelled)) {
+        char sink[64]; /* a byte left over from a cancel that was reset since */
+        while (read(m->c->cancel_pipe[0], sink, sizeof sink) > 0) {
+        }
+    }
+    return tda_multi_perform(m);
+}
