@@ -297,6 +297,7 @@ static int free_slot(tda_multi *m)
         return -1;
     slot *s = &m->slots[m->slot_count];
     memset(s, 0, sizeof *s);
+    s->http = &s->own;
     if (tda_slot_init(s->http, m->c->ca_file) != TDA_OK)
         return -1;
     return m->slot_count++;
