@@ -6,7 +6,7 @@
 # Needs root (or sudo).
 set -eu
 packages="build-essential cmake pkg-config libcurl4-openssl-dev libjansson-dev
-libmicrohttpd-dev libcmocka-dev libqrencode-dev curl"
+libmicrohttpd-dev libcmocka-dev libqrencode-dev libuv1-dev curl"
 if [ "${1:-}" = test ]; then
     packages="$packages valgrind clang tmux nodejs chromium chromium-driver openssl"
 fi
