@@ -4,13 +4,14 @@
  * real emulator over loopback. doc/FAULTS.md is this table in prose; keep the
  * two in step (tests/cli/docs.sh checks that every row name is there).
  *
- * Every row checks, besides its expected status:
- * - no poll or call sooner than the interval after the previous one, counting
+ * Every row checks its expected status and that no secret is in the error
+ * detail. Polling rows also check:
+ * - no poll sooner than the interval after the previous one, counting
  *   faulted requests too (from the emulator's request log), and no early poll
  *   by the emulator's own count;
- * - retries bounded (polls: at most one request per interval over the code's
- *   life);
- * - no secret in the error detail;
+ * - retries bounded (at most one request per interval over the code's life);
+ * Single-call rows make exactly one request (the library never re-sends).
+ * And:
  * - refresh: whether the stored refresh token still works afterwards. It does
  *   whenever the fault kept the request from Trakt; when Trakt's logic ran and
  *   only the answer was spoiled, Trakt has rotated the pair and no client can
@@ -435,6 +436,17 @@ static void run_row(const fault_row *row)
     case REVOKE:
         run_revoke(row, c, &s);
         break;
+    }
+    /* One call, one request: never re-sent, not even by libcurl on a dead connection. */
+    static const char *const single[] = {[CODE] = "/oauth/device/code",
+                                         [REFRESH] = "/oauth/token",
+                                         [REVOKE] = "/oauth/revoke"};
+    if (row->call != POLL) {
+        long t[8];
+        int want = row->call == REFRESH ? 2 : 1; /* the refresh rows refresh twice */
+        int got = arrivals(log_path, single[row->call], t, 8);
+        if (got != want)
+            fail_msg("%s: %d requests to %s, want %d", row->name, got, single[row->call], want);
     }
     tda_client_free(c);
     emu_stop(&e);

@@ -1,7 +1,9 @@
-/* The fault plan: answers that a proxy in front of Trakt (Cloudflare) would
- * give instead of Trakt's own. A faulted request never reaches the device
- * logic, so it neither counts as a poll nor moves a code's last-poll time;
- * it only uses up a request number of its endpoint. */
+/* The fault plan. Some faults are answers a proxy in front of Trakt
+ * (Cloudflare) gives instead of Trakt's own: such a request never reaches the
+ * device logic, so it neither counts as a poll nor moves a code's last-poll
+ * time; it only uses up a request number of its endpoint. The others (lose,
+ * cut-headers, cut-body, json) let the logic run and spoil its answer on the
+ * way back, as a network failure would after Trakt acted. */
 #include "emulator.h"
 
 #include <limits.h>
