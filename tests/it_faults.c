@@ -287,6 +287,16 @@ static int check_spacing(const fault_row *row, const char *log_path, const char 
 
 /* ---------------------------------------------------------------- the calls */
 
+/* A single call's 429: the wait the server asked for (Retry-After or X-Ratelimit). */
+static void check_retry_after(const fault_row *row, const tda_client *c)
+{
+    if (!row->min_wait_ms)
+        return;
+    long ra = tda_client_retry_after_ms(c);
+    if (ra < row->min_wait_ms || ra > row->min_wait_ms + 1000)
+        fail_msg("%s: Retry-After read as %ld ms, want %ld", row->name, ra, row->min_wait_ms);
+}
+
 static void run_code(const fault_row *row, tda_client *c, secrets *s)
 {
     tda_code code;
@@ -299,11 +309,7 @@ static void run_code(const fault_row *row, tda_client *c, secrets *s)
     } else {
         assert_null(code.device_code); /* a failed call leaves nothing behind */
     }
-    if (row->min_wait_ms) {
-        long ra = tda_client_retry_after_ms(c);
-        if (ra < row->min_wait_ms || ra > row->min_wait_ms + 1000)
-            fail_msg("%s: Retry-After read as %ld ms, want %ld", row->name, ra, row->min_wait_ms);
-    }
+    check_retry_after(row, c);
     tda_code_clear(&code);
 }
 
@@ -361,11 +367,7 @@ static void run_refresh(const fault_row *row, tda_client *c, secrets *s)
     login(c, &old, s);
     tda_status st = tda_refresh_token(c, old.refresh_token, &fresh);
     check_detail(row, c, st, s);
-    if (row->min_wait_ms) {
-        long ra = tda_client_retry_after_ms(c);
-        if (ra < row->min_wait_ms || ra > row->min_wait_ms + 1000)
-            fail_msg("%s: Retry-After read as %ld ms, want %ld", row->name, ra, row->min_wait_ms);
-    }
+    check_retry_after(row, c);
     if (st == TDA_OK) {
         assert_string_not_equal(fresh.refresh_token, old.refresh_token);
     } else {
@@ -388,11 +390,7 @@ static void run_revoke(const fault_row *row, tda_client *c, secrets *s)
     login(c, &token, s);
     tda_status st = tda_revoke_token(c, token.access_token);
     check_detail(row, c, st, s);
-    if (row->min_wait_ms) {
-        long ra = tda_client_retry_after_ms(c);
-        if (ra < row->min_wait_ms || ra > row->min_wait_ms + 1000)
-            fail_msg("%s: Retry-After read as %ld ms, want %ld", row->name, ra, row->min_wait_ms);
-    }
+    check_retry_after(row, c);
     tda_token_clear(&token);
 }
 
