@@ -281,8 +281,11 @@ TDA_API tda_status tda_revoke_token(tda_client *c, const char *access_token);
  * Use: tda_multi_add() each code; then loop: watch tda_multi_fds() for
  * readiness and tda_multi_timeout_ms() for time, and call tda_multi_perform()
  * when either fires. Without an event loop, tda_multi_wait() does the waiting.
- * Everything happens on the calling thread; tda_flow_cancel(),
- * tda_multi_cancel_all() and tda_client_cancel() end flows at the next perform.
+ * Everything happens on the calling thread, and every tda_multi_ and tda_flow_
+ * function must be called from that one thread. tda_flow_cancel() and
+ * tda_multi_cancel_all() end flows at the next perform; so does
+ * tda_client_cancel(), which alone is safe from any thread or a signal
+ * handler (it also wakes tda_multi_wait()).
  */
 typedef struct tda_multi tda_multi; /* opaque */
 typedef struct tda_flow tda_flow;   /* opaque; owned by its multi */

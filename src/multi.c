@@ -287,6 +287,17 @@ static void end_flow(tda_multi *m, tda_flow *f, tda_status result, tda_token *to
 
 /* ------------------------------------------------------------ requests */
 
+/* Whether a request could go out now: an idle slot, or room for a new one. */
+static int can_send(const tda_multi *m)
+{
+    if (m->slot_count < m->max_slots)
+        return 1;
+    for (int i = 0; i < m->slot_count; i++)
+        if (!m->slots[i].flow)
+            return 1;
+    return 0;
+}
+
 /* A free slot, made on demand up to the limit; -1 when all are busy or none can be made. */
 static int free_slot(tda_multi *m)
 {
@@ -667,7 +678,12 @@ long tda_multi_timeout_ms(tda_multi *m)
         return 0;
     int64_t now = tda_monotonic_ms();
     int64_t due = m->curl_due_ms;
-    if (m->heap_len > 0 && m->heap[0]->due_ms < due)
+    /*
+     * A due poll counts only when a slot could take it; with every slot busy
+     * the answers in flight wake the caller through their sockets, so an
+     * overloaded engine sleeps instead of spinning on a zero timeout.
+     */
+    if (m->heap_len > 0 && m->heap[0]->due_ms < due && can_send(m))
         due = m->heap[0]->due_ms;
     /* A request in flight may have to be cut off at its flow's deadline. */
     for (int i = 0; i < m->slot_count; i++)
