@@ -33,6 +33,7 @@ static json_t *load_object(const char *body, size_t len, tda_status *st, char *d
         return NULL;
     }
     json_error_t err;
+    memset(&err, 0, sizeof err); /* jansson leaves it unset when its first allocation fails */
     tda_json_oom_reset();
     /* Duplicate keys make "which value counts" ambiguous: refuse them. */
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);

@@ -112,7 +112,7 @@ tda_status tda_client_set_base_url(tda_client *c, const char *url)
     if (!c)
         return TDA_INVALID_ARGUMENT;
     char *normalized = NULL;
-    char why[160];
+    char why[160] = "out of memory";
     tda_status st = tda_url_check(url, &normalized, why, sizeof why);
     if (st != TDA_OK) {
         tda_client_set_detail(c, "%s", why);
