@@ -243,7 +243,7 @@ char *tda_client_url(const tda_client *c, tda_endpoint ep)
 tda_status tda_client_judge(tda_client *c, tda_endpoint ep, tda_status transport_st,
                             const tda_response *resp, int64_t took_ms, tda_call_outcome *out)
 {
-    tda_log_answer(c, transport_st, resp, took_ms);
+    tda_log_answer(c, transport_st, resp, took_ms, out->detail);
     out->http_status = 0;
     out->retry_after_ms = -1;
     if (transport_st != TDA_OK)

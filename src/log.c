@@ -41,6 +41,38 @@ static void emit(tda_client *c, const char *fmt, ...)
     tda_wipe(line, sizeof line);
 }
 
+static int is_secret_field(const char *key)
+{
+    for (size_t i = 0; i < sizeof secret_fields / sizeof secret_fields[0]; i++)
+        if (strcmp(key, secret_fields[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Replaces the value of every secret field with "[redacted]", at any depth
+ * (an error answer may echo a request, or wrap it); past a depth no honest
+ * answer reaches, whole values are redacted rather than searched.
+ */
+static void redact(json_t *value, int depth)
+{
+    const char *key;
+    json_t *member;
+    void *tmp;
+    size_t i;
+    json_object_foreach_safe(value, tmp, key, member) {
+        if (is_secret_field(key) || (depth >= 8 && (json_is_object(member) || json_is_array(member)))) {
+            if (json_is_string(member)) /* jansson frees the old value without wiping it */
+                tda_wipe((char *)(uintptr_t)json_string_value(member), json_string_length(member));
+            json_object_set_new(value, key, json_string("[redacted]"));
+        } else {
+            redact(member, depth + 1);
+        }
+    }
+    json_array_foreach(value, i, member)
+        redact(member, depth + 1);
+}
+
 /* A body as loggable text: JSON with secret values replaced, or a description. */
 static void emit_body(tda_client *c, const char *prefix, const char *body, size_t len,
                       const char *content_type)
@@ -56,14 +88,7 @@ static void emit_body(tda_client *c, const char *prefix, const char *body, size_
         json_decref(root);
         return;
     }
-    for (size_t i = 0; i < sizeof secret_fields / sizeof secret_fields[0]; i++) {
-        json_t *secret = json_object_get(root, secret_fields[i]);
-        if (!secret)
-            continue;
-        if (json_is_string(secret)) /* jansson frees the old value without wiping it */
-            tda_wipe((char *)(uintptr_t)json_string_value(secret), json_string_length(secret));
-        json_object_set_new(root, secret_fields[i], json_string("[redacted]"));
-    }
+    redact(root, 0);
     char text[900];
     size_t n = json_dumpb(root, text, sizeof text - 1, JSON_COMPACT);
     if (n < sizeof text)
@@ -87,12 +112,13 @@ void tda_log_request(tda_client *c, const char *url, const tda_body *body)
     emit_body(c, "> ", body->data, body->len, "application/json");
 }
 
-void tda_log_answer(tda_client *c, tda_status transport, const tda_response *r, int64_t took_ms)
+void tda_log_answer(tda_client *c, tda_status transport, const tda_response *r, int64_t took_ms,
+                    const char *detail)
 {
     if (!c->log_fn)
         return;
     if (transport != TDA_OK) {
-        emit(c, "< no answer after %lld ms: %s", (long long)took_ms, c->detail);
+        emit(c, "< no answer after %lld ms: %s", (long long)took_ms, detail);
         return;
     }
     emit(c, "< HTTP %ld after %lld ms", r->http_status, (long long)took_ms);

@@ -4,5 +4,7 @@
 #include "client.h"
 
 void tda_log_request(tda_client *c, const char *url, const tda_body *body);
-void tda_log_answer(tda_client *c, tda_status transport, const tda_response *r, int64_t took_ms);
+/* detail: why no answer came, when transport is not TDA_OK (secret-free). */
+void tda_log_answer(tda_client *c, tda_status transport, const tda_response *r, int64_t took_ms,
+                    const char *detail);
 #endif
