@@ -302,8 +302,9 @@ typedef void (*tda_flow_done_fn)(tda_flow *flow, tda_status status, tda_token *t
 
 /*
  * An engine using the client's settings (ids, secret, base URL, User-Agent,
- * CA file, timeout, log). The client must outlive it, and must not be used
- * for blocking calls from another thread meanwhile. NULL on no memory.
+ * CA file, timeout, log): set them before, since the base URL and CA file
+ * are read here. The client must outlive it, and must not be used for
+ * blocking calls from another thread meanwhile. NULL on no memory.
  */
 TDA_API tda_multi *tda_multi_new(tda_client *c);
 /* Frees the engine; remaining flows are dropped without a callback. NULL is fine. */
