@@ -9,10 +9,16 @@
 #include <arpa/inet.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 
 /* Idle keep-alive connections are closed after this long; it is longer than
  * any sensible polling interval, so one login keeps one connection. */
 #define IDLE_TIMEOUT_S 300
+
+/* Descriptors kept back from connections: the listening socket, epoll, the
+ * log, the standard streams, libmicrohttpd's internal pipes. */
+#define SPARE_FDS 64
+#define MAX_CONNECTIONS 65536
 
 union listen_addr {
   struct sockaddr any;
@@ -33,6 +39,30 @@ static void fill_address(const struct emu_config *cfg, union listen_addr *a) {
   }
 }
 
+/* libmicrohttpd caps connections at FD_SETSIZE - 4 (1020) by default, a
+ * select() limit that epoll does not have; past it new connections are
+ * closed unanswered. A benchmark whose thousands of flows all send their
+ * first poll at once would then meet a refusal Trakt would never give, so
+ * the descriptor limit is raised to its hard maximum and connections may use
+ * it. 0 keeps libmicrohttpd's default. */
+static unsigned int connection_limit(void) {
+  struct rlimit rl;
+  rlim_t usable;
+
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return 0;
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+      return 0;
+  }
+  usable = rl.rlim_cur == RLIM_INFINITY ? MAX_CONNECTIONS : rl.rlim_cur;
+  if (usable <= FD_SETSIZE + SPARE_FDS)
+    return 0;
+  usable -= SPARE_FDS;
+  return usable > MAX_CONNECTIONS ? MAX_CONNECTIONS : (unsigned int) usable;
+}
+
 static struct MHD_Daemon *start_daemon(struct emu_server *srv) {
   const struct emu_config *cfg = &srv->config;
   union listen_addr addr;
@@ -41,6 +71,10 @@ static struct MHD_Daemon *start_daemon(struct emu_server *srv) {
    * for a real pool. */
   struct MHD_OptionItem pool[] = {
       {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t) cfg->threads, NULL},
+      {MHD_OPTION_END, 0, NULL}};
+  unsigned int max_connections = connection_limit();
+  struct MHD_OptionItem limit[] = {
+      {MHD_OPTION_CONNECTION_LIMIT, (intptr_t) max_connections, NULL},
       {MHD_OPTION_END, 0, NULL}};
   /* With --tls-cert the same endpoints are served over https (GnuTLS). */
   struct MHD_OptionItem tls[] = {
@@ -61,6 +95,7 @@ static struct MHD_Daemon *start_daemon(struct emu_server *srv) {
       MHD_OPTION_EXTERNAL_LOGGER, emu_mhd_log, srv,
       MHD_OPTION_SOCK_ADDR, &addr.any,
       MHD_OPTION_ARRAY, cfg->threads > 1 ? pool : pool + 1,
+      MHD_OPTION_ARRAY, max_connections > 0 ? limit : limit + 1,
       MHD_OPTION_ARRAY, cfg->tls_cert != NULL ? tls : tls + 2,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) IDLE_TIMEOUT_S,
       MHD_OPTION_NOTIFY_COMPLETED, emu_http_completed, srv,
