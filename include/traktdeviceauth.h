@@ -313,8 +313,9 @@ TDA_API void tda_multi_free(tda_multi *m);
 TDA_API tda_status tda_multi_set_max_connections(tda_multi *m, int n);
 
 /*
- * Starts polling a code (copied). opts as for tda_poll_for_token, may be NULL;
- * its on_event runs from tda_multi_perform(). NULL on bad arguments (no
+ * Starts polling a code (copied). opts as for tda_poll_for_token, may be NULL
+ * (it is read here, not kept); its on_event runs from tda_multi_perform() and,
+ * like the done callback, must not free the multi. NULL on bad arguments (no
  * device code, no client secret) or no memory.
  */
 TDA_API tda_flow *tda_multi_add(tda_multi *m, const tda_code *code, const tda_poll_options *opts,

@@ -42,6 +42,8 @@ struct tda_flow {
     int slot;          /* NO_SLOT unless a request is in flight */
     int cancelled;
     int answer_lost;   /* a poll got no whole answer: it may have carried the token */
+    int waiting_slot;  /* in the FIFO of polls that are due but found every slot busy */
+    tda_flow *next_waiting;
     tda_flow *prev, *next;
     char detail[TDA_DETAIL_SIZE];
 };
@@ -69,6 +71,10 @@ struct tda_multi {
     int nfds, fds_cap;
     int64_t curl_due_ms;  /* libcurl's timer; INT64_MAX when it has none */
     int lost_track;       /* the socket table could not grow: in-flight requests are blind */
+    int cancel_pending;   /* a cancel waits for the next perform */
+    /* Polls that are due but found every slot busy, oldest first. Such a flow
+     * stays in the heap too, keyed at its end (expiry or deadline). */
+    tda_flow *waiting_head, *waiting_tail;
 };
 
 /* ------------------------------------------------------------ the heap */
@@ -212,6 +218,41 @@ static int watch_curl(tda_multi *m, int on)
            curl_multi_setopt(m->curlm, CURLMOPT_TIMERDATA, on ? m : NULL) == CURLM_OK;
 }
 
+/* When a flow ends on its own whatever happens: its caller's deadline, if that
+ * comes before the code expires (the policy's rule for TDA_DEADLINE). */
+static int64_t deadline_of(const tda_flow *f)
+{
+    const tda_policy *p = &f->policy;
+    return p->deadline_ms < p->expires_at_ms ? p->deadline_ms : INT64_MAX;
+}
+
+static void fifo_push(tda_multi *m, tda_flow *f)
+{
+    f->waiting_slot = 1;
+    f->next_waiting = NULL;
+    if (m->waiting_tail)
+        m->waiting_tail->next_waiting = f;
+    else
+        m->waiting_head = f;
+    m->waiting_tail = f;
+}
+
+static void fifo_remove(tda_multi *m, tda_flow *f)
+{
+    if (!f->waiting_slot)
+        return;
+    tda_flow **link = &m->waiting_head, *prev = NULL;
+    while (*link != f) {
+        prev = *link;
+        link = &(*link)->next_waiting;
+    }
+    *link = f->next_waiting;
+    if (m->waiting_tail == f)
+        m->waiting_tail = prev;
+    f->waiting_slot = 0;
+    f->next_waiting = NULL;
+}
+
 /* ------------------------------------------------------------ ending a flow */
 
 /* Why a flow ended, in words, when the last answer does not already say it. */
@@ -248,7 +289,7 @@ static void give_back_slot(tda_multi *m, tda_flow *f)
         return;
     slot *s = &m->slots[f->slot];
     curl_multi_remove_handle(m->curlm, s->http->easy); /* an unfinished transfer is dropped */
-    s->http->upload = NULL;
+    tda_slot_release(s->http);
     tda_body_clear(&s->body);
     s->flow = NULL;
     f->slot = NO_SLOT;
@@ -258,6 +299,7 @@ static void give_back_slot(tda_multi *m, tda_flow *f)
 static void end_flow(tda_multi *m, tda_flow *f, tda_status result, tda_token *token)
 {
     heap_remove(m, f);
+    fifo_remove(m, f);
     give_back_slot(m, f);
     if (f->prev)
         f->prev->next = f->next;
@@ -288,20 +330,13 @@ static void end_flow(tda_multi *m, tda_flow *f, tda_status result, tda_token *to
 /* ------------------------------------------------------------ requests */
 
 /* Whether a request could go out now: an idle slot, or room for a new one. */
-static int can_send(const tda_multi *m)
-{
-    if (m->slot_count < m->max_slots)
-        return 1;
-    for (int i = 0; i < m->slot_count; i++)
-        if (!m->slots[i].flow)
-            return 1;
-    return 0;
-}
+
 
 /* A free slot, made on demand up to the limit; -1 when all are busy or none can be made. */
 static int free_slot(tda_multi *m)
 {
-    for (int i = 0; i < m->slot_count; i++)
+    /* Slots past a lowered limit stay idle until the engine is freed. */
+    for (int i = 0; i < m->slot_count && i < m->max_slots; i++)
         if (!m->slots[i].flow)
             return i;
     if (m->slot_count >= m->max_slots)
@@ -382,6 +417,7 @@ static void finish_request(tda_multi *m, tda_flow *f, CURLcode rc)
         st = tda_client_take_token(m->c, &resp, &token, f->detail, sizeof f->detail);
     /* The answer's bytes were read: the slot is free again, its buffers wiped. */
     curl_multi_remove_handle(m->curlm, s->http->easy);
+    tda_slot_release(s->http);
     tda_body_clear(&s->body);
     s->flow = NULL;
     f->slot = NO_SLOT;
@@ -446,37 +482,81 @@ static void drive_curl(tda_multi *m)
     }
 }
 
-/* Sends every poll that is due while slots are free; ends flows the policy ends. */
+/* Sends f's poll on a free slot, or queues it for the next free one. */
+static int send_or_wait(tda_multi *m, tda_flow *f, int64_t now)
+{
+    int index = free_slot(m);
+    if (index < 0) {
+        if (m->slot_count == 0) { /* not even one handle: nothing can ever be sent */
+            end_flow(m, f, TDA_NO_MEMORY, NULL);
+            return 0;
+        }
+        /* Until a slot frees, the heap only needs it at its end (expiry, deadline). */
+        if (!f->waiting_slot)
+            fifo_push(m, f);
+        int64_t end = deadline_of(f) < f->policy.expires_at_ms ? deadline_of(f)
+                                                              : f->policy.expires_at_ms;
+        if (heap_set(m, f, end) != TDA_OK)
+            end_flow(m, f, TDA_NO_MEMORY, NULL);
+        return 0;
+    }
+    fifo_remove(m, f);
+    heap_remove(m, f);
+    tda_status st = send_poll(m, f, index, now);
+    if (st != TDA_OK) {
+        end_flow(m, f, st, NULL);
+        return 0;
+    }
+    return 1;
+}
+
+/* What the policy says for f now: end it, wait, or poll (1: a request went out). */
+static int advance(tda_multi *m, tda_flow *f, int64_t now)
+{
+    if (f->cancelled) {
+        end_flow(m, f, TDA_CANCELLED, NULL);
+        return 0;
+    }
+    tda_action a = tda_policy_next(&f->policy, now);
+    if (a.kind == TDA_ACTION_DONE) {
+        end_flow(m, f, a.result, NULL);
+        return 0;
+    }
+    if (a.kind == TDA_ACTION_WAIT) {
+        fifo_remove(m, f);
+        heap_set(m, f, a.until_ms); /* already queued: cannot fail */
+        return 0;
+    }
+    return send_or_wait(m, f, now);
+}
+
+/*
+ * Sends the polls that are due, oldest first: those that found every slot
+ * busy before, then the heap's. A flow that cannot get a slot moves to the
+ * FIFO, so the heap's top is never a flow merely waiting for a slot and the
+ * engine sleeps until a slot frees or something ends.
+ */
 static int start_due(tda_multi *m, int64_t now)
 {
     int started = 0;
+    while (m->waiting_head) {
+        tda_flow *f = m->waiting_head;
+        int before = m->slot_count;
+        int sent = advance(m, f, now);
+        started += sent;
+        /* Still first in the FIFO: no slot was free, so the rest must wait too. */
+        if (!sent && m->waiting_head == f && m->slot_count == before)
+            break;
+    }
     while (m->heap_len > 0 && m->heap[0]->due_ms <= now) {
         tda_flow *f = m->heap[0];
-        if (f->cancelled) {
-            end_flow(m, f, TDA_CANCELLED, NULL);
+        if (f->waiting_slot && !f->cancelled &&
+            tda_policy_next(&f->policy, now).kind != TDA_ACTION_DONE) {
+            /* Its end is not here yet (the heap may wake early by a ms): look again then. */
+            heap_set(m, f, now + 1);
             continue;
         }
-        tda_action a = tda_policy_next(&f->policy, now);
-        if (a.kind == TDA_ACTION_DONE) {
-            end_flow(m, f, a.result, NULL);
-            continue;
-        }
-        if (a.kind == TDA_ACTION_WAIT) {
-            heap_set(m, f, a.until_ms); /* already queued: cannot fail */
-            continue;
-        }
-        int index = free_slot(m);
-        if (index < 0) {
-            if (m->slot_count == 0) /* not even one handle: nothing can ever be sent */
-                end_flow(m, f, TDA_NO_MEMORY, NULL);
-            break; /* the answers in flight will free a slot */
-        }
-        heap_remove(m, f);
-        tda_status st = send_poll(m, f, index, now);
-        if (st != TDA_OK)
-            end_flow(m, f, st, NULL);
-        else
-            started++;
+        started += advance(m, f, now);
     }
     return started;
 }
@@ -485,7 +565,7 @@ static int start_due(tda_multi *m, int64_t now)
  * A request in flight is cut off by a cancel or the caller's deadline, and
  * when memory ran out for watching its socket: it could never be seen again.
  */
-static void cut_off_in_flight(tda_multi *m, int64_t now)
+static void cut_off_in_flight(tda_multi *m, int64_t now, int deadlines)
 {
     int all = atomic_load(&m->c->cancelled);
     int blind = m->lost_track;
@@ -494,14 +574,14 @@ static void cut_off_in_flight(tda_multi *m, int64_t now)
         tda_flow *f = m->slots[i].flow;
         if (!f)
             continue;
-        const tda_policy *p = &f->policy;
         if (blind) {
             snprintf(f->detail, sizeof f->detail, "out of memory while watching a connection");
             end_flow(m, f, TDA_NO_MEMORY, NULL);
-        } else if (all || f->cancelled)
+        } else if (all || f->cancelled) {
             end_flow(m, f, TDA_CANCELLED, NULL);
-        else if (now >= p->deadline_ms && p->deadline_ms < p->expires_at_ms)
+        } else if (deadlines && now >= deadline_of(f)) {
             end_flow(m, f, TDA_DEADLINE, NULL);
+        }
     }
 }
 
@@ -635,7 +715,8 @@ void tda_flow_cancel(tda_flow *f)
     if (!f || f->cancelled)
         return;
     f->cancelled = 1;
-    /* Queued: looked at now, so the next perform ends it. In flight: cut off there. */
+    /* The next perform ends it (queued or in flight): tda_multi_timeout_ms says 0 until then. */
+    f->m->cancel_pending = 1;
     if (f->heap_pos != NOT_QUEUED)
         heap_set(f->m, f, 0);
 }
@@ -674,21 +755,17 @@ long tda_multi_timeout_ms(tda_multi *m)
 {
     if (!m || m->flow_count == 0)
         return -1;
-    if (atomic_load(&m->c->cancelled) || m->lost_track)
+    if (atomic_load(&m->c->cancelled) || m->lost_track || m->cancel_pending)
         return 0;
     int64_t now = tda_monotonic_ms();
     int64_t due = m->curl_due_ms;
-    /*
-     * A due poll counts only when a slot could take it; with every slot busy
-     * the answers in flight wake the caller through their sockets, so an
-     * overloaded engine sleeps instead of spinning on a zero timeout.
-     */
-    if (m->heap_len > 0 && m->heap[0]->due_ms < due && can_send(m))
+    /* Flows waiting for a slot are keyed at their end, so the top is always a real time. */
+    if (m->heap_len > 0 && m->heap[0]->due_ms < due)
         due = m->heap[0]->due_ms;
-    /* A request in flight may have to be cut off at its flow's deadline. */
+    /* A request in flight is cut off at its flow's deadline (by the same rule as perform). */
     for (int i = 0; i < m->slot_count; i++)
-        if (m->slots[i].flow && m->slots[i].flow->policy.deadline_ms < due)
-            due = m->slots[i].flow->policy.deadline_ms;
+        if (m->slots[i].flow && deadline_of(m->slots[i].flow) < due)
+            due = deadline_of(m->slots[i].flow);
     if (due <= now)
         return 0;
     int64_t wait = due - now;
@@ -702,12 +779,16 @@ tda_status tda_multi_perform(tda_multi *m)
     if (atomic_load(&m->c->cancelled))
         tda_multi_cancel_all(m);
     /* Until nothing moves: an answer can free a slot for a poll that is due. */
+    m->cancel_pending = 0;
     for (int round = 0; round < 16; round++) {
-        int64_t now = tda_monotonic_ms();
-        cut_off_in_flight(m, now);
-        int moved = start_due(m, now);
+        /* Cancels first; deadlines only after reading what has arrived: an answer
+         * already here may carry the token, which Trakt will not issue again. */
+        cut_off_in_flight(m, tda_monotonic_ms(), 0);
         drive_curl(m);
-        moved += collect_answers(m);
+        int moved = collect_answers(m);
+        int64_t now = tda_monotonic_ms();
+        cut_off_in_flight(m, now, 1);
+        moved += start_due(m, now);
         if (!moved)
             break;
     }

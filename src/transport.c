@@ -274,6 +274,12 @@ tda_status tda_slot_prepare(tda_http_slot *t, const tda_http_request *rq, char *
     return TDA_OK;
 }
 
+void tda_slot_release(tda_http_slot *t)
+{
+    t->upload = NULL;
+    body_reset(t);
+}
+
 tda_status tda_slot_finish(tda_http_slot *t, CURLcode rc, tda_response *out, char *detail,
                            size_t detail_size)
 {

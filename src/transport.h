@@ -55,6 +55,9 @@ tda_status tda_slot_prepare(tda_http_slot *s, const tda_http_request *rq, char *
 tda_status tda_slot_finish(tda_http_slot *s, CURLcode rc, tda_response *out, char *detail,
                            size_t detail_size);
 
+/* Forgets the transfer: the answer's bytes (a token, maybe) are wiped now, not at reuse. */
+void tda_slot_release(tda_http_slot *s);
+
 tda_status tda_transport_init(tda_transport *t);
 void tda_transport_cleanup(tda_transport *t);
 

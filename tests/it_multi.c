@@ -195,6 +195,100 @@ static void test_deadline_is_per_flow(void **state)
     emu_stop(&e);
 }
 
+/* Waits in tda_multi_wait until cond (an outcome's calls) is set; returns the waits made. */
+static int wait_for(tda_multi *m, const int *calls, long limit_ms)
+{
+    int waits = 0;
+    int64_t give_up = tda_monotonic_ms() + limit_ms;
+    while (*calls == 0) {
+        assert_int_equal(tda_multi_wait(m, 1000), TDA_OK);
+        waits++;
+        assert_true(tda_monotonic_ms() < give_up);
+    }
+    return waits;
+}
+
+static void test_cancel_of_a_stalled_request_is_prompt(void **state)
+{
+    emu e;
+    emu_start(&e, "--interval", "0.05", "--fault", "token:1-100:stall", NULL);
+    tda_client *c = emu_client(&e); /* requests may take 5 s */
+    tda_multi *m = tda_multi_new(c);
+    tda_code code;
+    assert_int_equal(tda_generate_code(c, &code), TDA_OK);
+    outcome o = {0};
+    tda_flow *f = tda_multi_add(m, &code, NULL, on_done, &o);
+    assert_non_null(f);
+    while (emu_get_stats(&e).faults_injected == 0) /* its poll is in flight, stalled */
+        assert_int_equal(tda_multi_wait(m, 50), TDA_OK);
+    tda_flow_cancel(f);
+    assert_int_equal(tda_multi_timeout_ms(m), 0); /* an event loop runs perform at once */
+    int64_t t0 = tda_monotonic_ms();
+    wait_for(m, &o.calls, 5000);
+    assert_true(tda_monotonic_ms() - t0 < emu_prompt_ms());
+    assert_int_equal(o.status, TDA_CANCELLED);
+    tda_code_clear(&code);
+    tda_multi_free(m);
+    tda_client_free(c);
+    emu_stop(&e);
+}
+
+static void test_deadline_holds_while_every_connection_is_busy(void **state)
+{
+    emu e;
+    emu_start(&e, "--interval", "0.05", "--fault", "token:1:stall", NULL);
+    tda_client *c = emu_client(&e);
+    tda_multi *m = tda_multi_new(c);
+    assert_int_equal(tda_multi_set_max_connections(m, 1), TDA_OK);
+    tda_code a, b;
+    assert_int_equal(tda_generate_code(c, &a), TDA_OK);
+    assert_int_equal(tda_generate_code(c, &b), TDA_OK);
+    outcome stalled = {0}, hurried = {0};
+    assert_non_null(tda_multi_add(m, &a, NULL, on_done, &stalled));
+    tda_poll_options o;
+    memset(&o, 0, sizeof o);
+    o.timeout_ms = 400;
+    int64_t t0 = tda_monotonic_ms();
+    assert_non_null(tda_multi_add(m, &b, &o, on_done, &hurried));
+    /* A's poll holds the only connection; B must still end at its deadline, calmly. */
+    int waits = wait_for(m, &hurried.calls, 5000);
+    int64_t took = tda_monotonic_ms() - t0;
+    assert_int_equal(hurried.status, TDA_DEADLINE);
+    assert_true(took >= 400 && took < 400 + emu_prompt_ms());
+    assert_true(waits < 20); /* slept, did not spin */
+    assert_int_equal(stalled.calls, 0);
+    tda_code_clear(&a);
+    tda_code_clear(&b);
+    tda_multi_free(m);
+    tda_client_free(c);
+    emu_stop(&e);
+}
+
+static void test_request_past_the_codes_life_does_not_spin(void **state)
+{
+    /* The deadline falls after expiry, so it never cuts the stalled request off:
+     * the engine must sleep until the request's own timeout, not spin. */
+    emu e;
+    emu_start(&e, "--interval", "0.1", "--code-life", "0.3", "--fault", "token:1-100:stall", NULL);
+    tda_client *c = emu_client(&e);
+    assert_int_equal(tda_client_set_timeout_ms(c, 800), TDA_OK);
+    tda_multi *m = tda_multi_new(c);
+    tda_code code;
+    assert_int_equal(tda_generate_code(c, &code), TDA_OK);
+    tda_poll_options o;
+    memset(&o, 0, sizeof o);
+    o.timeout_ms = 400;
+    outcome out = {0};
+    assert_non_null(tda_multi_add(m, &code, &o, on_done, &out));
+    int waits = wait_for(m, &out.calls, 10000);
+    assert_true(waits < 20);
+    assert_true(out.status == TDA_TIMED_OUT || out.status == TDA_EXPIRED);
+    tda_code_clear(&code);
+    tda_multi_free(m);
+    tda_client_free(c);
+    emu_stop(&e);
+}
+
 /* A callback may start the next flow: the engine must cope with being changed from within. */
 typedef struct chain {
     tda_multi *m;
@@ -276,6 +370,9 @@ int main(void)
         cmocka_unit_test(test_cancel_ends_only_that_flow),
         cmocka_unit_test(test_cancel_all_and_client_cancel),
         cmocka_unit_test(test_deadline_is_per_flow),
+        cmocka_unit_test(test_cancel_of_a_stalled_request_is_prompt),
+        cmocka_unit_test(test_deadline_holds_while_every_connection_is_busy),
+        cmocka_unit_test(test_request_past_the_codes_life_does_not_spin),
         cmocka_unit_test(test_callback_adds_the_next_flow),
         cmocka_unit_test(test_bad_arguments_and_free_with_live_flows),
     };
