@@ -43,13 +43,13 @@ static json_t *load_object(const char *body, size_t len, tda_status *st, char *d
      * saves a string's bytes is ignored, so the parse "succeeds" with a byte
      * missing from, say, the device code. Hence the flag, checked either way.
      */
-    if (tda_json_oom_happened()) {
+    int oom = tda_json_oom_happened();
+    if (oom) {
         tda_json_wipe_strings(root);
         json_decref(root);
         root = NULL;
     }
-    if (!root && (json_error_code(&err) == json_error_out_of_memory || err.text[0] == '\0' ||
-                  tda_json_oom_happened())) {
+    if (!root && (oom || json_error_code(&err) == json_error_out_of_memory || err.text[0] == '\0')) {
         *st = TDA_NO_MEMORY; /* not the server's fault: do not call its answer malformed */
         snprintf(detail, size, "out of memory while reading the answer");
         return NULL;

@@ -203,9 +203,7 @@ void tda_client_reset_cancel(tda_client *c)
     if (!c)
         return;
     atomic_store(&c->cancelled, 0);
-    char sink[64];
-    while (read(c->cancel_pipe[0], sink, sizeof sink) > 0) {
-    }
+    tda_drain_cancel_pipe(c->cancel_pipe[0]);
 }
 
 void tda_client_set_detail(tda_client *c, const char *fmt, ...)

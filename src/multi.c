@@ -13,10 +13,8 @@
  * as every other call (status_rules.c, poll.c); tda_poll_for_token is this
  * engine with one flow, run to completion.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "multi.h"
@@ -541,11 +539,10 @@ static int start_due(tda_multi *m, int64_t now)
     int started = 0;
     while (m->waiting_head) {
         tda_flow *f = m->waiting_head;
-        int before = m->slot_count;
         int sent = advance(m, f, now);
         started += sent;
         /* Still first in the FIFO: no slot was free, so the rest must wait too. */
-        if (!sent && m->waiting_head == f && m->slot_count == before)
+        if (!sent && m->waiting_head == f)
             break;
     }
     while (m->heap_len > 0 && m->heap[0]->due_ms <= now) {
@@ -814,10 +811,7 @@ tda_status tda_multi_wait(tda_multi *m, long max_ms)
     fds[n].revents = 0;
     /* Sleeps in the kernel until a socket, the time, or a cancel: no wake-ups between. */
     int rc = poll(fds, (nfds_t)n + 1, (int)timeout);
-    if (rc > 0 && fds[n].revents && !atomic_load(&m->c->cancelled)) {
-        char sink[64]; /* a byte left over from a cancel that was reset since */
-        while (read(m->c->cancel_pipe[0], sink, sizeof sink) > 0) {
-        }
-    }
+    if (rc > 0 && fds[n].revents && !atomic_load(&m->c->cancelled))
+        tda_drain_cancel_pipe(m->c->cancel_pipe[0]);
     return tda_multi_perform(m);
 }

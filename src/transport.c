@@ -132,7 +132,7 @@ void tda_transport_cleanup(tda_transport *t)
 }
 
 /* A byte left over from a cancel that was reset since: drain it, or waits would spin. */
-static void drain_stale_cancel(int cancel_fd)
+void tda_drain_cancel_pipe(int cancel_fd)
 {
     char sink[64];
     while (read(cancel_fd, sink, sizeof sink) > 0) {
@@ -242,7 +242,7 @@ static tda_status run_transfer(tda_transport *t, const tda_http_request *rq, CUR
         curl_multi_poll(t->multi, rq->cancel_fd >= 0 ? &cancel : NULL, rq->cancel_fd >= 0 ? 1u : 0u,
                         (int)(wait < 1000 ? wait : 1000), NULL);
         if (cancel.revents && !is_cancelled(rq))
-            drain_stale_cancel(rq->cancel_fd);
+            tda_drain_cancel_pipe(rq->cancel_fd);
     }
     int pending = 0;
     CURLMsg *msg;
@@ -328,7 +328,7 @@ tda_status tda_transport_wait(int cancel_fd, const atomic_int *cancelled, int64_
         /* Sleeps in the kernel until the time or a cancel byte: no wake-ups in between. */
         int rc = poll(&pfd, cancel_fd >= 0 ? 1 : 0, left > 60000 ? 60000 : (int)left);
         if (rc > 0 && !(cancelled && atomic_load(cancelled))) {
-            drain_stale_cancel(cancel_fd);
+            tda_drain_cancel_pipe(cancel_fd);
         } else if (rc < 0 && errno != EINTR) {
             /* poll itself failed: still never return before the time. */
             struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};

@@ -70,6 +70,9 @@ void tda_transport_cleanup(tda_transport *t);
 tda_status tda_transport_post(tda_transport *t, const tda_http_request *rq, tda_response *out,
                               char *detail, size_t detail_size);
 
+/* Empties the cancel pipe (non-blocking): a byte left by a cancel that was reset since. */
+void tda_drain_cancel_pipe(int cancel_fd);
+
 /* Sleeps until until_ms (monotonic) or a cancel: TDA_OK or TDA_CANCELLED. Costs no CPU. */
 tda_status tda_transport_wait(int cancel_fd, const atomic_int *cancelled, int64_t until_ms);
 
