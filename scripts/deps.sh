@@ -2,13 +2,25 @@
 # Installs the Debian packages needed to build traktdeviceauth (no argument)
 # or to build and test it ("test": adds valgrind, clang for the fuzzers, tmux
 # for the terminal view, Chromium and ChromeDriver for the browser test, openssl
-# for the TLS tests' certificates), only when one is missing.
+# for the TLS tests' certificates), or to build it for i386 and arm64 ("cross":
+# the cross compilers, qemu-user-static and the libraries of both
+# architectures), only when one is missing.
 # Needs root (or sudo).
 set -eu
 packages="build-essential cmake pkg-config libcurl4-openssl-dev libjansson-dev
 libmicrohttpd-dev libcmocka-dev libqrencode-dev libuv1-dev curl"
+# The libraries again for another architecture (Debian multiarch), for the
+# 32-bit and arm64 builds of scripts/cross.sh.
+cross_libs="libc6-dev libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libqrencode-dev
+libcmocka-dev libuv1-dev"
 if [ "${1:-}" = test ]; then
     packages="$packages valgrind clang tmux nodejs chromium chromium-driver openssl"
+fi
+if [ "${1:-}" = cross ]; then
+    packages="gcc-i686-linux-gnu crossbuild-essential-arm64 qemu-user-static file"
+    for arch in i386 arm64; do
+        for lib in $cross_libs; do packages="$packages $lib:$arch"; done
+    done
 fi
 missing=""
 for p in $packages; do
@@ -25,6 +37,11 @@ else
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+if [ "${1:-}" = cross ]; then
+    for arch in i386 arm64; do
+        dpkg --print-foreign-architectures | grep -qx "$arch" || $SUDO dpkg --add-architecture "$arch"
+    done
+fi
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Every test, as CI runs it: a -Werror build and the whole suite, the suite
 # again under AddressSanitizer + UBSan, once more under valgrind memcheck
-# (the emulator too), then each libFuzzer target briefly (scripts/fuzz.sh).
+# (the emulator too), then each libFuzzer target briefly (scripts/fuzz.sh),
+# then the i386 build with every test and the arm64 build with the unit tests
+# under qemu (scripts/cross.sh).
 # Installs what it needs first.
 #   ./scripts/test.sh            everything
 #   TDA_QUICK=1 ./scripts/test.sh  only the plain build and suite
@@ -30,3 +32,5 @@ echo "== the same suite under valgrind memcheck"
 TDA_TEST_SLOW=1 run_suite build/valgrind -DTDA_VALGRIND=ON
 echo "== each libFuzzer target for ${TDA_FUZZ_SECONDS:=10} s on its seed corpus"
 TDA_FUZZ_SECONDS=$TDA_FUZZ_SECONDS ./scripts/fuzz.sh
+echo "== i386 (whole suite) and arm64 (unit tests under qemu-user-static)"
+./scripts/cross.sh

@@ -37,6 +37,13 @@ void tda_free_secret(char *s);
  */
 tda_status tda_url_check(const char *url, char **normalized, char *why, size_t why_size);
 
+/* ---- utc_time.c: dates in 64 bits, whatever the width of time_t ---- */
+struct tm;
+/* Unix seconds of a UTC calendar time (tm_year, tm_mon, tm_mday, tm_hour, tm_min, tm_sec). */
+int64_t tda_utc_seconds(const struct tm *tm);
+/* Parses an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") in any locale: 0 and *out, or -1. */
+int tda_parse_imf_fixdate(const char *s, int64_t *out);
+
 /* ---- status.c ---- */
 /* 1 for statuses that end a flow at once with no retry. */
 int tda_status_is_final(tda_status s);

@@ -212,9 +212,7 @@ int64_t tda_parse_ratelimit_until(const char *value, int64_t now_unix)
     if (end && *end == '.')
         end += 1 + strspn(end + 1, "0123456789");
     if (end && (strcmp(end, "Z") == 0 || strcmp(end, "+00:00") == 0 || *end == '\0')) {
-        time_t when = timegm(&tm);
-        if (when != (time_t)-1)
-            delay = delay_until((int64_t)when, now_unix);
+        delay = delay_until(tda_utc_seconds(&tm), now_unix);
     }
     json_decref(root);
     return delay;
@@ -241,9 +239,13 @@ int64_t tda_parse_retry_after(const char *value, int64_t now_unix)
         int64_t ms = seconds * 1000;
         return ms > cap_ms ? cap_ms : ms;
     }
-    /* The HTTP-date form; libcurl's date parser knows all three RFC 9110 formats. */
-    time_t when = curl_getdate(value, NULL);
-    if (when == (time_t)-1)
+    /* The HTTP-date form. The preferred one is read in 64 bits (utc_time.c); libcurl's
+     * parser knows the two obsolete ones, though with a 32-bit time_t not past 2038. */
+    int64_t when;
+    if (tda_parse_imf_fixdate(value, &when) == 0)
+        return delay_until(when, now_unix);
+    time_t obsolete = curl_getdate(value, NULL);
+    if (obsolete == (time_t)-1)
         return -1;
-    return delay_until((int64_t)when, now_unix);
+    return delay_until((int64_t)obsolete, now_unix);
 }

@@ -763,8 +763,36 @@ static void test_retry_after_is_capped_at_one_day(void **state)
     assert_int_equal(tda_parse_retry_after("999999999", NOW), DAY_MS);
     assert_int_equal(tda_parse_retry_after("99999999999999999999999999999999", NOW), DAY_MS);
     assert_int_equal(tda_parse_retry_after("Fri, 31 Dec 2100 23:59:59 GMT", NOW), DAY_MS);
-    /* Found by fuzz_retry_after: a date so far ahead that its distance in ms overflowed. */
-    assert_int_equal(tda_parse_retry_after(",2Oct@\n999999592", NOW), DAY_MS);
+    /* Found by fuzz_retry_after: a date so far ahead that its distance in ms overflowed.
+     * libcurl reads this loose form; with a 32-bit time_t it cannot hold the year at all. */
+    if (sizeof(time_t) >= 8)
+        assert_int_equal(tda_parse_retry_after(",2Oct@\n999999592", NOW), DAY_MS);
+    assert_int_equal(tda_parse_retry_after("Sat, 02 Oct 999999592 00:00:00 GMT", NOW), DAY_MS);
+}
+
+/* Dates past January 2038 must work where time_t has 32 bits (i386, older ARM). */
+static void test_dates_past_2038_are_read_in_64_bits(void **state)
+{
+    int64_t when = 0;
+    assert_int_equal(tda_parse_imf_fixdate("Sun, 06 Nov 1994 08:49:37 GMT", &when), 0);
+    assert_int_equal(when, 784111777);
+    assert_int_equal(tda_parse_imf_fixdate("Tue, 19 Jan 2038 03:14:08 GMT", &when), 0);
+    assert_int_equal(when, 2147483648LL);
+    assert_int_equal(tda_parse_imf_fixdate("Fri, 31 Dec 2100 23:59:59 GMT", &when), 0);
+    assert_int_equal(when, 4133980799LL);
+    assert_int_equal(tda_parse_imf_fixdate("Tue, 29 Feb 2000 00:00:00 GMT", &when), 0);
+    assert_int_equal(when, 951782400);
+    /* Not the preferred form, or not a date: left to libcurl or refused. */
+    assert_int_equal(tda_parse_imf_fixdate("Sunday, 06-Nov-94 08:49:37 GMT", &when), -1);
+    assert_int_equal(tda_parse_imf_fixdate("Sun, 06 Nov 1994 08:49:37 GMT trailing", &when), -1);
+    assert_int_equal(tda_parse_imf_fixdate("Xyz, 06 Nov 1994 08:49:37 GMT", &when), -1);
+    assert_int_equal(tda_parse_imf_fixdate("Sun, 06 Noo 1994 08:49:37 GMT", &when), -1);
+    assert_int_equal(tda_parse_imf_fixdate("Sun, 06 Nov 1994 25:49:37 GMT", &when), -1);
+    /* An X-Ratelimit reset 30 s after a 2040 "now" is 30 s away, not "none". */
+    int64_t now2040 = 2208988800LL; /* 2040-01-01T00:00:00Z */
+    assert_int_equal(tda_parse_ratelimit_until("{\"until\":\"2040-01-01T00:00:30Z\"}", now2040),
+                     30000);
+    assert_int_equal(tda_parse_retry_after("Sun, 01 Jan 2040 00:00:45 GMT", now2040), 45000);
 }
 
 /* NOW + 30 s and NOW - 10 s as Trakt writes them. */
@@ -1375,6 +1403,7 @@ int main(void)
 
         cmocka_unit_test(test_retry_after_delay_seconds_become_ms),
         cmocka_unit_test(test_retry_after_is_capped_at_one_day),
+        cmocka_unit_test(test_dates_past_2038_are_read_in_64_bits),
         cmocka_unit_test(test_ratelimit_until_becomes_a_delay),
         cmocka_unit_test(test_ratelimit_garbage_is_minus_one),
         cmocka_unit_test(test_classify_uses_ratelimit_only_without_retry_after),
