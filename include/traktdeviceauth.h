@@ -34,13 +34,13 @@ extern "C" {
 #define TDA_API
 #endif
 
-#define TDA_VERSION_MAJOR 0
-#define TDA_VERSION_MINOR 1
-#define TDA_VERSION_PATCH 0
-#define TDA_VERSION_STRING "0.1.0"
+/* TDA_VERSION_STRING, TDA_VERSION_NUM and TDA_VERSION_AT_LEAST(): the headers' version. */
+#include "traktdeviceauth_version.h"
 
 /* The version of the library actually loaded, e.g. "0.1.0". */
 TDA_API const char *tda_version(void);
+/* The same as a number in TDA_VERSION_NUM's form (0xMMmmpp), for run-time checks. */
+TDA_API unsigned int tda_version_num(void);
 
 /* ------------------------------------------------------------------ status */
 

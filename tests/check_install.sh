@@ -11,6 +11,12 @@ prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
 test -f "$prefix/include/traktdeviceauth.h"
+test -f "$prefix/include/traktdeviceauth_version.h"
+# The version is written once, in project(): the man pages carry it when installed.
+version=$(sed -n 's/^project(traktdeviceauth VERSION \([0-9.]*\) .*/\1/p' "$src/CMakeLists.txt")
+for page in trakt-device-auth.1 trakt-oauth-emulator.1; do
+    grep -q "^\.TH .*\"traktdeviceauth $version\"" "$prefix/share/man/man1/$page"
+done
 libdir=$(find "$prefix" -name 'libtraktdeviceauth.so.0' -printf '%h\n' | head -n 1)
 test -n "$libdir"
 test -f "$libdir/libtraktdeviceauth.a"
@@ -23,6 +29,7 @@ ${CC:-cc} "$src/examples/login.c" -o "$prefix/consumer_pc" \
 rc=0
 env -u TRAKT_CLIENT_ID LD_LIBRARY_PATH="$libdir" ${TDA_RUN:-} "$prefix/consumer_pc" 2>/dev/null || rc=$?
 test "$rc" -eq 2
+echo "man pages: installed with version $version"
 echo "pkg-config: built and ran a program against the installed library"
 
 cmake -S "$src/tests/install_consumer" -B "$prefix/consumer" -DCMAKE_PREFIX_PATH="$prefix" \
@@ -30,4 +37,4 @@ cmake -S "$src/tests/install_consumer" -B "$prefix/consumer" -DCMAKE_PREFIX_PATH
     -DEXAMPLE_SOURCE="$src/examples/login.c" >/dev/null
 cmake --build "$prefix/consumer" >/dev/null
 echo "cmake: find_package(traktdeviceauth) built a program"
-echo "2 passed, 0 failed"
+echo "3 passed, 0 failed"

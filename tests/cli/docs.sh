@@ -33,4 +33,11 @@ while IFS= read -r row; do
         bad "doc/FAULTS.md lacks the fault matrix row '$row' of tests/it_faults.c (add it, in backticks, to its endpoint's table)"
     fi
 done <"$SCRATCH/fault_rows"
+# The version is written once, in project(): both programs report that one.
+version=$(sed -n 's/^project(traktdeviceauth VERSION \([0-9.]*\) .*/\1/p' "$root/CMakeLists.txt")
+check "CMakeLists.txt's project() has a version" [ -n "$version" ]
+check "trakt-device-auth --version reports $version" \
+    sh -c '"$1" --version | head -n 1 | grep -qx "trakt-device-auth $2"' sh "$TDA_CLI" "$version"
+check "trakt-oauth-emulator --version reports $version" \
+    sh -c '"$1" --version | grep -qx "trakt-oauth-emulator $2"' sh "$TDA_EMULATOR" "$version"
 finish

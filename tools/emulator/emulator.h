@@ -21,8 +21,10 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "traktdeviceauth_version.h"
+
 #define EMU_NAME "trakt-oauth-emulator"
-#define EMU_VERSION "0.1.0"
+#define EMU_VERSION TDA_VERSION_STRING /* from project() in CMakeLists.txt */
 
 #define EMU_MAX_BODY ((size_t) 64 * 1024)
 #define EMU_NS_PER_SEC INT64_C(1000000000)
