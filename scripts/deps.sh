@@ -4,7 +4,8 @@
 # for the terminal view, Chromium and ChromeDriver for the browser test, openssl
 # for the TLS tests' certificates), or to build it for i386 and arm64 ("cross":
 # the cross compilers, qemu-user-static and the libraries of both
-# architectures), only when one is missing.
+# architectures), or to build the Debian packages ("deb": dpkg-dev, debhelper,
+# lintian, man-db), only when one is missing.
 # Needs root (or sudo).
 set -eu
 packages="build-essential cmake pkg-config libcurl4-openssl-dev libjansson-dev
@@ -15,6 +16,9 @@ cross_libs="libc6-dev libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libq
 libcmocka-dev libuv1-dev"
 if [ "${1:-}" = test ]; then
     packages="$packages valgrind clang tmux nodejs chromium chromium-driver openssl"
+fi
+if [ "${1:-}" = deb ]; then
+    packages="$packages dpkg-dev debhelper lintian man-db"
 fi
 if [ "${1:-}" = cross ]; then
     packages="gcc-i686-linux-gnu crossbuild-essential-arm64 qemu-user-static file"

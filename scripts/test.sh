@@ -3,7 +3,8 @@
 # again under AddressSanitizer + UBSan, once more under valgrind memcheck
 # (the emulator too), then each libFuzzer target briefly (scripts/fuzz.sh),
 # then the i386 build with every test and the arm64 build with the unit tests
-# under qemu (scripts/cross.sh).
+# under qemu (scripts/cross.sh), then the Debian packages: built, lintian,
+# installed and used (scripts/deb.sh).
 # Installs what it needs first.
 #   ./scripts/test.sh            everything
 #   TDA_QUICK=1 ./scripts/test.sh  only the plain build and suite
@@ -34,3 +35,5 @@ echo "== each libFuzzer target for ${TDA_FUZZ_SECONDS:=10} s on its seed corpus"
 TDA_FUZZ_SECONDS=$TDA_FUZZ_SECONDS ./scripts/fuzz.sh
 echo "== i386 (whole suite) and arm64 (unit tests under qemu-user-static)"
 ./scripts/cross.sh
+echo "== the Debian packages: build, lintian, install, use"
+./scripts/deb.sh
