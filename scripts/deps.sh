@@ -1,11 +1,12 @@
 #!/bin/sh
-# Installs the Debian packages needed to build traktdeviceauth (no argument)
-# or to build and test it ("test": adds valgrind, clang for the fuzzers, tmux
-# for the terminal view, Chromium and ChromeDriver for the browser test, openssl
-# for the TLS tests' certificates), or to build it for i386 and arm64 ("cross":
-# the cross compilers, qemu-user-static and the libraries of both
-# architectures), or to build the Debian packages ("deb": dpkg-dev, debhelper,
-# lintian, man-db), only when one is missing.
+# Installs the Debian packages needed to build traktdeviceauth (no argument),
+# only when one is missing. With an argument, also:
+#   test   valgrind, clang for the fuzzers, tmux for the terminal view,
+#          Chromium and ChromeDriver for the browser test, openssl for the TLS
+#          tests' certificates, abigail-tools for the ABI check;
+#   cross  the i386 and arm64 builds: cross compilers, qemu-user-static and the
+#          libraries of both architectures (added to dpkg first);
+#   deb    the Debian packages: dpkg-dev, debhelper, lintian, man-db.
 # Needs root (or sudo).
 set -eu
 packages="build-essential cmake pkg-config libcurl4-openssl-dev libjansson-dev
@@ -15,7 +16,7 @@ libmicrohttpd-dev libcmocka-dev libqrencode-dev libuv1-dev curl"
 cross_libs="libc6-dev libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libqrencode-dev
 libcmocka-dev libuv1-dev"
 if [ "${1:-}" = test ]; then
-    packages="$packages valgrind clang tmux nodejs chromium chromium-driver openssl"
+    packages="$packages valgrind clang tmux nodejs chromium chromium-driver openssl abigail-tools"
 fi
 if [ "${1:-}" = deb ]; then
     packages="$packages dpkg-dev debhelper lintian man-db"

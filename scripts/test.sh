@@ -22,7 +22,7 @@ run_suite() { # build-dir, extra cmake args...
 }
 
 echo "== build and test (gcc, -Werror)"
-run_suite build/test
+run_suite build/test -DTDA_ABI_CHECK=ON
 if [ "${TDA_QUICK:-0}" = 1 ]; then
     exit 0
 fi
