@@ -6,7 +6,8 @@
 #          tests' certificates, abigail-tools for the ABI check;
 #   cross  the i386 and arm64 builds: cross compilers, qemu-user-static and the
 #          libraries of both architectures (added to dpkg first);
-#   deb    the Debian packages: dpkg-dev, debhelper, lintian, man-db.
+#   deb    the Debian packages: dpkg-dev, debhelper, lintian, man-db;
+#   analyze  static analysis: clang-tidy, cppcheck (and gcc's -fanalyzer).
 # Needs root (or sudo).
 set -eu
 packages="build-essential cmake pkg-config libcurl4-openssl-dev libjansson-dev
@@ -17,6 +18,9 @@ cross_libs="libc6-dev libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libq
 libcmocka-dev libuv1-dev"
 if [ "${1:-}" = test ]; then
     packages="$packages valgrind clang tmux nodejs chromium chromium-driver openssl abigail-tools"
+fi
+if [ "${1:-}" = analyze ]; then
+    packages="$packages clang-tidy cppcheck"
 fi
 if [ "${1:-}" = deb ]; then
     packages="$packages dpkg-dev debhelper lintian man-db"
