@@ -61,7 +61,7 @@ typedef struct tda_response {
 
 /*
  * What an answer means for the endpoint it came from: the one home of every
- * HTTP status rule (see the table in protocol.c). *retry_after_ms gets the
+ * HTTP status rule (see the table in status_rules.c). *retry_after_ms gets the
  * Retry-After delay or -1. For TDA_OK the caller still parses the body.
  * detail gets a secret-free explanation of anything but success.
  */
