@@ -26,7 +26,7 @@ exists() { # path, naming file's directory
     return 1
 }
 # Recorded data (the ABI dump, fuzz corpora, a lock file) names no paths.
-grep -vE '^(abi/|fuzz/corpus/|LICENSE$|bench/trakt_npm/package-lock\.json$)' "$tmp/tracked" |
+grep -vE '^(abi/|fuzz/corpus/|LICENSE$|bench/trakt_npm/package-lock.json$)' "$tmp/tracked" |
 while IFS= read -r file; do
     grep -Iq . "$file" 2>/dev/null || continue
     here=$(dirname "$file")
