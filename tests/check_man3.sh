@@ -18,7 +18,10 @@ bad() {
     echo "man3: $*"
     failed=$((failed + 1))
 }
-command -v groff >/dev/null || { echo "man3: groff is missing (apt-get install groff-base)"; exit 1; }
+if ! command -v groff >/dev/null; then
+    echo "man3: groff is missing (apt-get install groff-base)"
+    exit 1
+fi
 
 sh "$here/api_functions.sh" "$header" >"$tmp/functions"
 sh "$here/api_functions.sh" --prototypes "$header" >"$tmp/prototypes"
@@ -65,27 +68,36 @@ for page in "$@"; do
     file=${page##*/}
     names=$(awk -v p="$file" '$1 == p { print $2 }' "$tmp/names")
     if [ "$file" = traktdeviceauth.3 ]; then
-        [ "$names" = traktdeviceauth ] && ok ||
+        if [ "$names" = traktdeviceauth ]; then
+            ok
+        else
             bad "traktdeviceauth.3: its NAME section must name only traktdeviceauth, not: $names"
+        fi
         continue
     fi
-    [ -n "$names" ] && ok || bad "$file: no names in its NAME section (\"a, b \\- what they do\")"
+    if [ -n "$names" ]; then
+        ok
+    else
+        bad "$file: no names in its NAME section (\"a, b \\- what they do\")"
+    fi
     for name in $names; do
         if grep -qx -- "$name" "$tmp/functions"; then
             ok
         else
-            bad "$file names $name, which is no public function (no TDA_API declaration of it in $header)"
+            bad "$file names $name, which is no public function" \
+                "(no TDA_API declaration of it in $header)"
         fi
     done
 done
 
 for page in "$@"; do
     file=${page##*/}
-    title=$(basename "$file" .3 | tr 'a-z' 'A-Z')
-    if grep -q "^\.TH $title 3 [0-9-]* \"traktdeviceauth @PROJECT_VERSION@\" \"Library Functions Manual\"$" "$page"; then
+    title=$(basename "$file" .3 | tr '[:lower:]' '[:upper:]')
+    th="\"traktdeviceauth @PROJECT_VERSION@\" \"Library Functions Manual\""
+    if head -n 1 "$page" | grep -qx -- "\.TH $title 3 [0-9-]* $th"; then
         ok
     else
-        bad "$file: the first line must be .TH $title 3 DATE \"traktdeviceauth @PROJECT_VERSION@\" \"Library Functions Manual\""
+        bad "$file: the first line must be .TH $title 3 DATE $th"
     fi
     # groff -ww: every warning, as man --warnings and lintian see them.
     if groff -man -Tutf8 -ww -z "$page" >"$tmp/warnings" 2>&1 && [ ! -s "$tmp/warnings" ]; then
@@ -95,12 +107,19 @@ for page in "$@"; do
     fi
     groff -man -Tascii -P-cbou "$page" 2>/dev/null >"$tmp/text"
     long=$(awk 'length > 80 { print; exit }' "$tmp/text")
-    [ -z "$long" ] && ok || bad "$file: a line renders wider than 80 columns: $long"
+    if [ -z "$long" ]; then
+        ok
+    else
+        bad "$file: a line renders wider than 80 columns: $long"
+    fi
     # The SYNOPSIS as rendered, on one line, spaced as api_functions.sh spaces declarations.
     awk '/^SYNOPSIS$/ { on = 1; next } /^[A-Z]/ { on = 0 } on' "$tmp/text" | tr '\n' ' ' |
         sed 's/  */ /g; s/( /(/g; s/ )/)/g' >"$tmp/synopsis"
-    grep -qF '#include <traktdeviceauth.h>' "$tmp/synopsis" && ok ||
+    if grep -qF '#include <traktdeviceauth.h>' "$tmp/synopsis"; then
+        ok
+    else
         bad "$file: its SYNOPSIS lacks #include <traktdeviceauth.h>"
+    fi
     for name in $(awk -v p="$file" '$1 == p { print $2 }' "$tmp/names"); do
         decl=$(awk -F '\t' -v fn="$name" '$1 == fn { print $2 }' "$tmp/prototypes")
         [ -n "$decl" ] || continue # reported above
@@ -115,13 +134,21 @@ for page in "$@"; do
     grep -v -e '^\.\\"' -e '^\.TH ' "$page" >"$tmp/source"
     for word in $(grep -o 'tda_[a-z0-9_]*' "$tmp/source" | sort -u); do
         case $word in
-        *_) grep -q "^$word" "$tmp/functions" ;;
-        *) grep -qx -- "$word" "$tmp/known_lower" ;;
-        esac && ok || bad "$file mentions $word, which the headers do not declare"
+        *_) known=$(grep -c "^$word" "$tmp/functions" || true) ;;
+        *) known=$(grep -cx -- "$word" "$tmp/known_lower" || true) ;;
+        esac
+        if [ "$known" -gt 0 ]; then
+            ok
+        else
+            bad "$file mentions $word, which the headers do not declare"
+        fi
     done
     for word in $(grep -o 'TDA_[A-Z0-9_]*' "$tmp/source" | sort -u); do
-        grep -qx -- "$word" "$tmp/known_upper" && ok ||
+        if grep -qx -- "$word" "$tmp/known_upper"; then
+            ok
+        else
             bad "$file mentions $word, which the headers do not define"
+        fi
     done
 done
 
