@@ -7,8 +7,7 @@ lib=$1 header=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 nm -D --defined-only "$lib" | awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }' | sort -u >"$tmp/exported"
-# A declaration: "TDA_API <type> [*]name(" possibly split after the type.
-grep -v '^#' "$header" | tr '\n' ' ' | grep -o 'TDA_API[^;(]*(' | sed 's/($//; s/.*[ *]//' | sort -u >"$tmp/declared"
+sh "$(dirname "$0")/api_functions.sh" "$header" >"$tmp/declared"
 if ! diff -u "$tmp/declared" "$tmp/exported"; then
     echo "exports: the library's exports differ from the header (- declared only, + exported only)"
     exit 1

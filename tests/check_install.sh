@@ -24,6 +24,31 @@ for page in trakt-device-auth.1 trakt-oauth-emulator.1; do
     file=$(ls "$prefix/share/man/man1/$page" "$prefix/share/man/man1/$page.gz" 2>/dev/null | head -n 1)
     zgrep -q "^\.TH .*\"traktdeviceauth $version\"" "$file" # Debian compresses them
 done
+# man(3): a page for every public function, its own or a ".so" link to its
+# family's page, found and rendered by man(1) as a user's "man NAME" would.
+man3="$prefix/share/man/man3"
+pages=0
+for file in "$man3"/*.3 "$man3"/*.3.gz; do
+    [ -e "$file" ] || continue
+    # a link page: ".so" here, a symbolic link in a Debian package
+    { [ -L "$file" ] || zgrep -q '^\.so ' "$file"; } && continue
+    zgrep -q "^\.TH .*\"traktdeviceauth $version\"" "$file" ||
+        { echo "man3: $file does not carry version $version"; exit 1; }
+    pages=$((pages + 1))
+done
+[ "$pages" -gt 1 ] || { echo "man3: no man(3) pages in $man3"; exit 1; }
+functions=0
+for fn in $(sh "$src/tests/api_functions.sh" "$src/include/traktdeviceauth.h"); do
+    if ! man -M "$prefix/share/man" -w 3 "$fn" >/dev/null 2>&1; then
+        echo "man3: no installed page for $fn (man -M $prefix/share/man -w 3 $fn)"
+        exit 1
+    fi
+    if ! MANWIDTH=80 man -M "$prefix/share/man" -P cat 3 "$fn" 2>/dev/null | grep -q "$fn"; then
+        echo "man3: the installed page for $fn does not render or does not mention it"
+        exit 1
+    fi
+    functions=$((functions + 1))
+done
 libdir=$(find "$prefix/lib" -name 'libtraktdeviceauth.so.0' -printf '%h\n' | head -n 1)
 test -n "$libdir"
 test -f "$libdir/libtraktdeviceauth.a"
@@ -37,6 +62,7 @@ rc=0
 env -u TRAKT_CLIENT_ID LD_LIBRARY_PATH="$libdir" ${TDA_RUN:-} "$scratch/consumer_pc" 2>/dev/null || rc=$?
 test "$rc" -eq 2
 echo "man pages: installed with version $version"
+echo "man(3): $pages pages, and man finds and renders one for each of $functions functions"
 echo "pkg-config: built and ran a program against the installed library"
 
 cmake -S "$src/tests/install_consumer" -B "$scratch/consumer" -DCMAKE_PREFIX_PATH="$prefix" \
@@ -44,4 +70,4 @@ cmake -S "$src/tests/install_consumer" -B "$scratch/consumer" -DCMAKE_PREFIX_PAT
     -DEXAMPLE_SOURCE="$src/examples/login.c" >/dev/null
 cmake --build "$scratch/consumer" >/dev/null
 echo "cmake: find_package(traktdeviceauth) built a program"
-echo "3 passed, 0 failed"
+echo "4 passed, 0 failed"
