@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "slow.h"
 #include "traktdeviceauth.h"
 
 typedef struct fixture {
@@ -370,9 +371,7 @@ static void test_fifo_at_the_path_is_refused_without_blocking(void **state)
     fixture *f = *state;
     assert_int_equal(mkfifo(f->path, 0600), 0);
     /* Nobody ever writes to the FIFO: a blocking open would wait for ever. */
-    const char *slow = getenv("TDA_TEST_SLOW");
-    long limit = slow && *slow && strcmp(slow, "0") != 0 ? 20000 : 3000;
-    assert_int_equal(load_status_in_child(f->path, limit), TDA_FILE_INSECURE);
+    assert_int_equal(load_status_in_child(f->path, test_bound_ms(3000)), TDA_FILE_INSECURE);
 }
 
 static void test_file_of_another_user_is_insecure(void **state)

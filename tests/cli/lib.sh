@@ -19,6 +19,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 99' INT TERM
 
+# Time limits are written for an idle machine and scaled like every bound in
+# the tests (tests/slow.h): by $TDA_TEST_SLOW, a whole number, 1 when unset.
+SLOW=${TDA_TEST_SLOW:-1}
+case $SLOW in
+    '' | *[!0-9]* | 0) echo "FAILED: TDA_TEST_SLOW=$SLOW: want a whole number from 1 to 1000"; exit 1 ;;
+esac
+[ "$SLOW" -le 1000 ] || { echo "FAILED: TDA_TEST_SLOW=$SLOW: want a whole number from 1 to 1000"; exit 1; }
+# bound_tries N: N tries (of a fixed pause each) on an idle machine, for this run.
+bound_tries() { echo $(($1 * SLOW)); }
+
 ok() { CHECKS=$((CHECKS + 1)); echo "ok: $*"; }
 bad() { CHECKS=$((CHECKS + 1)); FAILURES=$((FAILURES + 1)); echo "FAILED: $*"; }
 check() { # check "what" command...
