@@ -80,6 +80,7 @@ expect_rc() { # expect_rc WANT "what"
 }
 
 contains() { grep -q -- "$2" "$1"; }
+contains_text() { case $1 in *"$2"*) return 0 ;; *) return 1 ;; esac; } # contains_text TEXT PART
 
 # json_field FILE NAME: a string or number field of a small JSON file.
 json_field() {
