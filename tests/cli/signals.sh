@@ -11,6 +11,10 @@ set -e
 # returns once it has shown the code; a CLI that never shows one within 10 s
 # (scaled) is a failure, and the test stops: what follows would test nothing.
 spawn() {
+    # Emptied first: the last run's "enter the code" must not pass for this one's, or the
+    # signal below would reach this CLI before it even runs (and be lost, as happened).
+    : >"$SCRATCH/out"
+    : >"$SCRATCH/err"
     env HOME="$HOME_DIR" TRAKT_CLIENT_ID=test-id TRAKT_CLIENT_SECRET="${SPAWN_SECRET-test-secret}" \
         TRAKT_OAUTH_URL="$EMU_URL" "$TDA_CLI" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null &
     CLI_PID=$!
