@@ -192,12 +192,40 @@ cli login --client-id other-app
 expect_rc 8 "login as another app refuses to destroy this app's token"
 check "... says so" contains "$SCRATCH/err" "would destroy it"
 check "... and the file is untouched" [ "$(cat "$TOKEN")" = "$before" ]
-chmod 500 "$(dirname "$TOKEN")"
-if [ "$(id -u)" != 0 ]; then
-    cli login
-    expect_rc 8 "an unwritable token directory is found before the code is shown"
+
+echo "# an unwritable token directory"
+# Root may write anywhere, so as root (as CI runs it) the CLI runs as the
+# unprivileged uid 65534 under setpriv (util-linux), from a copy it can reach
+# whatever the build directory's permissions; any other user runs it directly.
+home_before=$HOME_DIR
+new_home
+cli_real=$TDA_CLI
+if [ "$(id -u)" = 0 ]; then
+    if command -v setpriv >/dev/null; then
+        chmod 711 "$SCRATCH"
+        mkdir -m 755 "$SCRATCH/bin"
+        cp "$TDA_CLI" "$SCRATCH/bin/trakt-device-auth"
+        chmod 755 "$SCRATCH/bin/trakt-device-auth"
+        TDA_CLI=$SCRATCH/bin/trakt-device-auth
+        chown -R 65534:65534 "$HOME_DIR"
+        AS_USER="setpriv --reuid=65534 --regid=65534 --clear-groups"
+    else
+        bad "setpriv (util-linux) is needed to check an unwritable directory as root"
+    fi
 fi
+cli login
+expect_rc 0 "login as uid $(${AS_USER:-} id -u)"
+chmod 500 "$(dirname "$TOKEN")"
+codes=$(stat_of codes_issued)
+cli login
+expect_rc 8 "an unwritable token directory is refused"
+check "... before a code is asked for" [ "$(stat_of codes_issued)" = "$codes" ]
+check "... saying why" contains "$SCRATCH/err" "$(dirname "$TOKEN")"
 chmod 700 "$(dirname "$TOKEN")"
+AS_USER=""
+TDA_CLI=$cli_real
+HOME_DIR=$home_before
+TOKEN="$HOME_DIR/.config/trakt-device-auth/token.json"
 
 echo "# status and token take the client id from the file"
 set +e

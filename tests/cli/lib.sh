@@ -61,12 +61,13 @@ new_home() {
 }
 
 # cli ARGS...: runs the CLI against EMU_URL with the test client; stdout to
-# $SCRATCH/out, stderr to $SCRATCH/err, exit status in RC.
+# $SCRATCH/out, stderr to $SCRATCH/err, exit status in RC. AS_USER, when set,
+# prefixes it (setpriv to another user).
 cli() {
     set +e
     env HOME="$HOME_DIR" XDG_CONFIG_HOME= TRAKT_TOKEN_FILE= TRAKT_CLIENT_ID=test-id \
         TRAKT_CLIENT_SECRET="${SECRET-test-secret}" TRAKT_OAUTH_URL="$EMU_URL" \
-        ${TDA_CLI_WRAP:-} "$TDA_CLI" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null
+        ${AS_USER:-} ${TDA_CLI_WRAP:-} "$TDA_CLI" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null
     RC=$?
     set -e
 }
