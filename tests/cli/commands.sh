@@ -53,6 +53,7 @@ expect_rc 0 "status"
 check "status says valid" contains "$SCRATCH/out" "State:      valid"
 check "status shows no token" sh -c "! grep -q '$access\|$refresh' '$SCRATCH/out'"
 cli status --json
+expect_rc 0 "status --json"
 check "status --json gives the state" contains "$SCRATCH/out" '"state":"valid"'
 
 cli token
@@ -67,6 +68,7 @@ check "refresh saved a new access token" [ "$(json_field "$TOKEN" access_token)"
 check "... and a new refresh token" [ "$(json_field "$TOKEN" refresh_token)" != "$refresh" ]
 check "the file is still 0600" [ "$(mode_of "$TOKEN")" = 600 ]
 cli refresh --json
+expect_rc 0 "refresh --json"
 check "refresh --json reports the event" contains "$SCRATCH/out" '"event":"refreshed"'
 
 cli revoke
@@ -120,12 +122,14 @@ echo "# refresh failures keep the stored token"
 start_emulator --interval 0.2 --approve-after-polls 0 --fault refresh:1-2:503 --fault refresh:3:drop
 new_home
 cli login
+expect_rc 0 "a login to refresh from"
 before=$(cat "$TOKEN")
 cli refresh
 expect_rc 5 "refresh while Trakt answers 503"
 check "... leaves the token file as it was" [ "$(cat "$TOKEN")" = "$before" ]
 check "... and says it is untouched" contains "$SCRATCH/err" "untouched"
 cli refresh
+expect_rc 5 "refresh while Trakt still answers 503"
 cli refresh
 expect_rc 5 "refresh on a dropped connection"
 check "... leaves the token file as it was" [ "$(cat "$TOKEN")" = "$before" ]
@@ -133,6 +137,7 @@ cli refresh
 expect_rc 0 "refresh once Trakt is back"
 cp "$TOKEN" "$SCRATCH/spent"
 cli refresh
+expect_rc 0 "a refresh that spends the saved refresh token"
 cp "$SCRATCH/spent" "$TOKEN"
 cli refresh
 expect_rc 6 "a spent refresh token: log in again"
@@ -143,6 +148,7 @@ echo "# token refreshes by the token's own lifetime"
 start_emulator --interval 0.2 --approve-after-polls 0 --token-life 50 --fault refresh:2:503
 new_home
 cli login
+expect_rc 0 "a login with a 50 s token"
 first=$(json_field "$TOKEN" access_token)
 cli token
 expect_rc 0 "token when 50 s of a 50 s life remain"
@@ -163,6 +169,7 @@ echo "# token file trouble"
 start_emulator --interval 0.2 --approve-after-polls 0
 new_home
 cli login
+expect_rc 0 "a login to spoil the file of"
 chmod 644 "$TOKEN"
 cli token
 expect_rc 8 "a world-readable token file is refused"
@@ -184,6 +191,7 @@ cli token
 expect_rc 8 "a corrupt token file"
 check "... says so" contains "$SCRATCH/err" "not a valid token file"
 cli login
+expect_rc 0 "login replaces a corrupt token file"
 cli token --client-id other-app
 expect_rc 6 "a token of another client id"
 check "... names both ids" contains "$SCRATCH/err" "belongs to client id test-id, not other-app"

@@ -59,6 +59,7 @@ echo "# the token lock"
 start_emulator --interval 0.05 --approve-after-polls 0 --token-life 30
 new_home
 cli login
+expect_rc 0 "a login to lock"
 # Another process holds the lock (flock(1) takes the same kind of lock): a subshell
 # that locks it and becomes a sleep, so killing that one process frees the lock.
 (exec 9>"$TOKEN.lock" && flock 9 && exec sleep 30) >/dev/null 2>&1 &
