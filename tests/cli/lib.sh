@@ -49,9 +49,12 @@ start_emulator() {
     case $EMU_URL in http://*|https://*) ;; *) echo "emulator did not start: $line"; exit 1 ;; esac
 }
 
-# stat_of NAME: one counter from the emulator's /stats.
+# stat_of NAME: one counter from the emulator's /stats. When there is none (the
+# emulator is gone), a text unlike any other, so that comparing two such reads
+# can never pass.
 stat_of() {
-    curl -s "$EMU_URL/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
+    value=$(curl -s "$EMU_URL/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p")
+    echo "${value:-no-stats-$(date +%s%N)}"
 }
 
 # A fresh home for each scenario: the CLI's default token path lives in it.
