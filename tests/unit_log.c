@@ -119,7 +119,8 @@ static void test_client_secret_anywhere_in_an_answer_is_masked(void **state)
     assert_logged("< content-type: application/json; *****************\n");
     assert_logged("< retry-after: *****************\n");
     assert_logged("< server: proxy/*****************\n");
-    assert_logged("< location: https://evil.example/?s=*****************&again=*****************\n");
+    assert_logged("< location: https://evil.example/?s=*****************"
+                  "&again=*****************\n");
     assert_logged("\"error_description\":\"secret ***************** is wrong\"");
     assert_logged("\"echo\":[\"x*****************y\"]");
     assert_logged("< no answer after 4 ms: could not reach *****************\n");

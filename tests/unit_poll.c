@@ -374,7 +374,8 @@ static void test_no_answer_sequence_makes_a_poll_too_early(void **state)
             now += (int64_t)(next_random(&x) % 3000); /* the answer takes up to 3 s */
             tda_status st = answers[next_random(&x) % (uint64_t)n_answers];
             uint64_t pick = next_random(&x) % 4;
-            int64_t retry_after = pick < 2 ? -1 : pick == 2 ? 0 : (int64_t)(next_random(&x) % 40001);
+            int64_t retry_after =
+                pick < 2 ? -1 : pick == 2 ? 0 : (int64_t)(next_random(&x) % 40001);
             tda_policy_record(&p, now, st, retry_after, NULL);
             if (st == TDA_PENDING) {
                 streak = 0;

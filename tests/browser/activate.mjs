@@ -22,7 +22,8 @@ const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 // (tests/slow.h): $TDA_TEST_SLOW, a whole number, 1 when unset.
 const SLOW = Number(process.env.TDA_TEST_SLOW || '1');
 if (!Number.isInteger(SLOW) || SLOW < 1 || SLOW > 1000) {
-  console.log(`FAILED: TDA_TEST_SLOW=${process.env.TDA_TEST_SLOW}: want a whole number from 1 to 1000`);
+  const value = process.env.TDA_TEST_SLOW;
+  console.log(`FAILED: TDA_TEST_SLOW=${value}: want a whole number from 1 to 1000`);
   process.exit(1);
 }
 const bound = (ms) => ms * SLOW;

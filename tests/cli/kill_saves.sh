@@ -64,7 +64,8 @@ check "kills landed both before and after saves" \
 # About 1 kill in 10 lands in a save here (a save is a few ms of a 30 ms run);
 # 1 in 50 is the least that shows the kills reach inside saves at all.
 min_mid_save=$((kills / 50 > 0 ? kills / 50 : 1))
-check "at least $min_mid_save kills struck inside a save ($mid_save did)" [ "$mid_save" -ge "$min_mid_save" ]
+check "at least $min_mid_save kills struck inside a save ($mid_save did)" \
+    [ "$mid_save" -ge "$min_mid_save" ]
 # Debris is a temporary file older than a save could take (5 s). Age what the
 # kills left, and plant two more so the clean-up is seen whatever the kills did:
 # an old one (debris) and a young one (another save may be writing it).
@@ -76,7 +77,8 @@ chmod 600 "$TOKEN.tmp.OLD123" "$TOKEN.tmp.NEW123"
 touch -d '1 minute ago' "$TOKEN.tmp.OLD123"
 cli refresh
 expect_rc 0 "the token still refreshes afterwards"
-check "the planted old temporary file is gone after a save under the lock" [ ! -e "$TOKEN.tmp.OLD123" ]
+check "the planted old temporary file is gone after a save under the lock" \
+    [ ! -e "$TOKEN.tmp.OLD123" ]
 check "the planted young one is spared" [ -e "$TOKEN.tmp.NEW123" ]
 rm -f "$TOKEN.tmp.NEW123"
 check "no temporary file the kills left is left either" \

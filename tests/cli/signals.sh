@@ -94,8 +94,10 @@ SPAWN_SECRET= spawn login --client-secret test-secret
 # Read while the CLI is alive and waiting: a dead one's cmdline is empty and proves nothing.
 check "login with --client-secret is running, waiting for approval" running "$CLI_PID"
 cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$CLI_PID/cmdline" || true)
-check "its /proc/PID/cmdline is its own ($cmdline)" contains_text "$cmdline" " login --client-secret"
-check "the secret is not in /proc/PID/cmdline" sh -c '! printf "%s" "$1" | grep -q test-secret' - "$cmdline"
+check "its /proc/PID/cmdline is its own ($cmdline)" \
+    contains_text "$cmdline" " login --client-secret"
+check "the secret is not in /proc/PID/cmdline" \
+    sh -c '! printf "%s" "$1" | grep -q test-secret' - "$cmdline"
 kill -s INT "$CLI_PID" 2>/dev/null || true
 reap
 expect_rc 130 "... and Ctrl-C then ends it"
