@@ -26,11 +26,14 @@ run_suite build/test -DTDA_ABI_CHECK=ON
 if [ "${TDA_QUICK:-0}" = 1 ]; then
     exit 0
 fi
+# TDA_TEST_SLOW multiplies every time bound of the tests (tests/slow.h): the
+# instrumented passes run slower, and their tests share the two cores with
+# Chromium, the CLI's concurrency and kill tests and each other.
 echo "== the same suite under AddressSanitizer and UBSan"
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 TDA_TEST_SLOW=5 \
     run_suite build/asan -DTDA_SANITIZE=ON
 echo "== the same suite under valgrind memcheck"
-TDA_TEST_SLOW=1 run_suite build/valgrind -DTDA_VALGRIND=ON
+TDA_TEST_SLOW=20 run_suite build/valgrind -DTDA_VALGRIND=ON
 echo "== each libFuzzer target for ${TDA_FUZZ_SECONDS:=10} s on its seed corpus"
 TDA_FUZZ_SECONDS=$TDA_FUZZ_SECONDS ./scripts/fuzz.sh
 echo "== i386 (whole suite) and arm64 (unit tests under qemu-user-static)"

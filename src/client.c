@@ -38,9 +38,12 @@ static struct curl_slist *append_header(struct curl_slist *list, const char *nam
 }
 
 /*
- * The headers every request carries (TRAKT_API.md), names in lower case. Ours
- * replace libcurl's own User-Agent, Accept and Content-Type; "expect:" with no
- * value stops libcurl from sending Expect: 100-continue.
+ * The headers every request carries, as Trakt asks: JSON content, a User-Agent
+ * that names the application (Cloudflare in front of Trakt blocks requests
+ * with none or a generic one), trakt-api-version 2 and the client id as
+ * trakt-api-key; names in lower case (capitalised ones have been blocked over
+ * HTTP/1.1). Ours replace libcurl's own User-Agent, Accept and Content-Type;
+ * "expect:" with no value stops libcurl from sending Expect: 100-continue.
  */
 static tda_status rebuild_headers(tda_client *c)
 {

@@ -148,6 +148,56 @@ struct tda_client *emu_client(const emu *e)
 
 long emu_prompt_ms(void)
 {
-    const char *slow = getenv("TDA_TEST_SLOW");
-    return slow && *slow && strcmp(slow, "0") != 0 ? 2000 : 100;
+    return test_bound_ms(100);
+}
+
+int emu_read_log(const char *log_path, const char *path, emu_logged *out, int max)
+{
+    FILE *f = fopen(log_path, "r");
+    if (!f)
+        fail_msg("cannot read the emulator's log %s", log_path);
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof line, f) && n < max) {
+        long sec = 0, ms = 0;
+        int end = 0;
+        char verb[16], p[256], status[8];
+        if (sscanf(line, "%ld.%ld %15s %255s %7s%n", &sec, &ms, verb, p, status, &end) != 5 ||
+            strcmp(p, path) != 0)
+            continue;
+        out[n].at_ms = sec * 1000 + ms;
+        snprintf(out[n].status, sizeof out[n].status, "%s", status);
+        out[n].fault = strncmp(line + end, " fault", 6) == 0;
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+int emu_check_poll_gaps(const char *log_path, const char *path, long interval_ms,
+                        long raised_ms, long after_fault_ms, const char *what)
+{
+    emu_logged r[512];
+    int n = emu_read_log(log_path, path, r, 512);
+    long interval = interval_ms;
+    for (int i = 1; i < n; i++) {
+        const emu_logged *prev = &r[i - 1];
+        if (strcmp(prev->status, "429") == 0 && raised_ms > interval)
+            interval = raised_ms; /* and kept for the rest of the flow */
+        long want = interval;
+        const char *why = "the interval";
+        if (strcmp(prev->status, "429") == 0) {
+            why = "the raised interval after a 429";
+        } else if (prev->fault && after_fault_ms > want) {
+            want = after_fault_ms;
+            why = "the wait after a fault";
+        }
+        long gap = r[i].at_ms - prev->at_ms;
+        if (gap < want - 1)
+            fail_msg("%s: request %d to %s came %ld ms after request %d (%s%s), want at least "
+                     "%ld ms (%s)",
+                     what, i + 1, path, gap, i, prev->status, prev->fault ? ", a fault" : "", want,
+                     why);
+    }
+    return n;
 }

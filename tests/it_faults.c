@@ -7,8 +7,11 @@
  * Every row checks its expected status and that no secret is in the error
  * detail. Polling rows also check:
  * - no poll sooner than the interval after the previous one, counting
- *   faulted requests too (from the emulator's request log), and no early poll
- *   by the emulator's own count;
+ *   faulted requests too, and no early poll by the emulator's own count;
+ * - the wait after each faulted request at least the row's min_wait_ms, and
+ *   after a 429 the raised interval for every later poll: measured as the
+ *   gaps between arrivals in the emulator's request log (emu_check_poll_gaps),
+ *   not taken from what the library announces;
  * - retries bounded (at most one request per interval over the code's life);
  * Single-call rows make exactly one request (the library never re-sends).
  * And:
@@ -48,7 +51,9 @@ typedef struct fault_row {
     const char *detail; /* a substring the error detail must hold, or NULL */
     int min_retries;    /* POLL: retry and slow-down events at least... */
     int max_retries;    /* ...and at most */
-    long min_wait_ms;   /* POLL: the wait announced after the first answer; CODE etc.: Retry-After */
+    long min_wait_ms;   /* POLL: the least wait after each faulted request, measured in the
+                           emulator's log (after a 429: the raised interval, kept); CODE etc.:
+                           the Retry-After read */
     spend refresh_token; /* REFRESH only */
     int short_life;      /* POLL: the code lives 1 s instead of 30 s */
 } fault_row;
@@ -262,39 +267,6 @@ static void check_detail(const fault_row *row, tda_client *c, tda_status got, co
             fail_msg("%s: a secret is in the detail \"%s\"", row->name, detail);
 }
 
-/*
- * Arrival times (ms since the emulator started) of the requests to path, from
- * its --log file, which lists faulted requests too. Returns how many.
- */
-static int arrivals(const char *log_path, const char *path, long *out, int max)
-{
-    FILE *f = fopen(log_path, "r");
-    assert_non_null(f);
-    char line[512];
-    int n = 0;
-    while (fgets(line, sizeof line, f) && n < max) {
-        long sec = 0, ms = 0;
-        char verb[16], p[256];
-        if (sscanf(line, "%ld.%ld %15s %255s", &sec, &ms, verb, p) == 4 && strcmp(p, path) == 0)
-            out[n++] = sec * 1000 + ms;
-    }
-    fclose(f);
-    return n;
-}
-
-/* No request to path came sooner than min_gap_ms after the one before. */
-static int check_spacing(const fault_row *row, const char *log_path, const char *path,
-                         long min_gap_ms)
-{
-    long t[512];
-    int n = arrivals(log_path, path, t, 512);
-    for (int i = 1; i < n; i++)
-        if (t[i] - t[i - 1] < min_gap_ms - 1) /* the log truncates to whole ms */
-            fail_msg("%s: %s request %d came %ld ms after the one before (interval %ld)",
-                     row->name, path, i + 1, t[i] - t[i - 1], min_gap_ms);
-    return n;
-}
-
 /* ---------------------------------------------------------------- the calls */
 
 /* A single call's 429: the wait the server asked for (Retry-After or X-Ratelimit). */
@@ -342,12 +314,17 @@ static void run_poll(const fault_row *row, tda_client *c, const emu *e, const ch
     if (log.retries < row->min_retries || log.retries > row->max_retries)
         fail_msg("%s: %d retries, want %d to %d", row->name, log.retries, row->min_retries,
                  row->max_retries);
+    /* The progress callback's account of the wait (what a display shows)... */
     if (row->min_wait_ms && log.first_wait_ms < row->min_wait_ms - 1)
-        fail_msg("%s: waited %ld ms after the fault, want at least %ld", row->name,
+        fail_msg("%s: announced a wait of %ld ms after the fault, want at least %ld", row->name,
                  log.first_wait_ms, row->min_wait_ms);
-    /* At most one request per interval over the code's whole life, plus the last. */
+    /* ...and, measured in the emulator's log, the waits the engine really made: the
+     * interval between all polls, the row's wait after each fault, and after a 429 the
+     * raised interval for the rest of the flow. */
     long life_ms = row->short_life ? 1000 : 30000;
-    int polls = check_spacing(row, log_path, "/oauth/device/token", INTERVAL_MS);
+    int polls = emu_check_poll_gaps(log_path, "/oauth/device/token", INTERVAL_MS,
+                                    row->min_wait_ms, row->min_wait_ms, row->name);
+    /* At most one request per interval over the code's whole life, plus the last. */
     if (polls > life_ms / INTERVAL_MS + 1)
         fail_msg("%s: %d polls in a life of %ld ms", row->name, polls, life_ms);
     assert_int_equal(emu_get_stats(e).early_polls, 0);
@@ -450,9 +427,9 @@ static void run_row(const fault_row *row)
                                          [REFRESH] = "/oauth/token",
                                          [REVOKE] = "/oauth/revoke"};
     if (row->call != POLL) {
-        long t[8];
+        emu_logged r[8];
         int want = row->call == REFRESH ? 2 : 1; /* the refresh rows refresh twice */
-        int got = arrivals(log_path, single[row->call], t, 8);
+        int got = emu_read_log(log_path, single[row->call], r, 8);
         if (got != want)
             fail_msg("%s: %d requests to %s, want %d", row->name, got, single[row->call], want);
     }

@@ -215,9 +215,9 @@ static void test_wrong_secret_is_forbidden_at_once(void **state)
     int64_t t0 = tda_monotonic_ms();
     assert_int_equal(login(c, &log, &token), TDA_FORBIDDEN);
     assert_int_equal(tda_client_http_status(c), 401);
-    /* One poll, no retry: the first answer ended the flow. */
+    /* One poll, no retry: the first answer ended the flow, one interval (0.2 s) in. */
     assert_int_equal(log.pending + log.retry + log.slow_down, 0);
-    assert_true(tda_monotonic_ms() - t0 < 400);
+    assert_true(tda_monotonic_ms() - t0 < 200 + 2 * emu_prompt_ms());
     assert_null(strstr(tda_client_error_detail(c), "wrong-secret"));
     tda_client_free(c);
     emu_stop(&e);
@@ -225,8 +225,13 @@ static void test_wrong_secret_is_forbidden_at_once(void **state)
 
 static void test_429_slows_down_then_succeeds_without_early_polls(void **state)
 {
+    char log_path[] = "/tmp/tda-flow-log-XXXXXX";
+    int fd = mkstemp(log_path);
+    assert_true(fd >= 0);
+    close(fd);
     emu e;
-    emu_start(&e, FAST, "--approve-after-polls", "3", "--fault", "token:2:429", NULL);
+    emu_start(&e, FAST, "--approve-after-polls", "3", "--fault", "token:2:429", "--log", log_path,
+              NULL);
     tda_client *c = emu_client(&e);
     event_log log = {0};
     tda_token token;
@@ -236,6 +241,13 @@ static void test_429_slows_down_then_succeeds_without_early_polls(void **state)
     emu_stats s = emu_get_stats(&e);
     assert_int_equal(s.early_polls, 0);
     assert_int_equal(s.faults_injected, 1);
+    /* The slower pace as the server saw it, not as the events tell it: 500 ms after the
+     * 429 and after every poll that followed it (the emulator's own early-poll count
+     * knows only its 200 ms interval). A pending poll, the 429, 2 pending, the approval. */
+    assert_int_equal(emu_check_poll_gaps(log_path, "/oauth/device/token", 200, 500, 200,
+                                         "429 then approval"),
+                     5);
+    unlink(log_path);
     tda_token_clear(&token);
     tda_client_free(c);
     emu_stop(&e);

@@ -96,6 +96,15 @@ static int blocks_holding(const char *what, const char *secret)
     return found;
 }
 
+/* p is a live block of the recording: the secret it holds is under watch. */
+static int recorded(const void *p)
+{
+    for (block *b = blocks; b; b = b->next)
+        if (!b->freed && (const void *)b->align == p)
+            return 1;
+    return 0;
+}
+
 static void release_all(void)
 {
     while (blocks) {
@@ -128,6 +137,12 @@ static void test_no_secret_survives_in_freed_memory_and_nothing_leaks(void **sta
     assert_int_equal(tda_token_save(&second, path), TDA_OK);
     assert_int_equal(tda_token_load(path, NULL, &loaded), TDA_OK);
     assert_int_equal(tda_revoke_token(c, second.access_token), TDA_OK);
+    /* The secrets the caller holds live in recorded blocks, so the search below sees the
+     * memory that held them (a copy made outside the wrapper would escape it unseen). */
+    assert_true(recorded(code.device_code));
+    assert_true(recorded(first.access_token) && recorded(first.refresh_token));
+    assert_true(recorded(second.access_token) && recorded(second.refresh_token));
+    assert_true(recorded(loaded.access_token) && recorded(loaded.refresh_token));
     tda_token_clear(&loaded);
     tda_token_clear(&second);
     tda_token_clear(&first);
@@ -141,7 +156,10 @@ static void test_no_secret_survives_in_freed_memory_and_nothing_leaks(void **sta
                 blocks_holding("first refresh token", refresh1) +
                 blocks_holding("second access token", access2) +
                 blocks_holding("second refresh token", refresh2);
-    long left = live;
+    long left = live, freed = 0;
+    for (block *b = blocks; b; b = b->next)
+        freed += b->freed;
+    print_message("%ld blocks recorded and freed, each searched for every secret\n", freed);
     release_all();
     free(device_code);
     free(access1);

@@ -79,11 +79,10 @@ static void *serve(void *arg)
     return NULL;
 }
 
-static void wire_start(wire *w, const char *answer, size_t answer_len)
+/* Binds the listener (base_url is known from here on); wire_serve starts answering. */
+static void wire_bind(wire *w)
 {
     memset(w, 0, sizeof *w);
-    w->answer = answer;
-    w->answer_len = answer_len;
     w->listener = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
@@ -95,7 +94,19 @@ static void wire_start(wire *w, const char *answer, size_t answer_len)
     getsockname(w->listener, (struct sockaddr *)&addr, &alen);
     snprintf(w->base_url, sizeof w->base_url, "http://127.0.0.1:%u", ntohs(addr.sin_port));
     assert_int_equal(pipe(w->stop_pipe), 0);
+}
+
+static void wire_serve(wire *w, const char *answer, size_t answer_len)
+{
+    w->answer = answer;
+    w->answer_len = answer_len;
     assert_int_equal(pthread_create(&w->thread, NULL, serve, w), 0);
+}
+
+static void wire_start(wire *w, const char *answer, size_t answer_len)
+{
+    wire_bind(w);
+    wire_serve(w, answer, answer_len);
 }
 
 static void wire_stop(wire *w)
@@ -170,15 +181,24 @@ static void test_default_user_agent_names_the_library(void **state)
 
 static void test_redirect_is_not_followed(void **state)
 {
+    /* The redirect points back at this same server, so a followed one would arrive here
+     * as a second request (one to a host that does not exist would fail either way). */
     wire w;
-    wire_start(&w, ANSWER("HTTP/1.1 302 Found\r\nlocation: https://evil.example/steal\r\n"
-                          "content-length: 0\r\n\r\n"));
+    wire_bind(&w);
+    char answer[256], location[128];
+    snprintf(location, sizeof location, "%s/elsewhere/oauth/device/code", w.base_url);
+    int n = snprintf(answer, sizeof answer,
+                     "HTTP/1.1 302 Found\r\nlocation: %s\r\ncontent-length: 0\r\n\r\n", location);
+    wire_serve(&w, answer, (size_t)n);
     tda_client *c = wire_client(&w);
     tda_code code;
-    assert_int_equal(tda_generate_code(c, &code), TDA_UNEXPECTED_STATUS);
+    tda_status st = tda_generate_code(c, &code);
+    assert_int_equal(w.requests, 1); /* first: a followed redirect is a second request */
+    assert_true(strncmp(w.request, "POST /oauth/device/code ", 24) == 0); /* not /elsewhere */
+    assert_int_equal(st, TDA_UNEXPECTED_STATUS);
     assert_int_equal(tda_client_http_status(c), 302);
     assert_non_null(strstr(tda_client_error_detail(c), "redirect"));
-    assert_int_equal(w.requests, 1);
+    assert_non_null(strstr(tda_client_error_detail(c), location));
     tda_client_free(c);
     wire_stop(&w);
 }

@@ -317,43 +317,92 @@ static void test_deadline_beyond_the_code_life_reports_expiry(void **state)
     assert_int_equal(a.result, TDA_EXPIRED);
 }
 
+/* xorshift64: the pseudo-random server's choices. */
+static uint64_t next_random(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static int64_t max_i64(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
 /*
- * A whole flow against a pseudo-random server: whatever the answers, no poll
- * comes sooner than the interval in force after the previous answer, and the
- * number of polls is bounded by the code's life.
+ * A whole flow against a pseudo-random server: random answers, random answer
+ * times and random Retry-After values (none, 0, or up to 40 s). The interval in
+ * force is computed here from the rules alone, never read back from the
+ * policy: it starts at the code's 5 s; each 429 raises it by the 5 s step, or
+ * to its Retry-After when that is larger, for the rest of the flow. Then:
+ * - after a pending answer the next poll comes exactly one interval later;
+ * - after a 429, exactly the raised interval later;
+ * - after a transient error, no sooner than the interval and no sooner than
+ *   its Retry-After, and no later than the capped backoff (interval doubling
+ *   per failure in a row, at most 60 s) or the Retry-After;
+ * - never a poll for an expired code, and so at most one poll per 5 s of life.
  */
 static void test_no_answer_sequence_makes_a_poll_too_early(void **state)
 {
-    tda_status answers[] = {TDA_PENDING, TDA_PENDING, TDA_SLOW_DOWN, TDA_SERVER_ERROR,
-                            TDA_NETWORK, TDA_TIMED_OUT, TDA_OVERLOADED, TDA_CLOUDFLARE};
+    static const tda_status answers[] = {TDA_PENDING, TDA_PENDING, TDA_PENDING, TDA_SLOW_DOWN,
+                                         TDA_SERVER_ERROR, TDA_NETWORK, TDA_TIMED_OUT,
+                                         TDA_OVERLOADED, TDA_CLOUDFLARE};
+    const int n_answers = (int)(sizeof answers / sizeof answers[0]);
     uint64_t x = 12345;
-    for (int run = 0; run < 200; run++) {
+    long slowdowns_with_retry_after = 0, transients_with_retry_after = 0, total_polls = 0;
+    for (int run = 0; run < 500; run++) {
         tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
-        int64_t now = 0, last_answer = -1, interval = 5 * SEC;
-        int polls = 0;
+        int64_t now = 0, interval = 5 * SEC;
+        int64_t earliest = 5 * SEC, latest = 5 * SEC; /* the first poll: one interval in */
+        int streak = 0, polls = 0;
         for (;;) {
             tda_action a = tda_policy_next(&p, now);
             if (a.kind == TDA_ACTION_DONE)
                 break;
             if (a.kind == TDA_ACTION_WAIT) {
+                assert_true(a.until_ms > now);
                 now = a.until_ms;
                 continue;
             }
-            if (last_answer >= 0)
-                assert_true(now - last_answer >= interval);
+            if (now < earliest || now > latest)
+                fail_msg("run %d, poll %d at %lld ms: want it from %lld to %lld ms", run,
+                         polls + 1, (long long)now, (long long)earliest, (long long)latest);
             assert_true(now < 600 * SEC); /* never a poll for an expired code */
             polls++;
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            now += (int64_t)(x % 3000); /* the answer takes up to 3 s */
-            last_answer = now;
-            tda_event ev;
-            tda_policy_record(&p, now, answers[x % 8], -1, &ev);
-            interval = ev.interval_ms;
+            now += (int64_t)(next_random(&x) % 3000); /* the answer takes up to 3 s */
+            tda_status st = answers[next_random(&x) % (uint64_t)n_answers];
+            uint64_t pick = next_random(&x) % 4;
+            int64_t retry_after =
+                pick < 2 ? -1 : pick == 2 ? 0 : (int64_t)(next_random(&x) % 40001);
+            tda_policy_record(&p, now, st, retry_after, NULL);
+            if (st == TDA_PENDING) {
+                streak = 0;
+                earliest = latest = now + interval;
+            } else if (st == TDA_SLOW_DOWN) {
+                streak = 0;
+                interval = max_i64(interval + 5 * SEC, retry_after);
+                earliest = latest = now + interval;
+                slowdowns_with_retry_after += retry_after > 0;
+            } else { /* transient */
+                streak++;
+                int64_t backoff = interval;
+                for (int i = 1; i < streak && backoff < 60 * SEC; i++)
+                    backoff *= 2;
+                backoff = backoff < 60 * SEC ? backoff : 60 * SEC;
+                earliest = now + max_i64(interval, retry_after);
+                latest = now + max_i64(max_i64(backoff, interval), retry_after);
+                transients_with_retry_after += retry_after > 0;
+            }
         }
         assert_true(polls <= 600 / 5);
+        total_polls += polls;
     }
+    /* The random server did exercise what the rules are about. */
+    assert_true(slowdowns_with_retry_after > 100);
+    assert_true(transients_with_retry_after > 100);
+    assert_true(total_polls > 5000);
 }
 
 int main(void)

@@ -1,7 +1,9 @@
 /*
  * The protocol as pure functions (src/protocol.h): the JSON each request
  * sends, what every HTTP answer of every endpoint means, Retry-After, and the
- * strict parsing of the code and token answers. Facts from TRAKT_API.md.
+ * strict parsing of the code and token answers. The facts are Trakt's (its
+ * API documentation and contract, late 2026), each stated where it is
+ * checked.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -99,7 +101,11 @@ static const tda_endpoint endpoints[] = {TDA_EP_DEVICE_CODE, TDA_EP_DEVICE_TOKEN
                                          TDA_EP_REVOKE};
 #define N_ENDPOINTS (sizeof endpoints / sizeof endpoints[0])
 
-/* Every status TRAKT_API.md names, plus a redirect and an undocumented 4xx. */
+/*
+ * Every status Trakt documents or is seen to send on these endpoints (200, 400,
+ * 401, 403, 404, 409, 410, 418, 429, 500, 502-504, and Cloudflare's 520-522),
+ * plus redirects, an undocumented 4xx (405) and an unlisted 5xx (501).
+ */
 static const long listed_statuses[] = {200, 301, 302, 400, 401, 403, 404, 405, 409, 410, 418,
                                        429, 500, 501, 502, 503, 504, 520, 521, 522};
 #define N_LISTED (sizeof listed_statuses / sizeof listed_statuses[0])
@@ -116,7 +122,15 @@ static void assert_lacks(const char *haystack, const char *needle)
         fail_msg("\"%s\" contains \"%s\"", haystack, needle);
 }
 
-/* The expected class of each HTTP status, per endpoint (TRAKT_API.md tables). */
+/*
+ * The expected class of each HTTP status, per endpoint. Trakt's answers to a
+ * poll (POST /oauth/device/token): 200 approved, 400 pending, 404 unknown code,
+ * 409 already used, 410 expired, 418 denied, 429 polling too fast, 401 and 403
+ * client refused (or Cloudflare), 500 server error, 502-504 overloaded, 520-522
+ * Cloudflare. The code, refresh and revoke endpoints answer 200, 401/403, 429
+ * and the 5xx alike; a refresh's 400 (invalid_grant) and 401 mean the refresh
+ * token is spent or revoked; revoke answers 200 (any 2xx is fine).
+ */
 typedef struct expect_row {
     long http;
     tda_status want;

@@ -19,6 +19,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 99' INT TERM
 
+# Time limits are written for an idle machine and scaled like every bound in
+# the tests (tests/slow.h): by $TDA_TEST_SLOW, a whole number, 1 when unset.
+SLOW=${TDA_TEST_SLOW:-1}
+case $SLOW in
+    '' | *[!0-9]* | 0) SLOW=bad ;;
+    *) [ "$SLOW" -le 1000 ] || SLOW=bad ;;
+esac
+if [ "$SLOW" = bad ]; then
+    echo "FAILED: TDA_TEST_SLOW=$TDA_TEST_SLOW: want a whole number from 1 to 1000"
+    exit 1
+fi
+# bound_tries N: N tries (of a fixed pause each) on an idle machine, for this run.
+bound_tries() { echo $(($1 * SLOW)); }
+
 ok() { CHECKS=$((CHECKS + 1)); echo "ok: $*"; }
 bad() { CHECKS=$((CHECKS + 1)); FAILURES=$((FAILURES + 1)); echo "FAILED: $*"; }
 check() { # check "what" command...
@@ -39,9 +53,12 @@ start_emulator() {
     case $EMU_URL in http://*|https://*) ;; *) echo "emulator did not start: $line"; exit 1 ;; esac
 }
 
-# stat_of NAME: one counter from the emulator's /stats.
+# stat_of NAME: one counter from the emulator's /stats. When there is none (the
+# emulator is gone), a text unlike any other, so that comparing two such reads
+# can never pass.
 stat_of() {
-    curl -s "$EMU_URL/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
+    value=$(curl -s "$EMU_URL/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p")
+    echo "${value:-no-stats-$(date +%s%N)}"
 }
 
 # A fresh home for each scenario: the CLI's default token path lives in it.
@@ -51,12 +68,13 @@ new_home() {
 }
 
 # cli ARGS...: runs the CLI against EMU_URL with the test client; stdout to
-# $SCRATCH/out, stderr to $SCRATCH/err, exit status in RC.
+# $SCRATCH/out, stderr to $SCRATCH/err, exit status in RC. AS_USER, when set,
+# prefixes it (setpriv to another user).
 cli() {
     set +e
     env HOME="$HOME_DIR" XDG_CONFIG_HOME= TRAKT_TOKEN_FILE= TRAKT_CLIENT_ID=test-id \
         TRAKT_CLIENT_SECRET="${SECRET-test-secret}" TRAKT_OAUTH_URL="$EMU_URL" \
-        ${TDA_CLI_WRAP:-} "$TDA_CLI" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null
+        ${AS_USER:-} ${TDA_CLI_WRAP:-} "$TDA_CLI" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null
     RC=$?
     set -e
 }
@@ -70,6 +88,7 @@ expect_rc() { # expect_rc WANT "what"
 }
 
 contains() { grep -q -- "$2" "$1"; }
+contains_text() { case $1 in *"$2"*) return 0 ;; *) return 1 ;; esac; } # contains_text TEXT PART
 
 # json_field FILE NAME: a string or number field of a small JSON file.
 json_field() {

@@ -32,14 +32,14 @@ session() {
 
 screen() { T capture-pane -p -t view >"$SCRATCH/screen"; }
 
-# wait_for TEXT: up to 10 s for TEXT to appear on the screen
+# wait_for TEXT: up to 10 s (scaled) for TEXT to appear on the screen
 wait_for() {
     tries=0
     while :; do
         screen
         grep -qF -- "$1" "$SCRATCH/screen" && return 0
         tries=$((tries + 1))
-        [ $tries -ge 100 ] && { echo "screen without '$1':"; cat "$SCRATCH/screen"; return 1; }
+        [ $tries -ge "$(bound_tries 100)" ] && { echo "screen without '$1':"; cat "$SCRATCH/screen"; return 1; }
         sleep 0.1
     done
 }
@@ -57,14 +57,20 @@ code=$(grep -Eo '   [0-9A-Z]{8}$' "$SCRATCH/screen" | tr -d ' ' | head -n 1)
 check "the code is shown as text ($code)" [ -n "$code" ]
 check "a QR code is drawn (three finder patterns)" \
     [ "$(grep -o "$FINDER" "$SCRATCH/screen" | wc -l)" = 3 ]
-check "the code is drawn large (three rows of half blocks beside the QR code)" \
-    [ "$(cut -c40- "$SCRATCH/screen" | grep -c '[▀▄█]')" -ge 3 ]
+# Right of the QR code (29 modules from column 3, then a margin): the first 33
+# characters of each line are dropped, counted as characters, not bytes (each
+# half block is 3 bytes of UTF-8; cut -c counts bytes), and shorter lines whole.
+beside_qr=$(LC_ALL=C.UTF-8 sed 's/^.\{1,33\}//' "$SCRATCH/screen" | grep -c '[▀▄█]' || true)
+check "the code is drawn large (three rows of half blocks beside the QR code, $beside_qr found)" \
+    [ "$beside_qr" -eq 3 ]
 check "every line fits in 80 columns" [ "$(LC_ALL=C.UTF-8 wc -L <"$SCRATCH/screen")" -le 80 ]
 first=$(countdown)
 sleep 1.6
 screen
 second=$(countdown)
-check "the countdown ticks ($first, then $second)" [ -n "$first" ] && [ "$first" != "$second" ]
+# One command for check: with "check ... [ A ] && [ B ]" check would see only [ A ].
+check "the countdown ticks ($first, then $second)" \
+    sh -c '[ -n "$1" ] && [ -n "$2" ] && [ "$1" != "$2" ]' - "$first" "$second"
 check "the poll state is shown" contains "$SCRATCH/screen" "waiting for the code to be entered (checked"
 curl -s -o /dev/null -d "user_code=$code&action=approve" "$EMU_URL/activate"
 check "approval ends the wait" wait_for "EXIT=0"
