@@ -34,7 +34,19 @@ void emu_start(emu *e, ...)
     emu_start_argv(e, extra);
 }
 
+static void start(emu *e, const char *const *extra, int with_secret);
+
 void emu_start_argv(emu *e, const char *const *extra)
+{
+    start(e, extra, 1);
+}
+
+void emu_start_public_argv(emu *e, const char *const *extra)
+{
+    start(e, extra, 0);
+}
+
+static void start(emu *e, const char *const *extra, int with_secret)
 {
     const char *path = getenv("TDA_EMULATOR");
     if (!path)
@@ -46,8 +58,10 @@ void emu_start_argv(emu *e, const char *const *extra)
     argv[argc++] = "0";
     argv[argc++] = "--client-id";
     argv[argc++] = EMU_CLIENT_ID;
-    argv[argc++] = "--client-secret";
-    argv[argc++] = EMU_CLIENT_SECRET;
+    if (with_secret) {
+        argv[argc++] = "--client-secret";
+        argv[argc++] = EMU_CLIENT_SECRET;
+    }
     argv[argc++] = "--quiet";
     for (int i = 0; extra[i] && argc < MAX_ARGS - 1; i++)
         argv[argc++] = extra[i];
@@ -130,20 +144,51 @@ emu_stats emu_get_stats(const emu *e)
         stat_field(root, "polls"),         stat_field(root, "early_polls"),
         stat_field(root, "codes_issued"),  stat_field(root, "tokens_issued"),
         stat_field(root, "refreshes"),     stat_field(root, "revokes"),
-        stat_field(root, "faults_injected"),
+        stat_field(root, "faults_injected"), stat_field(root, "secrets_sent"),
     };
     json_decref(root);
     return s;
 }
 
-struct tda_client *emu_client(const emu *e)
+static tda_client *client_for(const emu *e, const char *secret)
 {
-    tda_client *c = tda_client_new(EMU_CLIENT_ID, EMU_CLIENT_SECRET);
+    tda_client *c = tda_client_new(EMU_CLIENT_ID, secret);
     assert_non_null(c);
     assert_int_equal(tda_client_set_base_url(c, e->base_url), TDA_OK);
     assert_int_equal(tda_client_set_user_agent(c, "traktdeviceauth-tests/1.0"), TDA_OK);
     assert_int_equal(tda_client_set_timeout_ms(c, 5000), TDA_OK);
     return c;
+}
+
+struct tda_client *emu_client(const emu *e)
+{
+    return client_for(e, EMU_CLIENT_SECRET);
+}
+
+struct tda_client *emu_public_client(const emu *e)
+{
+    return client_for(e, NULL);
+}
+
+int emu_read_log(const char *path, emu_log_line *out, int max)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[512];
+    int n = 0;
+    while (n < max && fgets(line, sizeof line, f)) {
+        long sec = 0, ms = 0;
+        char verb[16], status[16];
+        emu_log_line *l = &out[n];
+        if (sscanf(line, "%ld.%ld %15s %63s %15s", &sec, &ms, verb, l->path, status) != 5)
+            continue;
+        l->at_ms = sec * 1000 + ms;
+        l->status = atoi(status);
+        l->secret = strstr(line, " secret=yes") ? 1 : strstr(line, " secret=no") ? 0 : -1;
+        n++;
+    }
+    fclose(f);
+    return n;
 }
 
 long emu_prompt_ms(void)

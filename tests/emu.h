@@ -12,7 +12,7 @@ typedef struct emu {
 
 typedef struct emu_stats {
     long requests, connections, polls, early_polls, codes_issued, tokens_issued, refreshes,
-        revokes, faults_injected;
+        revokes, faults_injected, secrets_sent;
 } emu_stats;
 
 /*
@@ -22,12 +22,30 @@ typedef struct emu_stats {
 void emu_start(emu *e, ...);
 /* The same with the options in a NULL-terminated array. */
 void emu_start_argv(emu *e, const char *const *options);
+/* As emu_start_argv, for a public app: the emulator is given no client secret. */
+void emu_start_public_argv(emu *e, const char *const *options);
 void emu_stop(emu *e);
 emu_stats emu_get_stats(const emu *e);
 
 /* A client for the emulator with test credentials. */
 struct tda_client;
 struct tda_client *emu_client(const emu *e);
+/* The same without a client secret: a public client. */
+struct tda_client *emu_public_client(const emu *e);
+
+/*
+ * One line of the emulator's --log: arrival in ms since it started, the
+ * path, the status ("drop" counts as 0), and whether a client secret was
+ * sent (1), not (0), or the endpoint takes none (-1).
+ */
+typedef struct emu_log_line {
+    long at_ms;
+    char path[64];
+    int status;
+    int secret;
+} emu_log_line;
+/* Reads up to max lines of the log at path; returns how many. */
+int emu_read_log(const char *path, emu_log_line *out, int max);
 
 #define EMU_CLIENT_ID "test-client-id"
 #define EMU_CLIENT_SECRET "test-client-secret"
