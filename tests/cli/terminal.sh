@@ -72,9 +72,9 @@ check "with a clear final message" contains "$SCRATCH/screen" "Authorized. The t
 check "the status line is gone" sh -c "! grep -q 'Code expires in' '$SCRATCH/screen'"
 check "the token was saved" [ -f "$TOKEN" ]
 
-echo "# the secret prompt"
+echo "# the secret prompt, on request only"
 new_home
-session 80 24 C.UTF-8 ""
+session 80 24 C.UTF-8 "" --ask-secret
 check "asks for the secret" wait_for "Client secret for test-id (not shown):"
 T send-keys -t view "test-secret" Enter
 check "then shows the code" wait_for "Code expires in"

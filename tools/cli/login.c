@@ -32,7 +32,7 @@ int cli_login(cli_options *o)
         return rc;
 
     tda_code code = {0};
-    tda_status st = tda_generate_code(c, &code);
+    tda_status st = cli_request_code(o, c, &code); /* waits out Trakt's 429s */
     if (st != TDA_OK) {
         rc = cli_fail_call(o, c, st, "could not get a code from Trakt");
         cli_client_free(c);
