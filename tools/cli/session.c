@@ -44,7 +44,8 @@ int cli_client_new(cli_options *o, bool use_secret, const char *client_id, tda_c
         return CLI_EXIT_USAGE;
     }
     if (o->redirect_uri && (st = tda_client_set_redirect_uri(c, o->redirect_uri)) != TDA_OK) {
-        cli_error(o, CLI_EXIT_USAGE, st, "the redirect URI must be 1 to 1024 printable ASCII bytes");
+        cli_error(o, CLI_EXIT_USAGE, st,
+                  "the redirect URI must be 1 to 1024 printable ASCII bytes");
         tda_client_free(c);
         return CLI_EXIT_USAGE;
     }
