@@ -45,7 +45,7 @@ struct tda_flow {
     int cancelled;
     int answer_lost;   /* a poll got no whole answer: it may have carried the token */
     int ended_by_answer; /* the flow's end came with an answer (for tda_client_http_status) */
-    int waiting_slot;  /* in the FIFO of polls that are due but found every slot busy */
+    int waiting_slot;  /* in the FIFO of polls that are due but cannot go yet */
     tda_flow *next_waiting;
     tda_flow *prev, *next;
     char detail[TDA_DETAIL_SIZE];
@@ -80,6 +80,7 @@ struct tda_multi {
      * (expiry or deadline). */
     tda_flow *waiting_head, *waiting_tail;
     tda_pace pace;
+    int pace_held; /* the last try to send was held back by the pace, not by busy slots */
 };
 
 /* ------------------------------------------------------------ the heap */
@@ -341,16 +342,6 @@ static void end_flow(tda_multi *m, tda_flow *f, tda_status result, tda_token *to
 
 /* ------------------------------------------------------------ requests */
 
-/* Whether a request could go out now: an idle slot, or room for a new one. */
-static int slot_available(const tda_multi *m)
-{
-    for (int i = 0; i < m->slot_count && i < m->max_slots; i++)
-        if (!m->slots[i].flow)
-            return 1;
-    return m->slot_count < m->max_slots;
-}
-
-
 /* A free slot, made on demand up to the limit; -1 when all are busy or none can be made. */
 static int free_slot(tda_multi *m)
 {
@@ -518,6 +509,7 @@ static void drive_curl(tda_multi *m)
 static int send_or_wait(tda_multi *m, tda_flow *f, int64_t now)
 {
     int held = tda_pace_ready_at(&m->pace, now) > now;
+    m->pace_held = held;
     int index = held ? NO_SLOT : free_slot(m);
     if (index < 0) {
         if (!held && m->slot_count == 0) { /* not even one handle: nothing can ever be sent */
@@ -803,8 +795,8 @@ long tda_multi_timeout_ms(tda_multi *m)
     /* Flows waiting for a slot are keyed at their end, so the top is always a real time. */
     if (m->heap_len > 0 && m->heap[0]->due_ms < due)
         due = m->heap[0]->due_ms;
-    /* Polls the pace holds back go when it allows, if a slot is there for them then. */
-    if (m->waiting_head && slot_available(m)) {
+    /* Polls the pace holds back go when it allows (those waiting for a slot wake on an answer). */
+    if (m->waiting_head && m->pace_held) {
         int64_t ready = tda_pace_ready_at(&m->pace, now);
         if (ready < due)
             due = ready;
