@@ -50,6 +50,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (memchr(detail, '\0', sizeof detail) == NULL || retry_after_ms < -1 ||
         retry_after_ms > 24LL * 3600 * 1000)
         abort();
+    /* What pauses a whole engine, and what may be about a missing secret: only their statuses. */
+    if (tda_is_ip_rate_limit(&r) && r.http_status != 429)
+        abort();
+    tda_status st = tda_classify_response(TDA_EP_REFRESH, &r, now, &retry_after_ms, detail,
+                                          sizeof detail);
+    if (tda_refusal_may_want_secret(TDA_EP_REFRESH, &r, st) && r.http_status != 401 &&
+        r.http_status != 403)
+        abort();
     free(text);
     return 0;
 }
