@@ -10,6 +10,7 @@ set -e
 # spawn ARGS...: the CLI in the background (never approved), PID in CLI_PID,
 # returns once it has shown the code.
 spawn() {
+    : >"$SCRATCH/out" # the last run's "enter the code" must not pass for this one's
     env HOME="$HOME_DIR" TRAKT_CLIENT_ID=test-id TRAKT_CLIENT_SECRET="${SPAWN_SECRET-test-secret}" \
         TRAKT_OAUTH_URL="$EMU_URL" "$TDA_CLI" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null &
     CLI_PID=$!
