@@ -101,7 +101,7 @@ new_home
 session
 check "the terminal says it waits, with a countdown" \
     wait_for "Trakt asks to wait (HTTP 429): asking for a code again in 0:0"
-check "then shows the code" wait_for "Code expires in"
+check "then shows the code" wait_for "2. Enter this code:"
 check "and logs in" wait_for "EXIT=0"
 check "the waiting line is gone" sh -c "! grep -q 'Trakt asks to wait' '$SCRATCH/screen'"
 start_emulator --interval 0.2 --fault code:1:429:retry-after=60
