@@ -3,7 +3,8 @@
  * request log: a 429 with Retry-After to one of 100 flows holds back every
  * flow until it has passed; the cap on requests per second holds for 1,000
  * flows in every one-second window at the server; neither makes a poll early
- * or lets a flow starve (each ends with its token).
+ * or lets a flow starve (each ends with its token); codes that expire during
+ * a pause end EXPIRED at their own end.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -263,6 +264,67 @@ static void test_cap_and_pause_together(void **state)
     stop(&r);
 }
 
+/* A pause longer than the codes' life: each flow ends EXPIRED at its code's end, none polls. */
+static void expired_done(tda_flow *flow, tda_status status, tda_token *token, void *userdata)
+{
+    (void)flow;
+    outcome *o = userdata;
+    o->calls++;
+    o->status = status;
+    tda_token_clear(token);
+}
+
+static void test_codes_expire_during_a_pause_as_usual(void **state)
+{
+    char log_path[] = "/tmp/tda-pace-expiry-XXXXXX";
+    int fd = mkstemp(log_path);
+    assert_true(fd >= 0);
+    close(fd);
+    emu e;
+    emu_start(&e, "--interval", "0.1", "--code-life", "1", "--log", log_path, "--fault",
+              "token:2:429:retry-after=5", NULL);
+    tda_client *c = emu_client(&e);
+    tda_multi *m = tda_multi_new(c);
+    assert_int_equal(tda_multi_set_max_connections(m, 1), TDA_OK);
+    enum { N = 5 };
+    tda_code codes[N];
+    outcome out[N];
+    memset(out, 0, sizeof out);
+    int64_t t0 = tda_monotonic_ms();
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(tda_generate_code(c, &codes[i]), TDA_OK);
+        assert_non_null(tda_multi_add(m, &codes[i], NULL, expired_done, &out[i]));
+    }
+    while (tda_multi_flow_count(m) > 0)
+        assert_int_equal(tda_multi_wait(m, 1000), TDA_OK);
+    /* They ended with their codes (1 s), not with the pause (5 s). */
+    assert_true(tda_monotonic_ms() - t0 < 5000);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(out[i].calls, 1);
+        assert_int_equal(out[i].status, TDA_EXPIRED);
+    }
+    emu_log_line lines[64];
+    int n = emu_read_log(log_path, lines, 64);
+    long fault_at = -1;
+    int after = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(lines[i].path, TOKEN_PATH) != 0)
+            continue;
+        if (fault_at >= 0)
+            after++;
+        else if (lines[i].status == 429)
+            fault_at = lines[i].at_ms;
+    }
+    assert_true(fault_at >= 0);
+    assert_int_equal(after, 0);
+    for (int i = 0; i < N; i++)
+        tda_code_clear(&codes[i]);
+    tda_multi_free(m);
+    tda_client_free(c);
+    emu_stop(&e);
+    unlink(log_path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_the_pause_holds_over_several_connections),
         cmocka_unit_test(test_rate_cap_holds_under_1000_flows),
         cmocka_unit_test(test_cap_and_pause_together),
+        cmocka_unit_test(test_codes_expire_during_a_pause_as_usual),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
