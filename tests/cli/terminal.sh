@@ -55,8 +55,9 @@ check "the title is still on screen (nothing scrolled away)" contains "$SCRATCH/
 check "the URL is shown" contains "$SCRATCH/screen" "$EMU_URL/activate"
 code=$(grep -Eo '   [0-9A-Z]{8}$' "$SCRATCH/screen" | tr -d ' ' | head -n 1)
 check "the code is shown as text ($code)" [ -n "$code" ]
+# At least: the data modules can draw the same shape by chance (tests/cli/qr.sh decodes it).
 check "a QR code is drawn (three finder patterns)" \
-    [ "$(grep -o "$FINDER" "$SCRATCH/screen" | wc -l)" = 3 ]
+    [ "$(grep -o "$FINDER" "$SCRATCH/screen" | wc -l)" -ge 3 ]
 check "the code is drawn large (three rows of half blocks beside the QR code)" \
     [ "$(cut -c40- "$SCRATCH/screen" | grep -c '[▀▄█]')" -ge 3 ]
 check "every line fits in 80 columns" [ "$(LC_ALL=C.UTF-8 wc -L <"$SCRATCH/screen")" -le 80 ]
