@@ -70,8 +70,8 @@ static int prompt_secret(cli_options *o)
             close(tty);
         cli_error(o, CLI_EXIT_USAGE, TDA_OK,
                   "--ask-secret needs a terminal to ask on; without one, give the secret with "
-                  "TRAKT_CLIENT_SECRET or --client-secret-file (or leave it out: Trakt no "
-                  "longer needs it from most apps)");
+                  "TRAKT_CLIENT_SECRET or --client-secret-file (or leave it out, as Trakt now "
+                  "advises for apps on users' devices)");
         return CLI_EXIT_USAGE;
     }
     char prompt[256];
