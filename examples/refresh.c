@@ -1,7 +1,8 @@
 /*
  * Refresh and revoke: exchange a refresh token for a new pair, then revoke the
- * new access token. Reads TRAKT_CLIENT_ID, TRAKT_CLIENT_SECRET, TRAKT_OAUTH_URL
- * (optional) and the refresh token from the first argument.
+ * new access token. Reads TRAKT_CLIENT_ID, TRAKT_OAUTH_URL (optional),
+ * TRAKT_CLIENT_SECRET (optional, only for an app Trakt still asks for it) and
+ * the refresh token from the first argument.
  *
  * Refresh tokens are single use: a real program saves the new pair durably
  * before anything else, and keeps the old one on a transient failure.
@@ -16,8 +17,8 @@ int main(int argc, char **argv)
     const char *id = getenv("TRAKT_CLIENT_ID");
     const char *secret = getenv("TRAKT_CLIENT_SECRET");
     const char *url = getenv("TRAKT_OAUTH_URL");
-    if (!id || !secret || argc != 2) {
-        fprintf(stderr, "usage: TRAKT_CLIENT_ID=.. TRAKT_CLIENT_SECRET=.. refresh REFRESH_TOKEN\n");
+    if (!id || argc != 2) {
+        fprintf(stderr, "usage: TRAKT_CLIENT_ID=.. refresh REFRESH_TOKEN\n");
         return 2;
     }
     tda_client *client = tda_client_new(id, secret);
@@ -33,13 +34,16 @@ int main(int argc, char **argv)
         if (st == TDA_OK)
             printf("revoked the new access token\n");
     } else if (st == TDA_INVALID_GRANT) {
-        fprintf(stderr, "the refresh token is spent or revoked: authorize again\n");
+        fprintf(stderr, "the refresh token is spent, revoked or too old: authorize again (%s)\n",
+                tda_client_error_detail(client));
     } else if (tda_status_is_transient(st)) {
         fprintf(stderr, "temporary failure, keep the stored token and retry later: %s\n",
                 tda_client_error_detail(client));
     }
-    if (st != TDA_OK && st != TDA_INVALID_GRANT && !tda_status_is_transient(st))
-        fprintf(stderr, "error: %s (%s)\n", tda_strerror(st), tda_client_error_detail(client));
+    if (st != TDA_OK && st != TDA_INVALID_GRANT && !tda_status_is_transient(st)) {
+        const char *detail = tda_client_error_detail(client); /* holds tda_strerror's text */
+        fprintf(stderr, "error: %s\n", *detail ? detail : tda_strerror(st));
+    }
     tda_token_clear(&token);
     tda_client_free(client);
     return st == TDA_OK ? 0 : 1;

@@ -70,7 +70,8 @@ typedef enum tda_status {
     TDA_NO_MEMORY = 18,
     TDA_IO = 19,                 /* a local file or system call failed */
     TDA_DEADLINE = 20,           /* the caller's own deadline passed before the user approved */
-    TDA_TLS = 21,                /* the server's TLS certificate could not be verified */
+    TDA_TLS = 21,                /* the server's certificate could not be verified, or it does not
+                                    speak TLS (an https URL for a plain-http server): final */
     TDA_FILE_MISSING = 22,       /* no token file at that path: log in first */
     TDA_FILE_INSECURE = 23,      /* token file is a symlink, not ours, or readable by others */
     TDA_FILE_CORRUPT = 24,       /* token file is not a valid token */
@@ -89,9 +90,15 @@ TDA_API int tda_status_is_transient(tda_status s);
 typedef struct tda_client tda_client; /* opaque */
 
 /*
- * A client for one Trakt application. client_id is required; client_secret
- * may be NULL when only tda_generate_code() will be used. Both are copied;
- * the copy of the secret is wiped when the client is freed.
+ * A client for one Trakt application. client_id is required. client_secret
+ * is optional and usually NULL: since July 2026 Trakt marks it deprecated
+ * for sign-in and says to send it only from your own server, never from a
+ * TV, desktop, mobile or plugin app, where it is not secret. Without one,
+ * every call works (codes, polling, refresh, revoke) and no request carries
+ * a client_secret member at all; with one, it is sent with each request
+ * except the device-code request, which never had it. If Trakt still wants
+ * the secret of an older app, its 401/403 detail says so. Both strings are
+ * copied; the copy of the secret is wiped when the client is freed.
  * Returns NULL when client_id is NULL or empty, or memory or libcurl set-up fails.
  */
 TDA_API tda_client *tda_client_new(const char *client_id, const char *client_secret);
@@ -126,7 +133,20 @@ TDA_API tda_status tda_client_set_ca_file(tda_client *c, const char *path);
 /* How long one request may take in all, in ms (default 30000, minimum 1). */
 TDA_API tda_status tda_client_set_timeout_ms(tda_client *c, long ms);
 
-/* The HTTP status of the last answer, 0 when the last call got none. */
+/*
+ * The redirect_uri a refresh sends: "the URI specified in your app settings",
+ * says Trakt. Default "urn:ietf:wg:oauth:2.0:oob", what device apps have
+ * registered; whether Trakt checks it on refresh is not confirmed, so an app
+ * registered with another URI can give it here. Printable ASCII, 1 to 1024 bytes.
+ */
+#define TDA_DEFAULT_REDIRECT_URI "urn:ietf:wg:oauth:2.0:oob"
+TDA_API tda_status tda_client_set_redirect_uri(tda_client *c, const char *uri);
+
+/*
+ * The HTTP status of the answer that ended the last call; 0 when none did: a
+ * network failure, a bad argument, or a poll that ended by cancel, deadline
+ * or the code's expiry between answers. Never a previous call's status.
+ */
 TDA_API long tda_client_http_status(const tda_client *c);
 /*
  * Retry-After of the last answer in ms, or -1 when it had none. Useful after
@@ -134,8 +154,13 @@ TDA_API long tda_client_http_status(const tda_client *c);
  */
 TDA_API long tda_client_retry_after_ms(const tda_client *c);
 /*
- * A human-readable account of the last failure, e.g. "403 from Cloudflare
- * (HTML page): the User-Agent may be blocked". Never contains the client
+ * A human-readable account of the last failure, e.g. "HTTP 403 from
+ * Cloudflare (an HTML page, not Trakt's JSON) on POST /oauth/device/code:
+ * forbidden: ...; set a specific User-Agent". It already says what
+ * tda_strerror() says, so print it instead of that message, not after it:
+ *     const char *d = tda_client_error_detail(c);
+ *     fprintf(stderr, "%s\n", *d ? d : tda_strerror(st));
+ * A rate limit's detail says how long to wait. Never contains the client
  * secret, a device code or a token. "" after success. Valid until the next
  * call on this client.
  */
@@ -198,13 +223,16 @@ TDA_API int64_t tda_monotonic_ms(void);
  * POST /oauth/device/code: a new code for the user to enter. One request, no
  * retry. On success *out owns new strings; on failure *out is zeroed.
  * The same rule holds for every call below that fills a struct.
+ * TDA_SLOW_DOWN (429): wait tda_client_retry_after_ms() before asking again
+ * (Cloudflare has answered this call with Retry-After: 143); when that is -1,
+ * back off exponentially with jitter, a few times at most (Trakt's guide).
+ * Retrying sooner only extends the block.
  */
 TDA_API tda_status tda_generate_code(tda_client *c, tda_code *out);
 
 /*
  * POST /oauth/device/token once. TDA_OK fills *out; TDA_PENDING means ask
  * again after code->interval_ms. Most programs want tda_poll_for_token().
- * Needs the client secret.
  */
 TDA_API tda_status tda_request_token(tda_client *c, const tda_code *code, tda_token *out);
 
@@ -261,7 +289,11 @@ TDA_API tda_status tda_poll_for_token(tda_client *c, const tda_code *code,
  * POST /oauth/token with grant_type refresh_token. Refresh tokens are single
  * use: on TDA_OK save *out (the new pair) before anything else, since the old
  * refresh token is now spent. TDA_INVALID_GRANT means the user must authorize
- * again; any transient status means keep the stored token and try later.
+ * again: the token was spent, revoked, or issued before Trakt's July 2026
+ * migration (Trakt answers 400 "invalid_grant", "session not found"); the
+ * detail keeps Trakt's error_description. Any transient status means keep the
+ * stored token and try later. A token belongs to one installation: a copy
+ * refreshed on a second machine spends the pair the first one holds.
  */
 TDA_API tda_status tda_refresh_token(tda_client *c, const char *refresh_token, tda_token *out);
 
@@ -301,7 +333,7 @@ typedef void (*tda_flow_done_fn)(tda_flow *flow, tda_status status, tda_token *t
                                  void *userdata);
 
 /*
- * An engine using the client's settings (ids, secret, base URL, User-Agent,
+ * An engine using the client's settings (id, secret if any, base URL, User-Agent,
  * CA file, timeout, log): set them before, since the base URL and CA file
  * are read here. The client must outlive it, and must not be used for
  * blocking calls from another thread meanwhile. NULL on no memory.
@@ -313,10 +345,30 @@ TDA_API void tda_multi_free(tda_multi *m);
 TDA_API tda_status tda_multi_set_max_connections(tda_multi *m, int n);
 
 /*
+ * All flows of an engine leave from one IP, and Trakt and Cloudflare limit
+ * the IP, not a code: a 429 that carries Retry-After or X-Ratelimit, or that
+ * is Cloudflare's page (HTML, or its plain "error code: 1015"), pauses every
+ * flow of the engine until that wait has passed (Cloudflare's page without a
+ * wait: until the next poll of the flow it answered). A bare 429 from the
+ * poll endpoint only slows its own flow (+5 s, kept). Nothing is ever sent
+ * early because of a pause; flows whose codes expire meanwhile end with
+ * TDA_EXPIRED as usual, and those due when it ends go in the order they
+ * became due.
+ *
+ * On top of that, an optional cap: at most per_second requests in any one
+ * second (0, the default, turns it off; at most 100000). A request counts
+ * from when it is sent until one second after its answer (or failure), so
+ * the cap holds at the server however long the network takes. Polls held
+ * back by the cap are sent in the order they became due, so none starves,
+ * and never earlier than their own interval allows.
+ */
+TDA_API tda_status tda_multi_set_max_rate(tda_multi *m, int per_second);
+
+/*
  * Starts polling a code (copied). opts as for tda_poll_for_token, may be NULL
  * (it is read here, not kept); its on_event runs from tda_multi_perform() and,
  * like the done callback, must not free the multi. NULL on bad arguments (no
- * device code, no client secret) or no memory.
+ * device code) or no memory.
  */
 TDA_API tda_flow *tda_multi_add(tda_multi *m, const tda_code *code, const tda_poll_options *opts,
                                 tda_flow_done_fn done, void *userdata);

@@ -18,14 +18,14 @@ mkdir -p build/demo
 fifo=$(mktemp -u)
 mkfifo "$fifo"
 "$bin/trakt-oauth-emulator" --port 0 --interval 1 --approve-after 3 \
-    --client-id demo-client --client-secret demo-secret --quiet >"$fifo" &
+    --client-id demo-client --quiet >"$fifo" &
 emulator=$!
 trap 'kill $emulator 2>/dev/null; rm -f "$fifo"' EXIT INT TERM
 read -r line <"$fifo"
 url=${line#listening on }
 echo "emulator: $url (its simulated user approves 3 s after the code is shown)"
 
-export TRAKT_CLIENT_ID=demo-client TRAKT_CLIENT_SECRET=demo-secret TRAKT_OAUTH_URL="$url"
+export TRAKT_CLIENT_ID=demo-client TRAKT_OAUTH_URL="$url" # no secret: Trakt's advice for apps
 export TRAKT_TOKEN_FILE="$PWD/build/demo/token.json"
 rm -f "$TRAKT_TOKEN_FILE"
 cli=$bin/trakt-device-auth

@@ -2,9 +2,10 @@
 # Installs the Debian packages needed to build traktdeviceauth (no argument),
 # only when one is missing. With an argument, also:
 #   test   valgrind, clang for the fuzzers, tmux for the terminal view,
-#          Chromium and ChromeDriver for the browser test, openssl for the TLS
-#          tests' certificates, abigail-tools for the ABI check, groff and
-#          man-db for the man(3) pages (rendered; found by man after install);
+#          zbar-tools to read its QR code back, Chromium and ChromeDriver for
+#          the browser test, openssl for the TLS tests' certificates,
+#          abigail-tools for the ABI check, groff and man-db for the man(3)
+#          pages (rendered; found by man after install);
 #   cross  the i386 and arm64 builds: cross compilers, qemu-user-static and the
 #          libraries of both architectures (added to dpkg first);
 #   deb    the Debian packages: dpkg-dev, debhelper, lintian, man-db;
@@ -18,8 +19,8 @@ libmicrohttpd-dev libcmocka-dev libqrencode-dev libuv1-dev curl"
 cross_libs="libc6-dev libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libqrencode-dev
 libcmocka-dev libuv1-dev"
 if [ "${1:-}" = test ]; then
-    packages="$packages valgrind clang tmux nodejs chromium chromium-driver openssl abigail-tools
-groff-base man-db"
+    packages="$packages valgrind clang tmux zbar-tools nodejs chromium chromium-driver openssl
+abigail-tools groff-base man-db"
 fi
 if [ "${1:-}" = analyze ]; then
     packages="$packages clang-tidy cppcheck"

@@ -11,13 +11,17 @@
  *
  * What an answer means and when to poll again are decided by the same code
  * as every other call (status_rules.c, poll.c); tda_poll_for_token is this
- * engine with one flow, run to completion.
+ * engine with one flow, run to completion. When any request may leave at all
+ * (a pause for the whole IP after a rate limit, the optional cap on requests
+ * per second) is multi_pace.c's; polls it holds back wait in the same FIFO
+ * as those that find every slot busy.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "log.h"
 #include "multi.h"
+#include "multi_pace.h"
 #include "poll_policy.h"
 
 #define DEFAULT_CONNECTIONS 4
@@ -40,7 +44,8 @@ struct tda_flow {
     int slot;          /* NO_SLOT unless a request is in flight */
     int cancelled;
     int answer_lost;   /* a poll got no whole answer: it may have carried the token */
-    int waiting_slot;  /* in the FIFO of polls that are due but found every slot busy */
+    int ended_by_answer; /* the flow's end came with an answer (for tda_client_http_status) */
+    int waiting_slot;  /* in the FIFO of polls that are due but cannot go yet */
     tda_flow *next_waiting;
     tda_flow *prev, *next;
     char detail[TDA_DETAIL_SIZE];
@@ -70,9 +75,12 @@ struct tda_multi {
     int64_t curl_due_ms;  /* libcurl's timer; INT64_MAX when it has none */
     int lost_track;       /* the socket table could not grow: in-flight requests are blind */
     int cancel_pending;   /* a cancel waits for the next perform */
-    /* Polls that are due but found every slot busy, oldest first. Such a flow
-     * stays in the heap too, keyed at its end (expiry or deadline). */
+    /* Polls that are due but found every slot busy, or the pace holding them
+     * back, oldest first. Such a flow stays in the heap too, keyed at its end
+     * (expiry or deadline). */
     tda_flow *waiting_head, *waiting_tail;
+    tda_pace pace;
+    int pace_held; /* the last try to send was held back by the pace, not by busy slots */
 };
 
 /* ------------------------------------------------------------ the heap */
@@ -291,6 +299,8 @@ static void give_back_slot(tda_multi *m, tda_flow *f)
     tda_body_clear(&s->body);
     s->flow = NULL;
     f->slot = NO_SLOT;
+    /* It may have reached the server: it counts against the cap like any other. */
+    tda_pace_ended(&m->pace, tda_monotonic_ms());
 }
 
 /* Takes f out of the engine, tells its owner, frees it. token may be NULL. */
@@ -310,6 +320,11 @@ static void end_flow(tda_multi *m, tda_flow *f, tda_status result, tda_token *to
         f->detail[0] = '\0';
     else
         explain_end(f, result);
+    if (m->borrowed && !f->ended_by_answer) {
+        /* The blocking call ended between answers: no answer speaks for it. */
+        m->c->http_status = 0;
+        m->c->retry_after_ms = -1;
+    }
     tda_redact(f->detail, f->device_code);
     tda_redact(f->detail, m->c->client_secret);
     tda_token none;
@@ -326,9 +341,6 @@ static void end_flow(tda_multi *m, tda_flow *f, tda_status result, tda_token *to
 }
 
 /* ------------------------------------------------------------ requests */
-
-/* Whether a request could go out now: an idle slot, or room for a new one. */
-
 
 /* A free slot, made on demand up to the limit; -1 when all are busy or none can be made. */
 static int free_slot(tda_multi *m)
@@ -365,6 +377,7 @@ static tda_status send_poll(tda_multi *m, tda_flow *f, int index, int64_t now)
         return st;
     }
     tda_log_request(c, m->token_url, &s->body);
+    tda_pace_sent(&m->pace);
     s->flow = f;
     f->slot = index;
     f->sent_at_ms = now;
@@ -403,6 +416,8 @@ static void finish_request(tda_multi *m, tda_flow *f, CURLcode rc)
     tda_response resp;
     f->detail[0] = '\0';
     tda_status st = tda_slot_finish(s->http, rc, &resp, f->detail, sizeof f->detail);
+    /* Read now: the answer's headers go with the slot. */
+    int ip_wide = st == TDA_OK && tda_is_ip_rate_limit(&resp);
     tda_call_outcome out = {0, -1, f->detail, sizeof f->detail};
     st = tda_client_judge(m->c, TDA_EP_DEVICE_TOKEN, st, &resp, now - f->sent_at_ms, &out);
     if (m->borrowed) {
@@ -419,13 +434,23 @@ static void finish_request(tda_multi *m, tda_flow *f, CURLcode rc)
     tda_body_clear(&s->body);
     s->flow = NULL;
     f->slot = NO_SLOT;
+    tda_pace_ended(&m->pace, now);
     if (st == TDA_NETWORK || st == TDA_TIMED_OUT)
         f->answer_lost = 1;
     tda_event ev;
     /* +1 ms: the clock reads whole ms rounded down; the next poll waits a full interval. */
     int over = tda_policy_record(&f->policy, now + 1, st, out.retry_after_ms, &ev);
+    if (ip_wide && st == TDA_SLOW_DOWN) {
+        /*
+         * The limit is the IP's, which every flow here shares: all of them wait
+         * it out. Cloudflare's page without a wait: as long as this flow waits.
+         */
+        tda_pace_pause_until(&m->pace, out.retry_after_ms >= 0 ? now + 1 + out.retry_after_ms
+                                                               : f->policy.next_poll_at_ms);
+    }
     report(f, &ev, out.http_status);
     if (over || f->cancelled) {
+        f->ended_by_answer = over;
         end_flow(m, f, over ? st : TDA_CANCELLED, &token);
         return;
     }
@@ -480,16 +505,18 @@ static void drive_curl(tda_multi *m)
     }
 }
 
-/* Sends f's poll on a free slot, or queues it for the next free one. */
+/* Sends f's poll on a free slot, or queues it for the next free one or until the pace allows. */
 static int send_or_wait(tda_multi *m, tda_flow *f, int64_t now)
 {
-    int index = free_slot(m);
+    int held = tda_pace_ready_at(&m->pace, now) > now;
+    m->pace_held = held;
+    int index = held ? NO_SLOT : free_slot(m);
     if (index < 0) {
-        if (m->slot_count == 0) { /* not even one handle: nothing can ever be sent */
+        if (!held && m->slot_count == 0) { /* not even one handle: nothing can ever be sent */
             end_flow(m, f, TDA_NO_MEMORY, NULL);
             return 0;
         }
-        /* Until a slot frees, the heap only needs it at its end (expiry, deadline). */
+        /* Until a slot frees or the pace allows, the heap only needs it at its end. */
         if (!f->waiting_slot)
             fifo_push(m, f);
         int64_t end = deadline_of(f) < f->policy.expires_at_ms ? deadline_of(f)
@@ -595,6 +622,7 @@ static tda_multi *multi_alloc(tda_client *c, int max_slots, int slot_cap)
     m->slot_cap = slot_cap;
     m->slots = tda_calloc((size_t)slot_cap, sizeof *m->slots);
     m->token_url = tda_client_url(c, TDA_EP_DEVICE_TOKEN);
+    tda_pace_init(&m->pace);
     if (!m->slots || !m->token_url) {
         tda_free(m->slots);
         tda_free(m->token_url);
@@ -659,6 +687,7 @@ void tda_multi_free(tda_multi *m)
     tda_free(m->fds);
     tda_free(m->ready);
     tda_free(m->token_url);
+    tda_pace_clear(&m->pace);
     tda_free(m);
 }
 
@@ -670,10 +699,17 @@ tda_status tda_multi_set_max_connections(tda_multi *m, int n)
     return TDA_OK;
 }
 
+tda_status tda_multi_set_max_rate(tda_multi *m, int per_second)
+{
+    if (!m || m->borrowed || per_second < 0 || per_second > TDA_MAX_RATE)
+        return TDA_INVALID_ARGUMENT;
+    return tda_pace_set_rate(&m->pace, per_second);
+}
+
 tda_flow *tda_multi_add(tda_multi *m, const tda_code *code, const tda_poll_options *opts,
                         tda_flow_done_fn done, void *userdata)
 {
-    if (!m || !code || !code->device_code || !*code->device_code || !m->c->client_secret)
+    if (!m || !code || !code->device_code || !*code->device_code)
         return NULL;
     tda_flow *f = tda_calloc(1, sizeof *f);
     if (!f)
@@ -759,6 +795,12 @@ long tda_multi_timeout_ms(tda_multi *m)
     /* Flows waiting for a slot are keyed at their end, so the top is always a real time. */
     if (m->heap_len > 0 && m->heap[0]->due_ms < due)
         due = m->heap[0]->due_ms;
+    /* Polls the pace holds back go when it allows (those waiting for a slot wake on an answer). */
+    if (m->waiting_head && m->pace_held) {
+        int64_t ready = tda_pace_ready_at(&m->pace, now);
+        if (ready < due)
+            due = ready;
+    }
     /* A request in flight is cut off at its flow's deadline (by the same rule as perform). */
     for (int i = 0; i < m->slot_count; i++)
         if (m->slots[i].flow && deadline_of(m->slots[i].flow) < due)

@@ -38,11 +38,17 @@ void tda_body_clear(tda_body *b);
 struct json_t;
 void tda_json_wipe_strings(struct json_t *object);
 
+/*
+ * client_secret may be NULL (a public client): the body then has no
+ * client_secret member at all. Every other argument is required.
+ */
 tda_status tda_build_code_request(const char *client_id, tda_body *out);
 tda_status tda_build_token_request(const char *client_id, const char *client_secret,
                                    const char *device_code, tda_body *out);
+/* redirect_uri: the app's setting, "urn:ietf:wg:oauth:2.0:oob" by default (client.c). */
 tda_status tda_build_refresh_request(const char *client_id, const char *client_secret,
-                                     const char *refresh_token, tda_body *out);
+                                     const char *refresh_token, const char *redirect_uri,
+                                     tda_body *out);
 tda_status tda_build_revoke_request(const char *client_id, const char *client_secret,
                                     const char *access_token, tda_body *out);
 
@@ -67,6 +73,20 @@ typedef struct tda_response {
  */
 tda_status tda_classify_response(tda_endpoint ep, const tda_response *r, int64_t now_unix,
                                  int64_t *retry_after_ms, char *detail, size_t detail_size);
+
+/*
+ * 1 when answer r is a rate limit that speaks for the whole IP, not one code:
+ * a 429 with Retry-After or X-Ratelimit, or Cloudflare's page (HTML, or its
+ * plain "error code: ..."). A bare 429 to a poll only says "this code, slower".
+ */
+int tda_is_ip_rate_limit(const tda_response *r);
+
+/*
+ * 1 when st, the meaning of answer r to ep, is a refusal that may be about a
+ * missing client secret: a 401 or 403 from Trakt (not Cloudflare's page) to a
+ * request that could carry one (not the device-code request).
+ */
+int tda_refusal_may_want_secret(tda_endpoint ep, const tda_response *r, tda_status st);
 
 /*
  * Retry-After as delay-seconds or an HTTP date, in ms from now_unix; -1 when

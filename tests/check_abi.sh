@@ -14,7 +14,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/headers"
 cp "$src/include/traktdeviceauth.h" "$gen/traktdeviceauth_version.h" "$tmp/headers/"
-abidw --no-corpus-path --no-comp-dir-path --headers-dir "$tmp/headers" --out-file "$tmp/now.abi" "$lib"
+abidw --no-corpus-path --no-comp-dir-path --headers-dir "$tmp/headers" --drop-private-types --out-file "$tmp/now.abi" "$lib"
 if [ "${4:-}" = --update ]; then
     cp "$tmp/now.abi" "$baseline"
     echo "abi: baseline $baseline refreshed"

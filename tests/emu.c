@@ -34,7 +34,19 @@ void emu_start(emu *e, ...)
     emu_start_argv(e, extra);
 }
 
+static void start(emu *e, const char *const *extra, int with_secret);
+
 void emu_start_argv(emu *e, const char *const *extra)
+{
+    start(e, extra, 1);
+}
+
+void emu_start_public_argv(emu *e, const char *const *extra)
+{
+    start(e, extra, 0);
+}
+
+static void start(emu *e, const char *const *extra, int with_secret)
 {
     const char *path = getenv("TDA_EMULATOR");
     if (!path)
@@ -46,8 +58,10 @@ void emu_start_argv(emu *e, const char *const *extra)
     argv[argc++] = "0";
     argv[argc++] = "--client-id";
     argv[argc++] = EMU_CLIENT_ID;
-    argv[argc++] = "--client-secret";
-    argv[argc++] = EMU_CLIENT_SECRET;
+    if (with_secret) {
+        argv[argc++] = "--client-secret";
+        argv[argc++] = EMU_CLIENT_SECRET;
+    }
     argv[argc++] = "--quiet";
     for (int i = 0; extra[i] && argc < MAX_ARGS - 1; i++)
         argv[argc++] = extra[i];
@@ -130,20 +144,30 @@ emu_stats emu_get_stats(const emu *e)
         stat_field(root, "polls"),         stat_field(root, "early_polls"),
         stat_field(root, "codes_issued"),  stat_field(root, "tokens_issued"),
         stat_field(root, "refreshes"),     stat_field(root, "revokes"),
-        stat_field(root, "faults_injected"),
+        stat_field(root, "faults_injected"), stat_field(root, "secrets_sent"),
     };
     json_decref(root);
     return s;
 }
 
-struct tda_client *emu_client(const emu *e)
+static tda_client *client_for(const emu *e, const char *secret)
 {
-    tda_client *c = tda_client_new(EMU_CLIENT_ID, EMU_CLIENT_SECRET);
+    tda_client *c = tda_client_new(EMU_CLIENT_ID, secret);
     assert_non_null(c);
     assert_int_equal(tda_client_set_base_url(c, e->base_url), TDA_OK);
     assert_int_equal(tda_client_set_user_agent(c, "traktdeviceauth-tests/1.0"), TDA_OK);
     assert_int_equal(tda_client_set_timeout_ms(c, 5000), TDA_OK);
     return c;
+}
+
+struct tda_client *emu_client(const emu *e)
+{
+    return client_for(e, EMU_CLIENT_SECRET);
+}
+
+struct tda_client *emu_public_client(const emu *e)
+{
+    return client_for(e, NULL);
 }
 
 long emu_prompt_ms(void)
@@ -161,13 +185,15 @@ int emu_read_log(const char *log_path, const char *path, emu_logged *out, int ma
     while (fgets(line, sizeof line, f) && n < max) {
         long sec = 0, ms = 0;
         int end = 0;
-        char verb[16], p[256], status[8];
-        if (sscanf(line, "%ld.%ld %15s %255s %7s%n", &sec, &ms, verb, p, status, &end) != 5 ||
-            strcmp(p, path) != 0)
+        char verb[16], p[64], status[8];
+        if (sscanf(line, "%ld.%ld %15s %63s %7s%n", &sec, &ms, verb, p, status, &end) != 5 ||
+            (path && strcmp(p, path) != 0))
             continue;
         out[n].at_ms = sec * 1000 + ms;
+        snprintf(out[n].path, sizeof out[n].path, "%s", p);
         snprintf(out[n].status, sizeof out[n].status, "%s", status);
         out[n].fault = strncmp(line + end, " fault", 6) == 0;
+        out[n].secret = strstr(line, " secret=yes") ? 1 : strstr(line, " secret=no") ? 0 : -1;
         n++;
     }
     fclose(f);

@@ -14,7 +14,7 @@ typedef struct emu {
 
 typedef struct emu_stats {
     long requests, connections, polls, early_polls, codes_issued, tokens_issued, refreshes,
-        revokes, faults_injected;
+        revokes, faults_injected, secrets_sent;
 } emu_stats;
 
 /*
@@ -24,12 +24,17 @@ typedef struct emu_stats {
 void emu_start(emu *e, ...);
 /* The same with the options in a NULL-terminated array. */
 void emu_start_argv(emu *e, const char *const *options);
+/* As emu_start_argv, for a public app: the emulator is given no client secret. */
+void emu_start_public_argv(emu *e, const char *const *options);
 void emu_stop(emu *e);
 emu_stats emu_get_stats(const emu *e);
 
 /* A client for the emulator with test credentials. */
 struct tda_client;
 struct tda_client *emu_client(const emu *e);
+/* The same without a client secret: a public client. */
+struct tda_client *emu_public_client(const emu *e);
+
 
 #define EMU_CLIENT_ID "test-client-id"
 #define EMU_CLIENT_SECRET "test-client-secret"
@@ -41,13 +46,15 @@ long emu_prompt_ms(void);
 /* One line of the emulator's request log (its --log FILE), which lists faulted requests too. */
 typedef struct emu_logged {
     long at_ms;     /* arrival, in ms since the emulator started (whole ms: the log's precision) */
+    char path[64];  /* "/oauth/device/token" */
     char status[8]; /* "200", "429", "drop"; "0" for a stalled request */
     int fault;      /* the answer was an injected --fault */
+    int secret;     /* a client secret was sent (1), not (0), or the endpoint takes none (-1) */
 } emu_logged;
 
 /*
- * The requests to path (such as "/oauth/device/token") in the log at log_path,
- * in order of arrival; at most max of them. Returns how many.
+ * The requests to path (such as "/oauth/device/token"; NULL: to any path) in
+ * the log at log_path, in order of arrival; at most max of them. Returns how many.
  */
 int emu_read_log(const char *log_path, const char *path, emu_logged *out, int max);
 

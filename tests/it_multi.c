@@ -404,10 +404,14 @@ static void test_bad_arguments_and_free_with_live_flows(void **state)
     assert_null(tda_multi_add(m, &empty, NULL, on_done, NULL));
     assert_int_equal(tda_multi_set_max_connections(m, 0), TDA_INVALID_ARGUMENT);
     assert_int_equal(tda_multi_set_max_connections(m, 65), TDA_INVALID_ARGUMENT);
-    /* A client without a secret cannot poll. */
+    /* A client without a secret polls too (tests/it_public.c runs it to the end). */
     tda_client *no_secret = tda_client_new(EMU_CLIENT_ID, NULL);
     tda_multi *m2 = tda_multi_new(no_secret);
-    assert_null(tda_multi_add(m2, &code, NULL, on_done, NULL));
+    assert_non_null(tda_multi_add(m2, &code, NULL, on_done, NULL));
+    assert_int_equal(tda_multi_set_max_rate(m2, -1), TDA_INVALID_ARGUMENT);
+    assert_int_equal(tda_multi_set_max_rate(m2, 100001), TDA_INVALID_ARGUMENT);
+    assert_int_equal(tda_multi_set_max_rate(m2, 0), TDA_OK);
+    assert_int_equal(tda_multi_set_max_rate(NULL, 10), TDA_INVALID_ARGUMENT);
     tda_multi_free(m2);
     tda_client_free(no_secret);
     /* Freed while flows wait: no callback, nothing leaked (valgrind checks). */

@@ -40,11 +40,14 @@ check() { # check "what" command...
     if "$@"; then ok "$what"; else bad "$what"; fi
 }
 
-# start_emulator [options...]: sets EMU_URL (and EMU_PID); secret is test-secret.
+# start_emulator [options...]: sets EMU_URL (and EMU_PID); secret is test-secret, or
+# none (a public app) when EMU_SECRET_ARGS is set and empty.
 start_emulator() {
     fifo="$SCRATCH/emu.$$.$(date +%s%N)"
     mkfifo "$fifo"
-    "$TDA_EMULATOR" --port 0 --client-id test-id --client-secret test-secret --quiet "$@" >"$fifo" &
+    # shellcheck disable=SC2086 # the default is two words
+    "$TDA_EMULATOR" --port 0 --client-id test-id ${EMU_SECRET_ARGS---client-secret test-secret} \
+        --quiet "$@" >"$fifo" &
     EMU_PID=$!
     EMULATOR_PIDS="$EMULATOR_PIDS $EMU_PID"
     read -r line <"$fifo"

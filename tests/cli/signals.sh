@@ -75,7 +75,13 @@ check "... with a warning" contains "$SCRATCH/err" "warning: could not refresh"
 env HOME="$HOME_DIR" TRAKT_CLIENT_ID=test-id TRAKT_CLIENT_SECRET=test-secret \
     TRAKT_OAUTH_URL="$EMU_URL" "$TDA_CLI" refresh >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null &
 CLI_PID=$!
-sleep 0.3
+# Until it has the lock file open (its signal handlers are in place by then): a
+# SIGINT that came sooner would hit a background job's ignored SIGINT.
+tries=0
+until ls -l "/proc/$CLI_PID/fd" 2>/dev/null | grep -q 'token.json.lock' || [ $tries -ge 200 ]; do
+    sleep 0.05
+    tries=$((tries + 1))
+done
 refreshes_before=$(stat_of refreshes)
 check "refresh is still waiting for the lock" running "$CLI_PID"
 kill -s INT "$CLI_PID"

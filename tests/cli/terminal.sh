@@ -55,9 +55,10 @@ check "the title is still on screen (nothing scrolled away)" contains "$SCRATCH/
 check "the URL is shown" contains "$SCRATCH/screen" "$EMU_URL/activate"
 code=$(grep -Eo '   [0-9A-Z]{8}$' "$SCRATCH/screen" | tr -d ' ' | head -n 1)
 check "the code is shown as text ($code)" [ -n "$code" ]
+# At least: the data modules can draw the same shape by chance (tests/cli/qr.sh decodes it).
 check "a QR code is drawn (three finder patterns)" \
-    [ "$(grep -o "$FINDER" "$SCRATCH/screen" | wc -l)" = 3 ]
-# Right of the QR code (29 modules from column 3, then a margin): the first 33
+    [ "$(grep -o "$FINDER" "$SCRATCH/screen" | wc -l)" -ge 3 ]
+# Right of the QR code (at most 29 modules from column 3, then a margin): the first 33
 # characters of each line are dropped, counted as characters, not bytes (each
 # half block is 3 bytes of UTF-8; cut -c counts bytes), and shorter lines whole.
 beside_qr=$(LC_ALL=C.UTF-8 sed 's/^.\{1,33\}//' "$SCRATCH/screen" | grep -c '[▀▄█]' || true)
@@ -78,9 +79,9 @@ check "with a clear final message" contains "$SCRATCH/screen" "Authorized. The t
 check "the status line is gone" sh -c "! grep -q 'Code expires in' '$SCRATCH/screen'"
 check "the token was saved" [ -f "$TOKEN" ]
 
-echo "# the secret prompt"
+echo "# the secret prompt, on request only"
 new_home
-session 80 24 C.UTF-8 ""
+session 80 24 C.UTF-8 "" --ask-secret
 check "asks for the secret" wait_for "Client secret for test-id (not shown):"
 T send-keys -t view "test-secret" Enter
 check "then shows the code" wait_for "Code expires in"

@@ -10,8 +10,10 @@
 static int refuse_other_clients_token(const cli_options *o)
 {
     tda_token old = {0};
-    if (tda_token_load(o->token_file, o->client_id, &old) != TDA_WRONG_CLIENT)
-        return CLI_EXIT_OK; /* none, ours, or damaged: login is how to replace it */
+    if (tda_token_load(o->token_file, o->client_id, &old) != TDA_WRONG_CLIENT) {
+        tda_token_clear(&old); /* ours, loaded whole: wiped and freed */
+        return CLI_EXIT_OK;    /* none, ours, or damaged: login is how to replace it */
+    }
     cli_error(o, CLI_EXIT_TOKEN_FILE, TDA_WRONG_CLIENT,
               "%s holds a token of client id %s; logging in as %s would destroy it. Give "
               "each app its own --token-file, or revoke that token first",
@@ -32,7 +34,7 @@ int cli_login(cli_options *o)
         return rc;
 
     tda_code code = {0};
-    tda_status st = tda_generate_code(c, &code);
+    tda_status st = cli_request_code(o, c, &code); /* waits out Trakt's 429s */
     if (st != TDA_OK) {
         rc = cli_fail_call(o, c, st, "could not get a code from Trakt");
         cli_client_free(c);

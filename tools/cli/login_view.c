@@ -35,12 +35,11 @@ login_view *login_view_start(const cli_options *o, const tda_code *code)
         v->kind = VIEW_PLAIN;
     if (v->kind == VIEW_JSON) {
         char qr_url[1200];
-        snprintf(qr_url, sizeof qr_url, "%s/%s", code->verification_url, code->user_code);
+        cli_qr_target(o, code, qr_url, sizeof qr_url);
         cli_json_line(json_pack("{s:s, s:s, s:s, s:s, s:f, s:f}", "event", "code", "user_code",
                                 code->user_code, "verification_url", code->verification_url,
-                                "verification_url_complete", qr_url, "expires_in",
-                                seconds(code->expires_in_ms), "interval",
-                                seconds(code->interval_ms)));
+                                "qr_url", qr_url, "expires_in", seconds(code->expires_in_ms),
+                                "interval", seconds(code->interval_ms)));
     } else if (v->kind == VIEW_PLAIN) {
         char life[64];
         cli_format_duration(code->expires_in_ms / 1000, life, sizeof life);

@@ -48,13 +48,14 @@ static int refresh_locked(cli_options *o, tda_token *t)
 }
 
 /*
- * Gets the client secret, takes the lock and loads the token: the copy that
- * counts is the one read under the lock. The secret comes first, so a prompt
- * never keeps other processes waiting for the lock.
+ * Gets the client secret if one was given, takes the lock and loads the
+ * token: the copy that counts is the one read under the lock. The secret
+ * comes first, so a prompt (--ask-secret) never keeps other processes
+ * waiting for the lock.
  */
 static int lock_and_load(cli_options *o, tda_token *t, int *lock_fd)
 {
-    int rc = cli_require_secret(o);
+    int rc = cli_gather_secret(o);
     if (rc == CLI_EXIT_OK)
         rc = cli_lock_token(o, lock_fd);
     if (rc != CLI_EXIT_OK)
@@ -67,7 +68,7 @@ static int lock_and_load(cli_options *o, tda_token *t, int *lock_fd)
     return rc;
 }
 
-/* A first load without the lock says "no token" before any secret is asked for. */
+/* A first load without the lock says "no token" before a secret is asked for. */
 static int load_locked(cli_options *o, tda_token *t, int *lock_fd)
 {
     int rc = cli_load_token(o, o->client_id, t);

@@ -50,7 +50,7 @@ static void terminal_size(int *cols, int *rows)
 }
 
 /* The text column; returns its widest line in columns. */
-static int compose_text(const tda_code *code, const cli_lines *big, bool with_qr,
+static int compose_text(const tda_code *code, const cli_lines *big, bool with_qr, bool prefill,
                         char right[RIGHT_LINES][160], int *count)
 {
     int n = 0, width = 0;
@@ -66,10 +66,14 @@ static int compose_text(const tda_code *code, const cli_lines *big, bool with_qr
         ADD("   %s", big->line[i]);
     ADD("%s", "");
     ADD("   %s", code->user_code);
-    if (with_qr) {
+    if (with_qr && prefill) {
         ADD("%s", "");
         ADD("Or scan the QR code: it opens the");
         ADD("page with the code filled in.");
+    } else if (with_qr) {
+        ADD("%s", "");
+        ADD("Or scan the QR code to open that");
+        ADD("page, then enter the code.");
     }
 #undef ADD
     *count = n;
@@ -83,17 +87,18 @@ static int compose_text(const tda_code *code, const cli_lines *big, bool with_qr
     return width;
 }
 
-static void draw_layout(const tda_code *code, bool utf8, bool want_qr)
+static void draw_layout(const cli_options *o, const tda_code *code, bool utf8)
 {
     cli_lines big = {0}, qr = {0};
     if (cli_big_text(code->user_code, utf8, &big) != 0)
         big.count = 0;
     char qr_text[1200];
-    snprintf(qr_text, sizeof qr_text, "%s/%s", code->verification_url, code->user_code);
+    cli_qr_target(o, code, qr_text, sizeof qr_text);
+    bool want_qr = !o->no_qr;
     bool with_qr = want_qr && utf8 && cli_qr_render(qr_text, &qr) == 0;
     char right[RIGHT_LINES][160];
     int count = 0;
-    int text_width = compose_text(code, &big, with_qr, right, &count);
+    int text_width = compose_text(code, &big, with_qr, o->qr_prefill, right, &count);
     int cols, rows;
     terminal_size(&cols, &rows);
     /* Two lines below for the status line and the shell prompt after it. */
@@ -102,7 +107,7 @@ static void draw_layout(const tda_code *code, bool utf8, bool want_qr)
         with_qr = false;
         qr_note = "(The QR code needs a larger terminal window.)";
         cli_lines_free(&qr);
-        text_width = compose_text(code, &big, false, right, &count);
+        text_width = compose_text(code, &big, false, false, right, &count);
     } else if (want_qr && !utf8) {
         qr_note = "(No QR code: the terminal does not use UTF-8.)";
     }
@@ -163,7 +168,7 @@ terminal_view *terminal_view_start(const cli_options *o, const tda_code *code)
     int64_t issued = code->issued_at_ms ? code->issued_at_ms : tda_monotonic_ms();
     t->expires_at_ms = issued + code->expires_in_ms;
     snprintf(t->state, sizeof t->state, "waiting for the code to be entered");
-    draw_layout(code, t->utf8, !o->no_qr);
+    draw_layout(o, code, t->utf8);
 
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);

@@ -28,6 +28,14 @@ static inline const char *cli_half_block(bool top, bool bottom)
  */
 int cli_qr_render(const char *text, cli_lines *out);
 
+/*
+ * What the QR code holds: verification_url exactly as the server sent it, as
+ * Trakt advises since July 2026 ("the QR code should use
+ * https://auth.trakt.tv/activate"); with --qr-prefill, URL/CODE, the older
+ * prefill that is unconfirmed on the auth host.
+ */
+void cli_qr_target(const cli_options *o, const tda_code *code, char *out, size_t size);
+
 /* big_text.c: letters and digits drawn 4x5 pixels large, in half blocks or in '#'. */
 int cli_big_text(const char *text, bool utf8, cli_lines *out);
 

@@ -109,6 +109,10 @@ struct emu_fault {
   enum emu_fault_kind kind;
   unsigned int status; /* EMU_FAULT_STATUS only */
   bool html;
+  bool cloudflare; /* server: cloudflare, and its plain "error code: 1015" body */
+  bool empty;      /* no body at all */
+  char error[32];  /* an OAuth error body {"error": ..., "error_description": ...} */
+  char description[96];
   bool ratelimit;
   unsigned long ratelimit_reset; /* seconds from now to X-Ratelimit's until */
   bool has_retry_after;
@@ -131,7 +135,8 @@ struct emu_config {
   struct emu_duration scenario_after;
   /* These point into argv, which outlives the server. */
   const char *client_id;
-  const char *client_secret;
+  const char *client_secret; /* NULL: a public app */
+  bool require_secret;        /* refuse requests without a secret, as Trakt did before */
   const char *verification_url;
   const char *log_path;
   const char *tls_cert_path;
@@ -153,6 +158,7 @@ enum emu_counter {
   EMU_C_REFRESHES,
   EMU_C_REVOKES,
   EMU_C_FAULTS_INJECTED,
+  EMU_C_SECRETS_SENT, /* requests to an OAuth endpoint that carried client_secret */
   EMU_C_COUNT
 };
 
@@ -331,6 +337,7 @@ void emu_handle_refresh(struct emu_server *srv, const char *body, size_t len,
 void emu_handle_revoke(struct emu_server *srv, const char *body, size_t len,
                        struct emu_answer *ans);
 void emu_handle_stats(struct emu_server *srv, struct emu_answer *ans);
+bool emu_body_has_secret(const char *body, size_t len);
 
 /* activate_page.c */
 void emu_activate_form(const char *path_code, struct emu_answer *ans);
@@ -340,9 +347,10 @@ bool emu_normalize_user_code(const char *in, size_t len, char *out,
                              size_t out_size);
 
 /* log.c */
+enum emu_secret_seen { EMU_SECRET_NOT_ASKED, EMU_SECRET_ABSENT, EMU_SECRET_SENT };
 void emu_log_request(struct emu_server *srv, int64_t arrival,
                      const char *method, const char *url,
-                     const struct emu_answer *ans);
+                     enum emu_secret_seen secret, const struct emu_answer *ans);
 void emu_say(const struct emu_server *srv, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void emu_mhd_log(void *cls, const char *fmt, va_list ap)

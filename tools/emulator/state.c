@@ -44,6 +44,7 @@ static const char *const counter_names[EMU_C_COUNT] = {
     [EMU_C_REFRESHES] = "refreshes",
     [EMU_C_REVOKES] = "revokes",
     [EMU_C_FAULTS_INJECTED] = "faults_injected",
+    [EMU_C_SECRETS_SENT] = "secrets_sent",
 };
 
 int64_t emu_now_ns(void) {
