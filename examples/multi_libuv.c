@@ -3,8 +3,9 @@
  * would run them next to its other work. The engine says which sockets to
  * watch and when it next needs time; after each of its turns the example
  * re-syncs one uv_poll_t per socket and one uv_timer_t. Reads
- * TRAKT_CLIENT_ID, TRAKT_CLIENT_SECRET and TRAKT_OAUTH_URL (optional) and the
- * number of flows from argv[1] (3). Exits 0 when every flow got its token.
+ * TRAKT_CLIENT_ID, TRAKT_CLIENT_SECRET (optional, only for an app Trakt still
+ * asks for it), TRAKT_OAUTH_URL (optional) and the number of flows from
+ * argv[1] (3). Exits 0 when every flow got its token.
  *
  *   cc multi_libuv.c $(pkg-config --cflags --libs traktdeviceauth libuv) -o multi_libuv
  */
