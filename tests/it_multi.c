@@ -205,8 +205,9 @@ static void test_client_cancel_ends_the_engines_sleep(void **state)
     assert_true(tda_multi_timeout_ms(m) > 1000);
     canceller k = {c, 0};
     pthread_t thread;
-    assert_int_equal(pthread_create(&thread, NULL, cancel_soon, &k), 0);
+    /* Taken before the thread exists: its 300 ms sleep cannot have begun earlier. */
     int64_t t0 = tda_monotonic_ms();
+    assert_int_equal(pthread_create(&thread, NULL, cancel_soon, &k), 0);
     while (o.calls == 0 && tda_monotonic_ms() - t0 < test_bound_ms(4000))
         assert_int_equal(tda_multi_wait(m, 4000), TDA_OK);
     int64_t woke = tda_monotonic_ms();
