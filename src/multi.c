@@ -11,14 +11,21 @@
  *
  * What an answer means and when to poll again are decided by the same code
  * as every other call (status_rules.c, poll.c); tda_poll_for_token is this
- * engine with one flow, run to completion.
+ * engine with one flow, run to completion. A flow allowed to renew its code
+ * (renew.c) sends its code requests through the same queue and slots as its
+ * polls (send_request), so whatever holds polls back holds those back too.
+ *
+ * Times: heap keys and request spacing are monotonic; a code's life and a
+ * deadline are boot-clock times (clock.h), compared with the boot clock and
+ * converted to monotonic only to decide how long to sleep.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "multi.h"
-#include "poll_policy.h"
+#include "renew_policy.h"
 
 #define DEFAULT_CONNECTIONS 4
 #define MAX_CONNECTIONS 64
@@ -29,6 +36,9 @@ struct tda_flow {
     tda_multi *m;
     char *device_code; /* secret: wiped when the flow is freed */
     tda_policy policy;
+    tda_renewal renewal;  /* when and whether to fetch a new code once this one expires */
+    int code_request;     /* the request in flight asks for a new code, not a token */
+    int64_t last_request_ms; /* monotonic: the last answer, or the flow's start */
     tda_event_fn on_event;
     void *event_userdata;
     tda_flow_done_fn done;
@@ -64,6 +74,7 @@ struct tda_multi {
     tda_flow *flows; /* every flow not yet ended */
     size_t flow_count;
     char *token_url;
+    char *code_url;       /* for renewals */
     struct pollfd *fds;   /* libcurl's sockets, from its socket callback */
     struct pollfd *ready; /* scratch copy for perform */
     int nfds, fds_cap;
@@ -216,12 +227,38 @@ static int watch_curl(tda_multi *m, int on)
            curl_multi_setopt(m->curlm, CURLMOPT_TIMERDATA, on ? m : NULL) == CURLM_OK;
 }
 
-/* When a flow ends on its own whatever happens: its caller's deadline, if that
- * comes before the code expires (the policy's rule for TDA_DEADLINE). */
+/*
+ * When a flow ends on its own whatever happens (boot clock): its caller's
+ * deadline, if that comes before the code expires (the policy's rule for
+ * TDA_DEADLINE), or at all once the code is being renewed.
+ */
 static int64_t deadline_of(const tda_flow *f)
 {
     const tda_policy *p = &f->policy;
-    return p->deadline_ms < p->expires_at_ms ? p->deadline_ms : INT64_MAX;
+    return f->renewal.active || p->deadline_ms < p->expires_at_ms ? p->deadline_ms : INT64_MAX;
+}
+
+/* The latest a flow waiting for a slot must be looked at again (boot clock). */
+static int64_t end_of(const tda_flow *f)
+{
+    int64_t end = deadline_of(f);
+    return f->renewal.active || end < f->policy.expires_at_ms ? end : f->policy.expires_at_ms;
+}
+
+/* A boot-clock time as a monotonic one, by how far apart the clocks are now. */
+static int64_t to_mono(int64_t boot_ms, tda_instant now)
+{
+    if (boot_ms == INT64_MAX)
+        return INT64_MAX;
+    int64_t d = boot_ms - now.boot_ms;
+    return d > INT64_MAX - now.mono_ms ? INT64_MAX : now.mono_ms + d;
+}
+
+/* What f is to do now: the renewal's plan while a new code is fetched, else the policy's. */
+static tda_action next_action(const tda_flow *f, tda_instant now)
+{
+    return f->renewal.active ? tda_renewal_next(&f->renewal, &f->policy, now)
+                             : tda_policy_next(&f->policy, now);
 }
 
 static void fifo_push(tda_multi *m, tda_flow *f)
@@ -262,6 +299,10 @@ static void explain_end(tda_flow *f, tda_status result)
                  "HTTP 409: a token was already issued for this code, but an earlier answer was "
                  "lost in transit, and with it the token: it cannot be fetched again; start a new "
                  "login");
+    else if (result == TDA_EXPIRED && p->last_status == TDA_PENDING && f->renewal.fetched > 0)
+        snprintf(f->detail, sizeof f->detail,
+                 "%d codes expired one after another, %d poll%s in all, without approval: no "
+                 "renewal left", f->renewal.fetched + 1, p->polls, p->polls == 1 ? "" : "s");
     else if (result == TDA_EXPIRED && p->last_status == TDA_PENDING)
         snprintf(f->detail, sizeof f->detail,
                  "the code expired after %d poll%s without approval: get a new code", p->polls,
@@ -347,15 +388,19 @@ static int free_slot(tda_multi *m)
     return m->slot_count++;
 }
 
-static tda_status send_poll(tda_multi *m, tda_flow *f, int index, int64_t now)
+/* The one way a flow's request goes out: a poll, or while renewing, a code request. */
+static tda_status send_request(tda_multi *m, tda_flow *f, int index, int64_t now)
 {
     tda_client *c = m->c;
     slot *s = &m->slots[index];
-    tda_status st = tda_build_token_request(c->client_id, c->client_secret, f->device_code,
-                                            &s->body);
+    int renewing = f->renewal.active;
+    const char *url = renewing ? m->code_url : m->token_url;
+    tda_status st = renewing ? tda_build_code_request(c->client_id, &s->body)
+                             : tda_build_token_request(c->client_id, c->client_secret,
+                                                       f->device_code, &s->body);
     if (st != TDA_OK)
         return st;
-    tda_http_request rq = {m->token_url, c->headers, s->body.data, s->body.len,
+    tda_http_request rq = {url, c->headers, s->body.data, s->body.len,
                            c->timeout_ms, INT64_MAX, -1, NULL};
     st = tda_slot_prepare(s->http, &rq, f->detail, sizeof f->detail);
     if (st == TDA_OK && curl_multi_add_handle(m->curlm, s->http->easy) != CURLM_OK)
@@ -364,11 +409,12 @@ static tda_status send_poll(tda_multi *m, tda_flow *f, int index, int64_t now)
         tda_body_clear(&s->body);
         return st;
     }
-    tda_log_request(c, m->token_url, &s->body);
+    tda_log_request(c, url, &s->body);
     s->flow = f;
     f->slot = index;
+    f->code_request = renewing;
     f->sent_at_ms = now;
-    f->late_ms = now - f->policy.next_poll_at_ms;
+    f->late_ms = now - (renewing ? f->renewal.next_at_ms : f->policy.next_poll_at_ms);
     if (f->late_ms < 0)
         f->late_ms = 0;
     return TDA_OK;
@@ -378,10 +424,10 @@ static tda_status send_poll(tda_multi *m, tda_flow *f, int index, int64_t now)
  * Queues f for when the policy next needs a look: its next poll, or earlier
  * when the code expires or the caller's deadline passes before that.
  */
-static void requeue(tda_multi *m, tda_flow *f, int64_t now)
+static void requeue(tda_multi *m, tda_flow *f, tda_instant now)
 {
-    tda_action a = tda_policy_next(&f->policy, now);
-    int64_t at = a.kind == TDA_ACTION_WAIT ? a.until_ms : now;
+    tda_action a = next_action(f, now);
+    int64_t at = a.kind == TDA_ACTION_WAIT ? a.until_ms : now.mono_ms;
     if (heap_set(m, f, at) != TDA_OK)
         end_flow(m, f, TDA_NO_MEMORY, NULL);
 }
@@ -392,22 +438,97 @@ static void report(tda_flow *f, tda_event *ev, long http_status)
         return;
     ev->http_status = http_status;
     ev->late_ms = f->late_ms;
+    ev->renewals = f->renewal.fetched;
     f->on_event(ev, f->event_userdata);
+}
+
+/*
+ * Instead of ending with st, does f go on with a new code? Then the first
+ * code request waits one interval after the flow's last request.
+ */
+static int renew_instead(tda_multi *m, tda_flow *f, tda_status st, tda_instant now)
+{
+    if (f->cancelled || !tda_renewal_wanted(&f->renewal, st))
+        return 0;
+    fifo_remove(m, f);
+    tda_renewal_start(&f->renewal, f->last_request_ms + f->policy.interval_ms);
+    requeue(m, f, now);
+    return 1;
+}
+
+/*
+ * A code request of a renewing flow was answered: with a new code the flow
+ * polls that one (the event hands the code to the caller, so a display can
+ * redraw it), otherwise the renewal plan says when to try again or ends it.
+ */
+static void finish_code_request(tda_multi *m, tda_flow *f, tda_status st,
+                                const tda_response *resp, const tda_call_outcome *out,
+                                tda_instant now)
+{
+    tda_code code;
+    memset(&code, 0, sizeof code);
+    if (st == TDA_OK)
+        st = tda_parse_code(resp->body, resp->body_len, &code, f->detail, sizeof f->detail);
+    if (st == TDA_OK) {
+        code.issued_at_ms = now.boot_ms;
+        code.issued_at_unix_ms = tda_unix_ms();
+        if (!(code.client_id = tda_strdup(m->c->client_id)))
+            st = TDA_NO_MEMORY;
+    }
+    /* The answer's bytes were read: the slot is free again, its buffers wiped. */
+    give_back_slot(m, f);
+    tda_event ev;
+    int over = tda_renewal_record(&f->renewal, now, st, out->retry_after_ms,
+                                  f->policy.interval_ms, &ev);
+    if (over || f->cancelled) {
+        tda_code_clear(&code);
+        end_flow(m, f, over ? st : TDA_CANCELLED, NULL);
+        return;
+    }
+    if (st != TDA_OK) {
+        report(f, &ev, out->http_status);
+        requeue(m, f, now);
+        return;
+    }
+    /* The flow's secret is now the new device code; the old one is wiped. */
+    tda_free_secret(f->device_code);
+    f->device_code = code.device_code;
+    tda_policy_renew(&f->policy, &code, now);
+    memset(&ev, 0, sizeof ev);
+    ev.kind = TDA_EVENT_NEW_CODE;
+    ev.polls = f->policy.polls;
+    ev.status = TDA_OK;
+    ev.interval_ms = ev.old_interval_ms = f->policy.interval_ms;
+    ev.next_poll_in_ms = f->policy.next_poll_at_ms - now.mono_ms;
+    ev.expires_in_ms = code.expires_in_ms;
+    ev.code = &code;
+    report(f, &ev, out->http_status);
+    code.device_code = NULL; /* the flow owns it */
+    tda_code_clear(&code);
+    requeue(m, f, now);
 }
 
 /* A request of f's ended with rc: judge the answer, tell the policy, go on or end. */
 static void finish_request(tda_multi *m, tda_flow *f, CURLcode rc)
 {
     slot *s = &m->slots[f->slot];
-    int64_t now = tda_monotonic_ms();
+    tda_instant now = tda_now();
     tda_response resp;
     f->detail[0] = '\0';
     tda_status st = tda_slot_finish(s->http, rc, &resp, f->detail, sizeof f->detail);
     tda_call_outcome out = {0, -1, f->detail, sizeof f->detail};
-    st = tda_client_judge(m->c, TDA_EP_DEVICE_TOKEN, st, &resp, now - f->sent_at_ms, &out);
+    tda_endpoint ep = f->code_request ? TDA_EP_DEVICE_CODE : TDA_EP_DEVICE_TOKEN;
+    st = tda_client_judge(m->c, ep, st, &resp, now.mono_ms - f->sent_at_ms, &out);
     if (m->borrowed) {
         m->c->http_status = out.http_status;
         m->c->retry_after_ms = out.retry_after_ms;
+    }
+    /* +1 ms: the clock reads whole ms rounded down; the next request waits a full interval. */
+    now.mono_ms += 1;
+    f->last_request_ms = now.mono_ms;
+    if (f->code_request) {
+        finish_code_request(m, f, st, &resp, &out, now);
+        return;
     }
     tda_token token;
     memset(&token, 0, sizeof token);
@@ -422,9 +543,12 @@ static void finish_request(tda_multi *m, tda_flow *f, CURLcode rc)
     if (st == TDA_NETWORK || st == TDA_TIMED_OUT)
         f->answer_lost = 1;
     tda_event ev;
-    /* +1 ms: the clock reads whole ms rounded down; the next poll waits a full interval. */
-    int over = tda_policy_record(&f->policy, now + 1, st, out.retry_after_ms, &ev);
+    int over = tda_policy_record(&f->policy, now, st, out.retry_after_ms, &ev);
     report(f, &ev, out.http_status);
+    if (over && renew_instead(m, f, st, now)) { /* 410: the code expired unused */
+        tda_token_clear(&token);
+        return;
+    }
     if (over || f->cancelled) {
         end_flow(m, f, over ? st : TDA_CANCELLED, &token);
         return;
@@ -481,7 +605,7 @@ static void drive_curl(tda_multi *m)
 }
 
 /* Sends f's poll on a free slot, or queues it for the next free one. */
-static int send_or_wait(tda_multi *m, tda_flow *f, int64_t now)
+static int send_or_wait(tda_multi *m, tda_flow *f, tda_instant now)
 {
     int index = free_slot(m);
     if (index < 0) {
@@ -492,15 +616,13 @@ static int send_or_wait(tda_multi *m, tda_flow *f, int64_t now)
         /* Until a slot frees, the heap only needs it at its end (expiry, deadline). */
         if (!f->waiting_slot)
             fifo_push(m, f);
-        int64_t end = deadline_of(f) < f->policy.expires_at_ms ? deadline_of(f)
-                                                              : f->policy.expires_at_ms;
-        if (heap_set(m, f, end) != TDA_OK)
+        if (heap_set(m, f, to_mono(end_of(f), now)) != TDA_OK)
             end_flow(m, f, TDA_NO_MEMORY, NULL);
         return 0;
     }
     fifo_remove(m, f);
     heap_remove(m, f);
-    tda_status st = send_poll(m, f, index, now);
+    tda_status st = send_request(m, f, index, now.mono_ms);
     if (st != TDA_OK) {
         end_flow(m, f, st, NULL);
         return 0;
@@ -509,13 +631,15 @@ static int send_or_wait(tda_multi *m, tda_flow *f, int64_t now)
 }
 
 /* What the policy says for f now: end it, wait, or poll (1: a request went out). */
-static int advance(tda_multi *m, tda_flow *f, int64_t now)
+static int advance(tda_multi *m, tda_flow *f, tda_instant now)
 {
     if (f->cancelled) {
         end_flow(m, f, TDA_CANCELLED, NULL);
         return 0;
     }
-    tda_action a = tda_policy_next(&f->policy, now);
+    tda_action a = next_action(f, now);
+    if (a.kind == TDA_ACTION_DONE && !f->renewal.active && renew_instead(m, f, a.result, now))
+        return 0; /* the code outlived its life unused: a new one is on its way */
     if (a.kind == TDA_ACTION_DONE) {
         end_flow(m, f, a.result, NULL);
         return 0;
@@ -534,7 +658,7 @@ static int advance(tda_multi *m, tda_flow *f, int64_t now)
  * FIFO, so the heap's top is never a flow merely waiting for a slot and the
  * engine sleeps until a slot frees or something ends.
  */
-static int start_due(tda_multi *m, int64_t now)
+static int start_due(tda_multi *m, tda_instant now)
 {
     int started = 0;
     while (m->waiting_head) {
@@ -545,12 +669,11 @@ static int start_due(tda_multi *m, int64_t now)
         if (!sent && m->waiting_head == f)
             break;
     }
-    while (m->heap_len > 0 && m->heap[0]->due_ms <= now) {
+    while (m->heap_len > 0 && m->heap[0]->due_ms <= now.mono_ms) {
         tda_flow *f = m->heap[0];
-        if (f->waiting_slot && !f->cancelled &&
-            tda_policy_next(&f->policy, now).kind != TDA_ACTION_DONE) {
+        if (f->waiting_slot && !f->cancelled && next_action(f, now).kind != TDA_ACTION_DONE) {
             /* Its end is not here yet (the heap may wake early by a ms): look again then. */
-            heap_set(m, f, now + 1);
+            heap_set(m, f, now.mono_ms + 1);
             continue;
         }
         started += advance(m, f, now);
@@ -562,7 +685,7 @@ static int start_due(tda_multi *m, int64_t now)
  * A request in flight is cut off by a cancel or the caller's deadline, and
  * when memory ran out for watching its socket: it could never be seen again.
  */
-static void cut_off_in_flight(tda_multi *m, int64_t now, int deadlines)
+static void cut_off_in_flight(tda_multi *m, tda_instant now, int deadlines)
 {
     int all = atomic_load(&m->c->cancelled);
     int blind = m->lost_track;
@@ -576,7 +699,7 @@ static void cut_off_in_flight(tda_multi *m, int64_t now, int deadlines)
             end_flow(m, f, TDA_NO_MEMORY, NULL);
         } else if (all || f->cancelled) {
             end_flow(m, f, TDA_CANCELLED, NULL);
-        } else if (deadlines && now >= deadline_of(f)) {
+        } else if (deadlines && now.boot_ms >= deadline_of(f)) {
             end_flow(m, f, TDA_DEADLINE, NULL);
         }
     }
@@ -595,9 +718,11 @@ static tda_multi *multi_alloc(tda_client *c, int max_slots, int slot_cap)
     m->slot_cap = slot_cap;
     m->slots = tda_calloc((size_t)slot_cap, sizeof *m->slots);
     m->token_url = tda_client_url(c, TDA_EP_DEVICE_TOKEN);
-    if (!m->slots || !m->token_url) {
+    m->code_url = tda_client_url(c, TDA_EP_DEVICE_CODE);
+    if (!m->slots || !m->token_url || !m->code_url) {
         tda_free(m->slots);
         tda_free(m->token_url);
+        tda_free(m->code_url);
         tda_free(m);
         return NULL;
     }
@@ -659,6 +784,7 @@ void tda_multi_free(tda_multi *m)
     tda_free(m->fds);
     tda_free(m->ready);
     tda_free(m->token_url);
+    tda_free(m->code_url);
     tda_free(m);
 }
 
@@ -692,10 +818,12 @@ tda_flow *tda_multi_add(tda_multi *m, const tda_code *code, const tda_poll_optio
         f->on_event = opts->on_event;
         f->event_userdata = opts->userdata;
     }
-    int64_t now = tda_monotonic_ms();
+    tda_instant now = tda_now();
     tda_policy_init(&f->policy, code, opts, now, m->c->jitter_seed++);
+    tda_renewal_init(&f->renewal, opts ? opts->renewals : 0, m->c->jitter_seed++);
+    f->last_request_ms = now.mono_ms;
     tda_action first = tda_policy_next(&f->policy, now);
-    if (heap_set(m, f, first.kind == TDA_ACTION_WAIT ? first.until_ms : now) != TDA_OK) {
+    if (heap_set(m, f, first.kind == TDA_ACTION_WAIT ? first.until_ms : now.mono_ms) != TDA_OK) {
         free_flow(f);
         return NULL;
     }
@@ -754,18 +882,20 @@ long tda_multi_timeout_ms(tda_multi *m)
         return -1;
     if (atomic_load(&m->c->cancelled) || m->lost_track || m->cancel_pending)
         return 0;
-    int64_t now = tda_monotonic_ms();
+    tda_instant now = tda_now();
     int64_t due = m->curl_due_ms;
     /* Flows waiting for a slot are keyed at their end, so the top is always a real time. */
     if (m->heap_len > 0 && m->heap[0]->due_ms < due)
         due = m->heap[0]->due_ms;
     /* A request in flight is cut off at its flow's deadline (by the same rule as perform). */
-    for (int i = 0; i < m->slot_count; i++)
-        if (m->slots[i].flow && deadline_of(m->slots[i].flow) < due)
-            due = deadline_of(m->slots[i].flow);
-    if (due <= now)
+    for (int i = 0; i < m->slot_count; i++) {
+        int64_t cut = m->slots[i].flow ? to_mono(deadline_of(m->slots[i].flow), now) : INT64_MAX;
+        if (cut < due)
+            due = cut;
+    }
+    if (due <= now.mono_ms)
         return 0;
-    int64_t wait = due - now;
+    int64_t wait = due - now.mono_ms;
     return wait > 24L * 3600 * 1000 ? 24L * 3600 * 1000 : (long)wait;
 }
 
@@ -780,10 +910,10 @@ tda_status tda_multi_perform(tda_multi *m)
     for (int round = 0; round < 16; round++) {
         /* Cancels first; deadlines only after reading what has arrived: an answer
          * already here may carry the token, which Trakt will not issue again. */
-        cut_off_in_flight(m, tda_monotonic_ms(), 0);
+        cut_off_in_flight(m, tda_now(), 0);
         drive_curl(m);
         int moved = collect_answers(m);
-        int64_t now = tda_monotonic_ms();
+        tda_instant now = tda_now();
         cut_off_in_flight(m, now, 1);
         moved += start_due(m, now);
         if (!moved)

@@ -46,6 +46,9 @@ static void record_event(const tda_event *ev, void *userdata)
     case TDA_EVENT_SUCCESS:
         log->success++;
         break;
+    case TDA_EVENT_NEW_CODE:
+        fail_msg("a new code without renewals asked for"); /* renewal: it_resume.c */
+        break;
     }
     log->last_interval_ms = ev->interval_ms;
 }

@@ -74,6 +74,8 @@ static void json_event(const tda_event *ev)
         break;
     case TDA_EVENT_SUCCESS:
         break; /* "authorized" follows once the token is saved */
+    case TDA_EVENT_NEW_CODE:
+        break;
     }
 }
 

@@ -206,6 +206,8 @@ void terminal_view_event(terminal_view *t, const tda_event *ev)
     case TDA_EVENT_SUCCESS:
         snprintf(t->state, sizeof t->state, "approved");
         break;
+    case TDA_EVENT_NEW_CODE:
+        break;
     }
     draw_status_locked(t);
     pthread_cond_signal(&t->wake);
