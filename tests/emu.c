@@ -136,6 +136,31 @@ emu_stats emu_get_stats(const emu *e)
     return s;
 }
 
+static size_t discard(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    (void)data;
+    (void)userdata;
+    return size * nmemb;
+}
+
+int emu_decide(const emu *e, const char *user_code, int approve)
+{
+    char url[sizeof e->base_url + 16], form[128];
+    snprintf(url, sizeof url, "%s/activate", e->base_url);
+    snprintf(form, sizeof form, "user_code=%s&action=%s", user_code, approve ? "approve" : "deny");
+    CURL *curl = curl_easy_init();
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+    if (e->ca_file[0])
+        curl_easy_setopt(curl, CURLOPT_CAINFO, e->ca_file);
+    long status = 0;
+    if (curl_easy_perform(curl) == CURLE_OK)
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(curl);
+    return (int)status;
+}
+
 struct tda_client *emu_client(const emu *e)
 {
     tda_client *c = tda_client_new(EMU_CLIENT_ID, EMU_CLIENT_SECRET);

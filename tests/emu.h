@@ -25,6 +25,9 @@ void emu_start_argv(emu *e, const char *const *options);
 void emu_stop(emu *e);
 emu_stats emu_get_stats(const emu *e);
 
+/* A person at /activate approving (1) or denying (0) a user code; returns the HTTP status. */
+int emu_decide(const emu *e, const char *user_code, int approve);
+
 /* A client for the emulator with test credentials. */
 struct tda_client;
 struct tda_client *emu_client(const emu *e);
