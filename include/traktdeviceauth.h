@@ -71,10 +71,10 @@ typedef enum tda_status {
     TDA_IO = 19,                 /* a local file or system call failed */
     TDA_DEADLINE = 20,           /* the caller's own deadline passed before the user approved */
     TDA_TLS = 21,                /* the server's TLS certificate could not be verified */
-    TDA_FILE_MISSING = 22,       /* no token file at that path: log in first */
-    TDA_FILE_INSECURE = 23,      /* token file is a symlink, not ours, or readable by others */
-    TDA_FILE_CORRUPT = 24,       /* token file is not a valid token */
-    TDA_WRONG_CLIENT = 25        /* the token belongs to another client id */
+    TDA_FILE_MISSING = 22,       /* no token file (or saved code) at that path: log in first */
+    TDA_FILE_INSECURE = 23,      /* token or code file: a symlink, not ours, or others can read it */
+    TDA_FILE_CORRUPT = 24,       /* token or code file not valid (a code: or from the future) */
+    TDA_WRONG_CLIENT = 25        /* the token (or saved code) belongs to another client id */
 } tda_status;
 
 /* A one-line English message; never NULL, also for unknown values. */
@@ -475,7 +475,8 @@ TDA_API tda_status tda_code_save(const tda_code *code, const char *path);
  *   TDA_FILE_INSECURE  a symlink, not a regular file, not owned by this user,
  *                      or readable or writable by group or others
  *   TDA_FILE_CORRUPT   not a complete code, a life or interval that no real
- *                      code has (not above 0, or above 7 days and an hour),
+ *                      code has (not above 0; a life above 7 days, an interval
+ *                      above an hour),
  *                      or an issue time in the future: by the boot clock
  *                      within one boot, by more than a minute of wall clock
  *                      otherwise (the clock was set back, or the file is not

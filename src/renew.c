@@ -62,9 +62,11 @@ tda_action tda_renewal_next(const tda_renewal *r, const tda_policy *p, tda_insta
         a.kind = TDA_ACTION_POLL;
         a.until_ms = now.mono_ms;
     } else {
+        /* The deadline is a boot-clock time: converted by how far apart the clocks are now. */
+        int64_t to_deadline = p->deadline_ms - now.boot_ms;
         a.until_ms = r->next_at_ms;
-        if (p->deadline_ms != INT64_MAX && p->deadline_ms - now.boot_ms < r->next_at_ms - now.mono_ms)
-            a.until_ms = now.mono_ms + (p->deadline_ms - now.boot_ms);
+        if (p->deadline_ms != INT64_MAX && to_deadline < r->next_at_ms - now.mono_ms)
+            a.until_ms = now.mono_ms + to_deadline;
     }
     return a;
 }

@@ -2,6 +2,7 @@
  * The command line and the environment. Options override environment
  * variables; everything has a default except the client id and secret.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -47,6 +48,11 @@ static const char usage_text[] =
     "                           for another process holding the token lock (default 60)\n"
     "  --json                   machine-readable output, one JSON object per line\n"
     "  --no-qr                  no QR code in login's terminal view\n"
+    "  --new-code               login: get a new code even when a login that was\n"
+    "                           killed left one that is still valid (by default it\n"
+    "                           is shown again and polled, saved in TOKEN_FILE.code)\n"
+    "  --renew[=N]              login: when a code expires unused, show a new one,\n"
+    "                           at most N times (default: until Ctrl-C or --timeout)\n"
     "  -v, --verbose            log every request and answer on stderr, secrets redacted\n"
     "  -q, --quiet              only errors (login still shows the code and URL)\n"
     "  -V, --version            print the version and exit\n"
@@ -63,7 +69,9 @@ enum {
     OPT_CA_FILE,
     OPT_TIMEOUT,
     OPT_JSON,
-    OPT_NO_QR
+    OPT_NO_QR,
+    OPT_NEW_CODE,
+    OPT_RENEW
 };
 
 static const struct option long_options[] = {
@@ -77,6 +85,8 @@ static const struct option long_options[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"json", no_argument, NULL, OPT_JSON},
     {"no-qr", no_argument, NULL, OPT_NO_QR},
+    {"new-code", no_argument, NULL, OPT_NEW_CODE},
+    {"renew", optional_argument, NULL, OPT_RENEW},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, 'V'},
@@ -173,6 +183,24 @@ int cli_parse_options(int argc, char **argv, cli_options *o, bool *done)
         case OPT_NO_QR:
             o->no_qr = true;
             break;
+        case OPT_NEW_CODE:
+            o->new_code = true;
+            break;
+        case OPT_RENEW: {
+            if (!optarg) {
+                o->renew = TDA_RENEW_UNLIMITED;
+                break;
+            }
+            char *end = NULL;
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            if (end == optarg || *end || errno || n < 1 || n > 1000000)
+                return usage_error("--renew wants a number of new codes from 1 up (--renew=3), "
+                                   "or nothing for no limit, not '%s'",
+                                   optarg);
+            o->renew = (int)n;
+            break;
+        }
         case 'v':
             o->verbose = true;
             break;
@@ -211,6 +239,8 @@ int cli_parse_options(int argc, char **argv, cli_options *o, bool *done)
     o->command = commands[i].command;
     if (o->quiet && o->verbose)
         return usage_error("%s", "--quiet and --verbose contradict each other");
+    if ((o->renew || o->new_code) && o->command != CLI_LOGIN)
+        return usage_error("%s only goes with login", o->renew ? "--renew" : "--new-code");
 
     if (!o->client_id)
         o->client_id = env_or_null("TRAKT_CLIENT_ID");
