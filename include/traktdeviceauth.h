@@ -254,6 +254,7 @@ typedef enum tda_event_kind {
     TDA_EVENT_NEW_CODE = 5
 } tda_event_kind;
 
+/* Durations from the moment of the event; the code's life is counted as tda_code says. */
 typedef struct tda_event {
     tda_event_kind kind;
     int polls;               /* requests sent so far in this flow */
@@ -261,8 +262,8 @@ typedef struct tda_event {
     long http_status;        /* its HTTP status, 0 when none */
     int64_t interval_ms;     /* the interval now in force */
     int64_t old_interval_ms; /* before a slow-down; equals interval_ms otherwise */
-    int64_t next_poll_in_ms; /* from now; -1 after success */
-    int64_t expires_in_ms;   /* the code's remaining life from now */
+    int64_t next_poll_in_ms; /* from now, on CLOCK_MONOTONIC; -1 after success */
+    int64_t expires_in_ms;   /* the code's remaining life from now (boot clock: counts sleep) */
     int64_t late_ms;         /* how long after its due time the answered request was sent */
     int renewals;            /* new codes received so far in this flow */
     /*
@@ -276,7 +277,12 @@ typedef struct tda_event {
 typedef void (*tda_event_fn)(const tda_event *event, void *userdata);
 
 typedef struct tda_poll_options {
-    /* Give up with TDA_DEADLINE after this many ms; 0: only the code's life bounds the wait. */
+    /*
+     * Give up with TDA_DEADLINE after this many ms; 0: only the code's life
+     * bounds the wait. Measured on tda_boottime_ms(), like the code's life:
+     * time spent suspended counts, so a deadline that passed in sleep ends the
+     * flow on waking.
+     */
     int64_t timeout_ms;
     /* Called on each answer from the polling thread; may be NULL. */
     tda_event_fn on_event;
@@ -378,8 +384,10 @@ TDA_API void tda_multi_free(tda_multi *m);
 TDA_API tda_status tda_multi_set_max_connections(tda_multi *m, int n);
 
 /*
- * Starts polling a code (copied). opts as for tda_poll_for_token, may be NULL
- * (it is read here, not kept); its on_event runs from tda_multi_perform() and,
+ * Starts polling a code (copied), fresh or loaded with tda_code_load. opts as
+ * for tda_poll_for_token, may be NULL (it is read here, not kept); with
+ * renewals, a flow's requests for new codes share the pooled connections and
+ * the queue with every poll. Its on_event runs from tda_multi_perform() and,
  * like the done callback, must not free the multi. NULL on bad arguments (no
  * device code, no client secret) or no memory.
  */
@@ -395,7 +403,11 @@ TDA_API size_t tda_multi_flow_count(const tda_multi *m);
 
 /* The descriptors to watch (events set, revents 0); returns how many, at most max. */
 TDA_API int tda_multi_fds(tda_multi *m, struct pollfd *fds, int max);
-/* Milliseconds until tda_multi_perform() is due (0: now); -1 when there is no flow. */
+/*
+ * Milliseconds until tda_multi_perform() is due (0: now); -1 when there is no
+ * flow. A duration for poll(2) and timers, which do not count suspended time:
+ * after a suspend, perform finds any code life or deadline that ran out in it.
+ */
 TDA_API long tda_multi_timeout_ms(tda_multi *m);
 /* Does what is due: sends polls, reads answers, ends flows. Never blocks. */
 TDA_API tda_status tda_multi_perform(tda_multi *m);

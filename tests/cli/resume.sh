@@ -4,7 +4,8 @@
 # emulator's request log names each request's code), never early across the
 # restart, and completes; restarted after the code's life it ends with
 # EXPIRED without a request, and only --new-code or --renew get a new code.
-# SIGTERM keeps the pending code for a restart, Ctrl-C deletes it. A pending
+# SIGTERM keeps the pending code for a restart, Ctrl-C deletes it; a code
+# older than the token file is not resumed (its login got the token). A pending
 # code file that is damaged, another client's, from the future or with an
 # absurd life is discarded with a note; an insecure one is refused and left.
 # --renew=N shows N new codes when nobody approves, then EXPIRED, in --json
@@ -143,6 +144,29 @@ kill -s INT "$CLI_PID"
 reap
 expect_rc 130 "Ctrl-C during login"
 check "... deletes the pending code" [ ! -e "$TOKEN.code" ]
+kill "$EMU_PID"
+
+echo "# a pending code older than the token file is dropped: its login got the token"
+start_emulator --interval 0.2
+new_home
+spawn "$SCRATCH/stale" login
+wait_until "the code" shown "$SCRATCH/stale"
+kill -s KILL "$CLI_PID"
+reap
+# As if that login had saved its token and been killed before deleting the code.
+token_json() {
+    printf '{"client_id":"test-id","access_token":"a","token_type":"bearer","refresh_token":"r",'
+    printf '"scope":"public","created_at":%s,"expires_in":604800,"expires_at":%s}\n' \
+        "$(date +%s)" "$(($(date +%s) + 604800))"
+}
+token_json >"$TOKEN"
+chmod 600 "$TOKEN"
+spawn "$SCRATCH/fresh" login
+wait_until "the code" shown "$SCRATCH/fresh"
+check "the next login does not resume it" sh -c "! grep -q Resumed '$SCRATCH/fresh'"
+check "... it shows a new code" [ "$(code_in "$SCRATCH/fresh")" != "$(code_in "$SCRATCH/stale")" ]
+kill -s INT "$CLI_PID"
+reap
 kill "$EMU_PID"
 
 echo "# pending code files that cannot be used"

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pending_code.h"
@@ -45,6 +46,22 @@ int cli_pending_open(const cli_options *o, cli_pending *p)
     return CLI_EXIT_OK;
 }
 
+/*
+ * Whether the token file was written after the saved code: then the login
+ * that showed the code got its token (a refresh since would look the same,
+ * and costs no more than a new code), and polling the code would only meet
+ * "already used".
+ */
+static bool token_is_newer(const char *token_path, const char *code_path)
+{
+    struct stat token, code;
+    if (stat(token_path, &token) != 0 || stat(code_path, &code) != 0)
+        return false;
+    if (token.st_mtim.tv_sec != code.st_mtim.tv_sec)
+        return token.st_mtim.tv_sec > code.st_mtim.tv_sec;
+    return token.st_mtim.tv_nsec >= code.st_mtim.tv_nsec;
+}
+
 int cli_pending_take(const cli_options *o, cli_pending *p, tda_code *code)
 {
     memset(code, 0, sizeof *code);
@@ -56,6 +73,12 @@ int cli_pending_take(const cli_options *o, cli_pending *p, tda_code *code)
     tda_status st = tda_code_load(p->path, o->client_id, code);
     switch (st) {
     case TDA_OK:
+        if (token_is_newer(o->token_file, p->path)) {
+            /* Its login saved the token and was stopped before it could delete the code. */
+            tda_code_clear(code);
+            cli_pending_remove(p);
+            return CLI_EXIT_OK;
+        }
         p->resumed = true;
         return CLI_EXIT_OK;
     case TDA_FILE_MISSING:

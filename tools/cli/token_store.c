@@ -203,8 +203,17 @@ void cli_remove_stale_temp_files(const char *path)
 int cli_save_token(const cli_options *o, const tda_token *t, bool locked,
                    bool old_refresh_token_spent)
 {
-    if (locked)
+    if (locked) {
         cli_remove_stale_temp_files(o->token_file);
+        /* A login killed while saving its code leaves one too; the age rule spares a live save. */
+        size_t len = strlen(o->token_file) + sizeof ".code";
+        char *code_path = malloc(len);
+        if (code_path) {
+            snprintf(code_path, len, "%s.code", o->token_file);
+            cli_remove_stale_temp_files(code_path);
+            free(code_path);
+        }
+    }
     tda_status st = tda_token_save(t, o->token_file);
     if (st == TDA_OK)
         return CLI_EXIT_OK;
