@@ -280,8 +280,9 @@ typedef struct tda_poll_options {
     /*
      * Give up with TDA_DEADLINE after this many ms; 0: only the code's life
      * bounds the wait. Measured on tda_boottime_ms(), like the code's life:
-     * time spent suspended counts, so a deadline that passed in sleep ends the
-     * flow on waking.
+     * time spent suspended counts, so a deadline or a code life that passed in
+     * sleep ends the flow at the first wake-up after it (within one interval,
+     * or one backoff, of waking), before any poll.
      */
     int64_t timeout_ms;
     /* Called on each answer from the polling thread; may be NULL. */
