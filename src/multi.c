@@ -493,6 +493,7 @@ static void finish_code_request(tda_multi *m, tda_flow *f, tda_status st,
     /* The flow's secret is now the new device code; the old one is wiped. */
     tda_free_secret(f->device_code);
     f->device_code = code.device_code;
+    f->answer_lost = 0; /* a lost answer was about the old code: no token of this one is lost */
     tda_policy_renew(&f->policy, &code, now);
     memset(&ev, 0, sizeof ev);
     ev.kind = TDA_EVENT_NEW_CODE;
