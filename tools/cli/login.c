@@ -18,8 +18,10 @@
 static int refuse_other_clients_token(const cli_options *o)
 {
     tda_token old = {0};
-    if (tda_token_load(o->token_file, o->client_id, &old) != TDA_WRONG_CLIENT)
-        return CLI_EXIT_OK; /* none, ours, or damaged: login is how to replace it */
+    if (tda_token_load(o->token_file, o->client_id, &old) != TDA_WRONG_CLIENT) {
+        tda_token_clear(&old); /* ours, loaded (wiped now), or none, or damaged */
+        return CLI_EXIT_OK;    /* login is how to replace it */
+    }
     cli_error(o, CLI_EXIT_TOKEN_FILE, TDA_WRONG_CLIENT,
               "%s holds a token of client id %s; logging in as %s would destroy it. Give "
               "each app its own --token-file, or revoke that token first",
