@@ -10,6 +10,9 @@ set -e
 # spawn ARGS...: the CLI in the background (never approved), PID in CLI_PID,
 # returns once it has shown the code.
 spawn() {
+    # Emptied first: the previous run's "enter the code" must not pass for this one's, or
+    # the signal can land in the shell's child before it has become the CLI, and be lost.
+    : >"$SCRATCH/out"
     env HOME="$HOME_DIR" TRAKT_CLIENT_ID=test-id TRAKT_CLIENT_SECRET="${SPAWN_SECRET-test-secret}" \
         TRAKT_OAUTH_URL="$EMU_URL" "$TDA_CLI" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null &
     CLI_PID=$!
