@@ -30,6 +30,10 @@ static void show_progress(const tda_event *ev, void *userdata)
     case TDA_EVENT_SUCCESS:
         printf("  approved\n");
         break;
+    case TDA_EVENT_NEW_CODE: /* the old code expired unused (options.renewals) */
+        printf("New code: go to %s and enter the code %s\n", ev->code->verification_url,
+               ev->code->user_code);
+        break;
     }
     fflush(stdout);
 }
@@ -71,6 +75,7 @@ int main(void)
 
     tda_poll_options options = {0};
     options.on_event = show_progress;
+    options.renewals = 2; /* nobody came in time: show a new code, twice at most */
     tda_token token = {0};
     st = tda_poll_for_token(client, &code, &options, &token);
     if (st == TDA_OK) {

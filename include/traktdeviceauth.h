@@ -72,10 +72,10 @@ typedef enum tda_status {
     TDA_DEADLINE = 20,           /* the caller's own deadline passed before the user approved */
     TDA_TLS = 21,                /* the server's certificate could not be verified, or it does not
                                     speak TLS (an https URL for a plain-http server): final */
-    TDA_FILE_MISSING = 22,       /* no token file at that path: log in first */
-    TDA_FILE_INSECURE = 23,      /* token file is a symlink, not ours, or readable by others */
-    TDA_FILE_CORRUPT = 24,       /* token file is not a valid token */
-    TDA_WRONG_CLIENT = 25        /* the token belongs to another client id */
+    TDA_FILE_MISSING = 22,       /* no token file (or saved code) at that path: log in first */
+    TDA_FILE_INSECURE = 23,      /* token or code file: a symlink, not ours, or others can read it */
+    TDA_FILE_CORRUPT = 24,       /* token or code file not valid (a code: or from the future) */
+    TDA_WRONG_CLIENT = 25        /* the token (or saved code) belongs to another client id */
 } tda_status;
 
 /* A one-line English message; never NULL, also for unknown values. */
@@ -178,19 +178,38 @@ TDA_API void tda_client_reset_cancel(tda_client *c);
 
 /* ------------------------------------------------------------------ results */
 
-/* What POST /oauth/device/code answered. Show user_code and verification_url. */
+/*
+ * What POST /oauth/device/code answered. Show user_code and verification_url.
+ *
+ * Clocks: a code's life runs on at Trakt while the device sleeps, so it is
+ * measured on tda_boottime_ms() (CLOCK_BOOTTIME where the system has it,
+ * which counts suspended time; CLOCK_MONOTONIC otherwise); a laptop or box
+ * that wakes after the code died stops at once instead of polling it. The
+ * least spacing between polls (interval_ms) is measured on CLOCK_MONOTONIC,
+ * which stops during suspend, so no poll is ever early. Only a saved code
+ * (tda_code_save) uses the wall clock, the one clock that survives a reboot.
+ */
 typedef struct tda_code {
     char *device_code;      /* secret: never show or log it */
     char *user_code;        /* what the user types, e.g. "5055CC52" */
     char *verification_url; /* where they type it, e.g. "https://trakt.tv/activate" */
     /* Trakt sends whole seconds; kept in ms so a test server can use fractions. */
     int64_t expires_in_ms;  /* how long the code lives from issued_at_ms */
-    int64_t interval_ms;    /* the least time between two polls */
+    int64_t interval_ms;    /* the least time between two polls (CLOCK_MONOTONIC) */
     /*
-     * CLOCK_MONOTONIC in ms when the answer arrived (see tda_monotonic_ms()).
-     * 0 means unknown: the code's life then counts from the start of polling.
+     * tda_boottime_ms() when the answer arrived. 0 means unknown: the code's
+     * life then counts from the start of polling. A code loaded after a
+     * reboot was issued before this boot began, so this may be negative.
      */
     int64_t issued_at_ms;
+    /* The same moment by the wall clock, Unix time in ms; 0 when unknown. */
+    int64_t issued_at_unix_ms;
+    /*
+     * The client id the code was issued to: tda_generate_code fills it from
+     * the client and the code file keeps it, so a code of another application
+     * is recognised (tda_code_load). May be NULL.
+     */
+    char *client_id;
 } tda_code;
 
 /* A token pair. Expiry is created_at + expires_in; no lifetime is assumed. */
@@ -214,8 +233,20 @@ typedef struct tda_token {
 TDA_API void tda_code_clear(tda_code *code);
 TDA_API void tda_token_clear(tda_token *token);
 
-/* CLOCK_MONOTONIC in milliseconds, the clock tda_code.issued_at_ms uses. */
+/* CLOCK_MONOTONIC in milliseconds: the clock of the interval between polls. */
 TDA_API int64_t tda_monotonic_ms(void);
+/*
+ * The clock of a code's life and of deadlines, in milliseconds:
+ * CLOCK_BOOTTIME where the system has it (it counts time spent suspended),
+ * else CLOCK_MONOTONIC. tda_code.issued_at_ms is on this clock.
+ */
+TDA_API int64_t tda_boottime_ms(void);
+/*
+ * How much of the code's life is left now, in ms (0 once it has expired), by
+ * tda_boottime_ms(): for a program that resumes a saved code and must decide
+ * whether to show it. A code with issued_at_ms 0 has all of expires_in_ms.
+ */
+TDA_API int64_t tda_code_remaining_ms(const tda_code *code);
 
 /* ------------------------------------------------------------------ calls */
 
@@ -241,9 +272,17 @@ typedef enum tda_event_kind {
     TDA_EVENT_PENDING = 1,   /* the user has not entered the code yet */
     TDA_EVENT_SLOW_DOWN = 2, /* 429: the interval grew from old_interval_ms to interval_ms */
     TDA_EVENT_RETRY = 3,     /* a transient error (status, http_status); retry at next_poll_in_ms */
-    TDA_EVENT_SUCCESS = 4    /* the token arrived */
+    TDA_EVENT_SUCCESS = 4,   /* the token arrived */
+    /*
+     * Renewal (tda_poll_options.renewals): the code expired unused and this
+     * new one replaces it; event->code holds it. Show the new user code (and
+     * redraw a QR code); save it if the program saves codes. A failed request
+     * for a new code is reported as TDA_EVENT_RETRY with expires_in_ms 0.
+     */
+    TDA_EVENT_NEW_CODE = 5
 } tda_event_kind;
 
+/* Durations from the moment of the event; the code's life is counted as tda_code says. */
 typedef struct tda_event {
     tda_event_kind kind;
     int polls;               /* requests sent so far in this flow */
@@ -251,15 +290,28 @@ typedef struct tda_event {
     long http_status;        /* its HTTP status, 0 when none */
     int64_t interval_ms;     /* the interval now in force */
     int64_t old_interval_ms; /* before a slow-down; equals interval_ms otherwise */
-    int64_t next_poll_in_ms; /* from now; -1 after success */
-    int64_t expires_in_ms;   /* the code's remaining life from now */
+    int64_t next_poll_in_ms; /* from now, on CLOCK_MONOTONIC; -1 after success */
+    int64_t expires_in_ms;   /* the code's remaining life from now (boot clock: counts sleep) */
     int64_t late_ms;         /* how long after its due time the answered request was sent */
+    int renewals;            /* new codes received so far in this flow */
+    /*
+     * TDA_EVENT_NEW_CODE: the new code, issued_at_ms and client_id filled as
+     * by tda_generate_code; valid only during the callback (copy or save it
+     * there). NULL for other events.
+     */
+    const tda_code *code;
 } tda_event;
 
 typedef void (*tda_event_fn)(const tda_event *event, void *userdata);
 
 typedef struct tda_poll_options {
-    /* Give up with TDA_DEADLINE after this many ms; 0: only the code's life bounds the wait. */
+    /*
+     * Give up with TDA_DEADLINE after this many ms; 0: only the code's life
+     * bounds the wait. Measured on tda_boottime_ms(), like the code's life:
+     * time spent suspended counts, so a deadline or a code life that passed in
+     * sleep ends the flow at the first wake-up after it (within one interval,
+     * or one backoff, of waking), before any poll.
+     */
     int64_t timeout_ms;
     /* Called on each answer from the polling thread; may be NULL. */
     tda_event_fn on_event;
@@ -270,7 +322,23 @@ typedef struct tda_poll_options {
      * interval + step wins. The raised interval stays for the rest of the flow.
      */
     int64_t slow_down_step_ms;
+    /*
+     * Renewal, for screens nobody may be watching: when a code expires unused,
+     * fetch a new one and go on polling that, up to this many times
+     * (TDA_RENEW_UNLIMITED: until cancelled or timeout_ms passes); 0: end with
+     * TDA_EXPIRED. Each new code arrives as a TDA_EVENT_NEW_CODE event. Code
+     * requests keep every rate rule of polls: the first waits one interval
+     * after the flow's last request; 429 waits Retry-After (or backs off
+     * exponentially with jitter without one), as do 5xx and network errors;
+     * after 6 failed code requests in a row, or a final answer such as 403,
+     * the flow ends with that status; in an engine the IP-wide pause and the
+     * cap of tda_multi_set_max_rate() hold them back like polls, and their
+     * 429s pause the engine like a poll's. timeout_ms bounds the whole flow.
+     */
+    int renewals;
 } tda_poll_options;
+
+#define TDA_RENEW_UNLIMITED (-1)
 
 /*
  * Polls until the user approves (TDA_OK, *out filled) or the flow ends:
@@ -279,8 +347,14 @@ typedef struct tda_poll_options {
  * network, timeouts) are retried with capped exponential backoff and jitter,
  * never sooner than the interval, while the code is valid. When the code
  * expires after a transient error, that error is returned; after pending
- * answers, TDA_EXPIRED. Never polls sooner than the interval after the
- * previous answer. Waiting costs no CPU. opts may be NULL.
+ * answers, TDA_EXPIRED (unless opts->renewals allows a new code). Never polls
+ * sooner than the interval after the previous answer, nor sooner than one
+ * interval after the call starts. Waiting costs no CPU. opts may be NULL.
+ *
+ * A code loaded with tda_code_load() is polled like a fresh one: its life
+ * counts from its issue, so one that expired while the program was down ends
+ * at once with TDA_EXPIRED and no request; the wait of one interval before
+ * the first poll covers a poll the program sent just before it was stopped.
  */
 TDA_API tda_status tda_poll_for_token(tda_client *c, const tda_code *code,
                                       const tda_poll_options *opts, tda_token *out);
@@ -349,26 +423,30 @@ TDA_API tda_status tda_multi_set_max_connections(tda_multi *m, int n);
  * the IP, not a code: a 429 that carries Retry-After or X-Ratelimit, or that
  * is Cloudflare's page (HTML, or its plain "error code: 1015"), pauses every
  * flow of the engine until that wait has passed (Cloudflare's page without a
- * wait: until the next poll of the flow it answered). A bare 429 from the
- * poll endpoint only slows its own flow (+5 s, kept). Nothing is ever sent
+ * wait: until the next request of the flow it answered). This holds for a
+ * 429 to a renewal's code request as for one to a poll, and the pause and
+ * the cap hold back code requests as they hold back polls. A bare 429 from
+ * the poll endpoint only slows its own flow (+5 s, kept). Nothing is ever sent
  * early because of a pause; flows whose codes expire meanwhile end with
- * TDA_EXPIRED as usual, and those due when it ends go in the order they
- * became due.
+ * TDA_EXPIRED as usual (or, with renewals left, ask for a new code once the
+ * pause is over), and those due when it ends go in the order they became due.
  *
  * On top of that, an optional cap: at most per_second requests in any one
  * second (0, the default, turns it off; at most 100000). A request counts
  * from when it is sent until one second after its answer (or failure), so
- * the cap holds at the server however long the network takes. Polls held
+ * the cap holds at the server however long the network takes. Requests held
  * back by the cap are sent in the order they became due, so none starves,
  * and never earlier than their own interval allows.
  */
 TDA_API tda_status tda_multi_set_max_rate(tda_multi *m, int per_second);
 
 /*
- * Starts polling a code (copied). opts as for tda_poll_for_token, may be NULL
- * (it is read here, not kept); its on_event runs from tda_multi_perform() and,
- * like the done callback, must not free the multi. NULL on bad arguments (no
- * device code) or no memory.
+ * Starts polling a code (copied), fresh or loaded with tda_code_load. opts as
+ * for tda_poll_for_token, may be NULL (it is read here, not kept); with
+ * renewals, a flow's requests for new codes share the pooled connections,
+ * the queue and the pace with every poll. Its on_event runs from
+ * tda_multi_perform() and, like the done callback, must not free the multi.
+ * NULL on bad arguments (no device code) or no memory.
  */
 TDA_API tda_flow *tda_multi_add(tda_multi *m, const tda_code *code, const tda_poll_options *opts,
                                 tda_flow_done_fn done, void *userdata);
@@ -382,7 +460,11 @@ TDA_API size_t tda_multi_flow_count(const tda_multi *m);
 
 /* The descriptors to watch (events set, revents 0); returns how many, at most max. */
 TDA_API int tda_multi_fds(tda_multi *m, struct pollfd *fds, int max);
-/* Milliseconds until tda_multi_perform() is due (0: now); -1 when there is no flow. */
+/*
+ * Milliseconds until tda_multi_perform() is due (0: now); -1 when there is no
+ * flow. A duration for poll(2) and timers, which do not count suspended time:
+ * after a suspend, perform finds any code life or deadline that ran out in it.
+ */
 TDA_API long tda_multi_timeout_ms(tda_multi *m);
 /* Does what is due: sends polls, reads answers, ends flows. Never blocks. */
 TDA_API tda_status tda_multi_perform(tda_multi *m);
@@ -433,6 +515,48 @@ TDA_API tda_status tda_token_load(const char *path, const char *expected_client_
  */
 TDA_API tda_status tda_token_lock(const char *path, long timeout_ms, int *lock_fd);
 TDA_API void tda_token_unlock(int lock_fd);
+
+/* ------------------------------------------------------------------ code file */
+
+/*
+ * Trakt's guide says to save the whole device-code answer: a program that is
+ * restarted (killed, rebooted, its plugin reloaded) while its code is on
+ * screen can then resume polling the code the user may be typing right now,
+ * instead of making them start over.
+ *
+ * Saves the code with the same care as tda_token_save (the device code is a
+ * secret): a 0600 temporary file, fsynced, renamed over path, the directory
+ * fsynced; a symlink at path is refused (TDA_FILE_INSECURE). The file holds
+ * the answer's fields, code->client_id, and the issue time by the wall clock
+ * and by this boot's tda_boottime_ms() with the boot's id. TDA_INVALID_ARGUMENT
+ * when a string is missing or the issue time is unknown (issued_at_unix_ms 0).
+ */
+TDA_API tda_status tda_code_save(const tda_code *code, const char *path);
+
+/*
+ * Loads a code saved by tda_code_save, with its issue time on this boot's
+ * tda_boottime_ms(), so polling it counts its life from when Trakt issued
+ * it: within the same boot from the boot clock (immune to wall-clock
+ * changes), after a reboot from the wall clock. A code that has expired
+ * loads fine (see tda_code_remaining_ms) and polling it ends at once with
+ * TDA_EXPIRED and no request. The file is never changed or removed here.
+ *   TDA_FILE_MISSING   no file at path
+ *   TDA_FILE_INSECURE  a symlink, not a regular file, not owned by this user,
+ *                      or readable or writable by group or others
+ *   TDA_FILE_CORRUPT   not a complete code, a life or interval that no real
+ *                      code has (not above 0; a life above 7 days, an interval
+ *                      above an hour),
+ *                      or an issue time in the future: by the boot clock
+ *                      within one boot, by more than a minute of wall clock
+ *                      otherwise (the clock was set back, or the file is not
+ *                      what it says), so its age cannot be told
+ *   TDA_WRONG_CLIENT   the code is of another client id than
+ *                      expected_client_id (when not NULL); *out is still
+ *                      filled, for a message
+ * On any other status *out is zeroed; a program should delete the file (or
+ * refuse it, when insecure) and get a new code: it is never worth polling.
+ */
+TDA_API tda_status tda_code_load(const char *path, const char *expected_client_id, tda_code *out);
 
 /*
  * 1 when the token should be refreshed at Unix time now: when less than a

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "clock.h"
 
 /*
  * Every call starts by forgetting the previous one's outcome, also when it
@@ -35,9 +36,16 @@ tda_status tda_generate_code(tda_client *c, tda_code *out)
         return st;
     tda_response resp;
     st = tda_client_call(c, TDA_EP_DEVICE_CODE, &body, INT64_MAX, &resp);
-    if (st == TDA_OK) {
+    if (st == TDA_OK)
         st = tda_parse_code(resp.body, resp.body_len, out, c->detail, sizeof c->detail);
-        out->issued_at_ms = st == TDA_OK ? tda_monotonic_ms() : 0;
+    if (st == TDA_OK) {
+        /* Its life runs from now, on the clock that counts suspended time (clock.c). */
+        out->issued_at_ms = tda_boottime_ms();
+        out->issued_at_unix_ms = tda_unix_ms();
+        if (!(out->client_id = tda_strdup(c->client_id))) {
+            tda_code_clear(out);
+            st = TDA_NO_MEMORY;
+        }
     }
     tda_body_clear(&body);
     return st;

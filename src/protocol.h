@@ -102,10 +102,28 @@ int64_t tda_parse_retry_after(const char *value, int64_t now_unix);
  */
 int64_t tda_parse_ratelimit_until(const char *value, int64_t now_unix);
 
+/* What no real code has: an hour between polls, or a life of over a week. */
+#define TDA_MAX_INTERVAL_MS (3600LL * 1000)
+#define TDA_MAX_CODE_LIFE_MS (7LL * 24 * 3600 * 1000)
+
 /* Parse and validate the body of a 200 answer. On failure *out is zeroed. */
 tda_status tda_parse_code(const char *body, size_t len, tda_code *out, char *detail,
                           size_t detail_size);
 tda_status tda_parse_token(const char *body, size_t len, tda_token *out, char *detail,
                            size_t detail_size);
+
+/*
+ * The strict JSON readers of the answers, for files that keep to the same
+ * rules (code_file.c): an object with no duplicate keys, with jansson's
+ * out-of-memory reported as TDA_NO_MEMORY, never as damage; a non-empty
+ * string without NUL bytes; an integer in [min, max]. Failures are
+ * TDA_BAD_RESPONSE (or TDA_NO_MEMORY) with a secret-free detail.
+ */
+struct json_t *tda_json_load_object(const char *text, size_t len, tda_status *st, char *detail,
+                                    size_t size);
+tda_status tda_json_take_string(struct json_t *root, const char *name, char **out, char *detail,
+                                size_t size);
+tda_status tda_json_take_integer(struct json_t *root, const char *name, int64_t min, int64_t max,
+                                 int64_t *out, char *detail, size_t size);
 
 #endif

@@ -150,6 +150,31 @@ emu_stats emu_get_stats(const emu *e)
     return s;
 }
 
+static size_t discard(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    (void)data;
+    (void)userdata;
+    return size * nmemb;
+}
+
+int emu_decide(const emu *e, const char *user_code, int approve)
+{
+    char url[sizeof e->base_url + 16], form[128];
+    snprintf(url, sizeof url, "%s/activate", e->base_url);
+    snprintf(form, sizeof form, "user_code=%s&action=%s", user_code, approve ? "approve" : "deny");
+    CURL *curl = curl_easy_init();
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+    if (e->ca_file[0])
+        curl_easy_setopt(curl, CURLOPT_CAINFO, e->ca_file);
+    long status = 0;
+    if (curl_easy_perform(curl) == CURLE_OK)
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(curl);
+    return (int)status;
+}
+
 static tda_client *client_for(const emu *e, const char *secret)
 {
     tda_client *c = tda_client_new(EMU_CLIENT_ID, secret);
@@ -192,8 +217,13 @@ int emu_read_log(const char *log_path, const char *path, emu_logged *out, int ma
         out[n].at_ms = sec * 1000 + ms;
         snprintf(out[n].path, sizeof out[n].path, "%s", p);
         snprintf(out[n].status, sizeof out[n].status, "%s", status);
-        out[n].fault = strncmp(line + end, " fault", 6) == 0;
-        out[n].secret = strstr(line, " secret=yes") ? 1 : strstr(line, " secret=no") ? 0 : -1;
+        /* After the status, in this order and each only when it applies:
+         * secret=yes|no, code=N, a note ("early", "fault", ...). */
+        const char *rest = line + end;
+        out[n].secret = strstr(rest, " secret=yes") ? 1 : strstr(rest, " secret=no") ? 0 : -1;
+        const char *code = strstr(rest, " code=");
+        out[n].code = code ? atol(code + 6) : 0;
+        out[n].fault = strstr(rest, " fault") != NULL;
         n++;
     }
     fclose(f);

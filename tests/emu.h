@@ -29,6 +29,9 @@ void emu_start_public_argv(emu *e, const char *const *options);
 void emu_stop(emu *e);
 emu_stats emu_get_stats(const emu *e);
 
+/* A person at /activate approving (1) or denying (0) a user code; returns the HTTP status. */
+int emu_decide(const emu *e, const char *user_code, int approve);
+
 /* A client for the emulator with test credentials. */
 struct tda_client;
 struct tda_client *emu_client(const emu *e);
@@ -50,6 +53,7 @@ typedef struct emu_logged {
     char status[8]; /* "200", "429", "drop"; "0" for a stalled request */
     int fault;      /* the answer was an injected --fault */
     int secret;     /* a client secret was sent (1), not (0), or the endpoint takes none (-1) */
+    long code;      /* the emulator's serial of the code issued or polled (1: the first); 0: none */
 } emu_logged;
 
 /*

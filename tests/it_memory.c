@@ -114,6 +114,21 @@ static void release_all(void)
     }
 }
 
+typedef struct renewal {
+    const char *code_path;
+    char *device_code; /* the new code's, a libc copy outside the recording */
+} renewal;
+
+/* A renewal's new code: saved, as a program that resumes codes does, and remembered. */
+static void on_event(const tda_event *ev, void *userdata)
+{
+    renewal *r = userdata;
+    if (ev->kind != TDA_EVENT_NEW_CODE)
+        return;
+    r->device_code = strdup(ev->code->device_code); /* libc: not recorded */
+    assert_int_equal(tda_code_save(ev->code, r->code_path), TDA_OK);
+}
+
 static void test_no_secret_survives_in_freed_memory_and_nothing_leaks(void **state)
 {
     emu e;
@@ -122,6 +137,8 @@ static void test_no_secret_survives_in_freed_memory_and_nothing_leaks(void **sta
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
+    char code_path[64];
+    snprintf(code_path, sizeof code_path, "%s.code", path);
 
     install();
     tda_client *c = emu_client(&e);
@@ -130,7 +147,18 @@ static void test_no_secret_survives_in_freed_memory_and_nothing_leaks(void **sta
     assert_int_equal(tda_generate_code(c, &code), TDA_OK);
     char *device_code = strdup(code.device_code); /* libc copies, outside the recording */
     tda_token first, second, loaded;
-    assert_int_equal(tda_poll_for_token(c, &code, NULL, &first), TDA_OK);
+    /* The code expired before polling: renewal fetches, saves and polls a new one. */
+    code.issued_at_ms -= code.expires_in_ms;
+    renewal r = {code_path, NULL};
+    tda_poll_options o = {0};
+    o.on_event = on_event;
+    o.userdata = &r;
+    o.renewals = 1;
+    assert_int_equal(tda_poll_for_token(c, &code, &o, &first), TDA_OK);
+    assert_non_null(r.device_code);
+    tda_code resumed;
+    assert_int_equal(tda_code_load(code_path, EMU_CLIENT_ID, &resumed), TDA_OK);
+    tda_code_clear(&resumed);
     char *access1 = strdup(first.access_token), *refresh1 = strdup(first.refresh_token);
     assert_int_equal(tda_refresh_token(c, first.refresh_token, &second), TDA_OK);
     char *access2 = strdup(second.access_token), *refresh2 = strdup(second.refresh_token);
@@ -152,6 +180,7 @@ static void test_no_secret_survives_in_freed_memory_and_nothing_leaks(void **sta
 
     int found = blocks_holding("client secret", EMU_CLIENT_SECRET) +
                 blocks_holding("device code", device_code) +
+                blocks_holding("renewed device code", r.device_code) +
                 blocks_holding("first access token", access1) +
                 blocks_holding("first refresh token", refresh1) +
                 blocks_holding("second access token", access2) +
@@ -162,6 +191,8 @@ static void test_no_secret_survives_in_freed_memory_and_nothing_leaks(void **sta
     print_message("%ld blocks recorded and freed, each searched for every secret\n", freed);
     release_all();
     free(device_code);
+    free(r.device_code);
+    unlink(code_path);
     free(access1);
     free(refresh1);
     free(access2);

@@ -1,7 +1,9 @@
 /*
  * Out of memory, one allocation at a time: a full login (client set-up, code,
- * polling), a refresh, and a token save and load run against the emulator
- * again and again, and run k refuses the k-th allocation, for every k. Each
+ * polling, with a renewal of an expired code whose successor is saved and
+ * loaded again, as a restarted program would), a refresh, and a token save
+ * and load run against the emulator again and again, and run k refuses the
+ * k-th allocation, for every k. Each
  * run must end cleanly: every call returns TDA_OK or, once the refusal has
  * happened, TDA_NO_MEMORY (tda_client_new returns NULL), never another
  * status such as "bad answer" or "corrupt file", never a crash, and nothing
@@ -183,8 +185,23 @@ static void expect(tda_status st, const char *what, const tda_client *c)
                  what, tda_status_name(st), detail);
 }
 
+typedef struct renewal_seen {
+    const char *code_path;
+    tda_status saved; /* tda_code_save of the new code, from the event */
+    char user_code[64];
+} renewal_seen;
+
+static void on_event(const tda_event *ev, void *userdata)
+{
+    renewal_seen *r = userdata;
+    if (ev->kind != TDA_EVENT_NEW_CODE)
+        return;
+    r->saved = tda_code_save(ev->code, r->code_path);
+    snprintf(r->user_code, sizeof r->user_code, "%s", ev->code->user_code);
+}
+
 /* One login, refresh, save and load; stops at the first failure, frees everything. */
-static void scenario(const emu *e, const char *path)
+static void scenario(const emu *e, const char *path, const char *code_path)
 {
     tda_client *c = tda_client_new(EMU_CLIENT_ID, EMU_CLIENT_SECRET);
     if (!c) {
@@ -192,8 +209,14 @@ static void scenario(const emu *e, const char *path)
             fail_msg("run %ld: tda_client_new returned NULL with memory to spare", fail_at);
         return;
     }
-    tda_code code = {0};
+    tda_code code = {0}, resumed = {0};
     tda_token token = {0}, fresh = {0}, loaded = {0};
+    renewal_seen seen = {code_path, TDA_OK, ""};
+    tda_poll_options o = {0};
+    o.on_event = on_event;
+    o.userdata = &seen;
+    o.renewals = 1;
+    unlink(code_path);
     tda_status st = tda_client_set_base_url(c, e->base_url);
     expect(st, "tda_client_set_base_url", c);
     if (st == TDA_OK)
@@ -201,8 +224,16 @@ static void scenario(const emu *e, const char *path)
                "tda_client_set_user_agent", c);
     if (st == TDA_OK)
         expect(st = tda_generate_code(c, &code), "tda_generate_code", c);
+    /* The code expired before polling began: the flow renews it, then gets its token. */
+    code.issued_at_ms -= code.expires_in_ms;
     if (st == TDA_OK)
-        expect(st = tda_poll_for_token(c, &code, NULL, &token), "tda_poll_for_token", c);
+        expect(st = tda_poll_for_token(c, &code, &o, &token), "tda_poll_for_token", c);
+    if (st == TDA_OK)
+        expect(st = seen.saved, "tda_code_save", NULL);
+    if (st == TDA_OK)
+        expect(st = tda_code_load(code_path, EMU_CLIENT_ID, &resumed), "tda_code_load", NULL);
+    if (st == TDA_OK)
+        assert_string_equal(resumed.user_code, seen.user_code);
     if (st == TDA_OK)
         expect(st = tda_refresh_token(c, token.refresh_token, &fresh), "tda_refresh_token", c);
     if (st == TDA_OK)
@@ -214,11 +245,12 @@ static void scenario(const emu *e, const char *path)
     tda_token_clear(&loaded);
     tda_token_clear(&fresh);
     tda_token_clear(&token);
+    tda_code_clear(&resumed);
     tda_code_clear(&code);
     tda_client_free(c);
 }
 
-static void run(const emu *e, const char *path, long refuse)
+static void run(const emu *e, const char *path, const char *code_path, long refuse)
 {
     fail_at = refuse;
     count = 0;
@@ -227,7 +259,7 @@ static void run(const emu *e, const char *path, long refuse)
     growths = 0;
     growing = NULL;
     misread = NULL;
-    scenario(e, path);
+    scenario(e, path, code_path);
     if (misread)
         fail_msg("run %ld: after what looked like jansson's lexer buffer growing, %s before the "
                  "old buffer's free: the test's recognition of it no longer fits jansson",
@@ -244,16 +276,18 @@ static void test_each_allocation_failure_is_clean(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
+    char code_path[64];
+    snprintf(code_path, sizeof code_path, "%s.code", path);
     static const tda_alloc_hooks hooks = {counting_malloc, counting_realloc, counting_free,
                                           counting_json_malloc};
     tda_set_alloc_hooks(&hooks);
 
-    run(&e, path, 0);
+    run(&e, path, code_path, 0);
     long total = count, lexer_growths = growths;
     assert_true(total > 20);
     long refused_runs = 0, spared_runs = 0;
     for (long k = 1; k <= total; k++) {
-        run(&e, path, k);
+        run(&e, path, code_path, k);
         refused_runs += refused;
         spared_runs += spared;
     }
@@ -262,6 +296,7 @@ static void test_each_allocation_failure_is_clean(void **state)
                   total, refused_runs, spared_runs);
     tda_set_alloc_hooks(NULL);
     unlink(path);
+    unlink(code_path);
     emu_stop(&e);
     /* Every allocation was either refused or spared: none was skipped by accident... */
     assert_int_equal(refused_runs + spared_runs, total);

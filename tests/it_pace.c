@@ -4,7 +4,9 @@
  * flow until it has passed; the cap on requests per second holds for 1,000
  * flows in every one-second window at the server; neither makes a poll early
  * or lets a flow starve (each ends with its token); codes that expire during
- * a pause end EXPIRED at their own end.
+ * a pause end EXPIRED at their own end. Renewal's code requests go through
+ * the same pace: a 429 with Retry-After to one holds back every other flow's
+ * polls, and the cap counts them with the polls.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -52,9 +54,14 @@ static void on_done(tda_flow *flow, tda_status status, tda_token *token, void *u
     tda_token_clear(token);
 }
 
-/* Starts the emulator with options (NULL-terminated, a log added) and n flows in one engine. */
-static void start(run *r, int n, int max_rate, int connections, const tda_poll_options *o,
-                  const char *const *options)
+/*
+ * Starts the emulator with options (NULL-terminated, a log added) and n flows
+ * in one engine. The first `renewing` of them are given codes that have
+ * already expired here (the emulator still counts them valid) and one
+ * renewal: each first asks the code endpoint for a new code, then polls that.
+ */
+static void start_renewing(run *r, int n, int renewing, int max_rate, int connections,
+                           const tda_poll_options *o, const char *const *options)
 {
     memset(r, 0, sizeof *r);
     snprintf(r->log_path, sizeof r->log_path, "/tmp/tda-pace-XXXXXX");
@@ -79,10 +86,24 @@ static void start(run *r, int n, int max_rate, int connections, const tda_poll_o
     r->outcomes = calloc((size_t)n, sizeof *r->outcomes);
     assert_non_null(r->codes);
     assert_non_null(r->outcomes);
+    tda_poll_options renew;
+    memset(&renew, 0, sizeof renew);
+    if (o)
+        renew = *o;
+    renew.renewals = 1;
     for (int i = 0; i < n; i++) {
         assert_int_equal(tda_generate_code(r->c, &r->codes[i]), TDA_OK);
-        assert_non_null(tda_multi_add(r->m, &r->codes[i], o, on_done, &r->outcomes[i]));
+        if (i < renewing)
+            r->codes[i].issued_at_ms -= r->codes[i].expires_in_ms;
+        assert_non_null(tda_multi_add(r->m, &r->codes[i], i < renewing ? &renew : o, on_done,
+                                      &r->outcomes[i]));
     }
+}
+
+static void start(run *r, int n, int max_rate, int connections, const tda_poll_options *o,
+                  const char *const *options)
+{
+    start_renewing(r, n, 0, max_rate, connections, o, options);
 }
 
 /* Runs every flow to its end, then reads the emulator's log. */
@@ -325,6 +346,95 @@ static void test_codes_expire_during_a_pause_as_usual(void **state)
     unlink(log_path);
 }
 
+#define CODE_PATH "/oauth/device/code"
+
+/*
+ * Flow 0's code has expired: its renewal asks for a new code and meets
+ * Cloudflare's 429 with Retry-After 2 (code request 11: the test's own ten
+ * came first). The limit is the IP's, so the nine other flows, polling
+ * pending meanwhile, must send nothing for those 2 s either; one connection,
+ * so that no poll was on the wire when the 429 came. The renewal itself asks
+ * again only after the 2 s, and every flow still ends with its token.
+ */
+static void test_retry_after_to_a_renewal_holds_back_the_other_flows(void **state)
+{
+    enum { N = 10 };
+    run r;
+    static const char *const options[] = {"--interval", "0.1", "--approve-after-polls", "20",
+                                          "--code-life", "60", "--fault",
+                                          "code:11:429:retry-after=2", NULL};
+    start_renewing(&r, N, 1, 0, 1, NULL, options);
+    finish(&r, 60000);
+    long t = -1, next_code = -1;
+    int code_requests = 0;
+    for (int i = 0; i < r.line_count; i++) {
+        if (strcmp(r.lines[i].path, CODE_PATH) != 0)
+            continue;
+        code_requests++;
+        if (strcmp(r.lines[i].status, "429") == 0) {
+            assert_int_equal(t, -1); /* exactly one */
+            t = r.lines[i].at_ms;
+        } else if (t >= 0 && next_code < 0) {
+            next_code = r.lines[i].at_ms;
+        }
+    }
+    assert_int_equal(code_requests, N + 2); /* the test's, the refused renewal, its retry */
+    assert_true(t >= 0 && next_code >= 0);
+    int during = polls_between(&r, t, t + 2000);
+    if (during != 0)
+        fail_msg("%d polls of other flows reached the emulator within 2 s of the 429 to a "
+                 "renewal at %ld ms",
+                 during, t);
+    /* The others were still waiting for approval: they polled on once the 2 s had passed. */
+    assert_true(polls_between(&r, t + 2000 - 1, LONG_MAX) > 0);
+    if (next_code - t < 2000 - 1) /* the log has whole ms */
+        fail_msg("the renewal asked again %ld ms after its 429, want 2000", next_code - t);
+    assert_int_equal(emu_get_stats(&r.e).codes_issued, N + 1);
+    stop(&r);
+}
+
+/*
+ * The cap counts a renewal's code requests like polls: 30 flows whose codes
+ * have expired each ask for a new code (all due at once) and poll it twice,
+ * 90 requests under a cap of 20 a second, in every one-second window at the
+ * emulator; the test's own 30 code requests before the engine ran are left out.
+ */
+static void test_the_cap_counts_code_requests_of_renewals(void **state)
+{
+    enum { N = 30, CAP = 20 };
+    run r;
+    static const char *const options[] = {"--interval", "0.1", "--approve-after-polls", "1",
+                                          "--code-life", "60", NULL};
+    start_renewing(&r, N, N, CAP, 4, NULL, options);
+    finish(&r, 60000);
+    long t[4 * N];
+    int n = 0, skipped = 0;
+    for (int i = 0; i < r.line_count && n < 4 * N; i++) {
+        int code = strcmp(r.lines[i].path, CODE_PATH) == 0;
+        if (code && skipped < N) {
+            skipped++; /* the test's own, before the engine ran */
+            continue;
+        }
+        if (code || strcmp(r.lines[i].path, TOKEN_PATH) == 0)
+            t[n++] = r.lines[i].at_ms;
+    }
+    assert_int_equal(n, 3 * N); /* a code request and two polls for each flow */
+    int worst = 0;
+    for (int i = 0, j = 0; i < n; i++) {
+        while (t[i] - t[j] >= 1000)
+            j++;
+        if (i - j + 1 > worst)
+            worst = i - j + 1;
+    }
+    if (worst > CAP)
+        fail_msg("%d requests (code requests and polls) within one second at the emulator, "
+                 "cap %d",
+                 worst, CAP);
+    assert_true(t[n - 1] - t[0] >= (long)(n / CAP - 1) * 1000);
+    assert_int_equal(emu_get_stats(&r.e).codes_issued, 2 * N);
+    stop(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +443,8 @@ int main(void)
         cmocka_unit_test(test_rate_cap_holds_under_1000_flows),
         cmocka_unit_test(test_cap_and_pause_together),
         cmocka_unit_test(test_codes_expire_during_a_pause_as_usual),
+        cmocka_unit_test(test_retry_after_to_a_renewal_holds_back_the_other_flows),
+        cmocka_unit_test(test_the_cap_counts_code_requests_of_renewals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,8 @@ typedef struct cli_options {
     const char *user_agent;         /* --user-agent or TRAKT_USER_AGENT; NULL: ours */
     const char *ca_file;            /* --ca-file or TRAKT_CA_FILE; NULL: the system's CAs */
     double timeout_s;               /* --timeout; 0: none given */
+    int renew;                      /* login --renew[=N]: new codes allowed; -1: no limit */
+    bool new_code;                  /* login --new-code: do not resume a saved code */
     bool json, no_qr, verbose, quiet;
 } cli_options;
 
@@ -96,11 +98,15 @@ char *cli_default_token_file(void);
 int cli_prepare_token_dir(const cli_options *o);
 int cli_load_token(const cli_options *o, const char *expected_client_id, tda_token *t);
 int cli_lock_token(const cli_options *o, int *lock_fd);
+/* Why a load said FILE_INSECURE (a symlink, mode, owner), with the fix; what: "token". */
+void cli_explain_insecure(const cli_options *o, const char *path, const char *what);
+/* Temporary files of saves to path killed midway (older than a save takes); hold its lock. */
+void cli_remove_stale_temp_files(const char *path);
 /* locked: the caller holds the token lock (then leftovers of killed saves are removed). */
 int cli_save_token(const cli_options *o, const tda_token *t, bool locked,
                    bool old_refresh_token_spent);
 
-/* ---- code_request.c: login's first request, waiting out rate limits */
+/* ---- code_request.c: the codes login asks for itself, waiting out rate limits */
 /* tda_generate_code, with Trakt's 429s waited out (a few times, 15 min at most). */
 tda_status cli_request_code(const cli_options *o, tda_client *c, tda_code *code);
 

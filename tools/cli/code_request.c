@@ -1,6 +1,9 @@
 /*
- * login's first request, POST /oauth/device/code, and what to do when it is
- * rate-limited. Cloudflare in front of Trakt answers this call with 429 and
+ * login's request for a code, POST /oauth/device/code (the first code, one
+ * asked for with --new-code or in place of a saved code that cannot be
+ * resumed), and what to do when it is rate-limited. The new codes of --renew
+ * are asked for by the library while it polls, by its own rules
+ * (src/renew.c). Cloudflare in front of Trakt answers this call with 429 and
  * Retry-After (143 and 254 s have been seen), and Trakt's rate-limiting guide
  * says: wait at least Retry-After; without one, back off exponentially with
  * jitter, a limited number of times; a client that retries early only

@@ -2,6 +2,7 @@
  * The command line and the environment. Options override environment
  * variables; everything has a default except the client id and secret.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -58,6 +59,11 @@ static const char usage_text[] =
     "                           the prefill is unconfirmed on its auth host\n"
     "  --redirect-uri URI       sent with a refresh (or TRAKT_REDIRECT_URI); default\n"
     "                           " TDA_DEFAULT_REDIRECT_URI ", as device apps register\n"
+    "  --new-code               login: get a new code even when a login that was\n"
+    "                           killed left one that is still valid (by default it\n"
+    "                           is shown again and polled, saved in TOKEN_FILE.code)\n"
+    "  --renew[=N]              login: when a code expires unused, show a new one,\n"
+    "                           at most N times (default: until Ctrl-C or --timeout)\n"
     "  -v, --verbose            log every request and answer on stderr, secrets redacted\n"
     "  -q, --quiet              only errors (login still shows the code and URL)\n"
     "  -V, --version            print the version and exit\n"
@@ -77,7 +83,9 @@ enum {
     OPT_NO_QR,
     OPT_ASK_SECRET,
     OPT_QR_PREFILL,
-    OPT_REDIRECT_URI
+    OPT_REDIRECT_URI,
+    OPT_NEW_CODE,
+    OPT_RENEW
 };
 
 static const struct option long_options[] = {
@@ -94,6 +102,8 @@ static const struct option long_options[] = {
     {"ask-secret", no_argument, NULL, OPT_ASK_SECRET},
     {"qr-prefill", no_argument, NULL, OPT_QR_PREFILL},
     {"redirect-uri", required_argument, NULL, OPT_REDIRECT_URI},
+    {"new-code", no_argument, NULL, OPT_NEW_CODE},
+    {"renew", optional_argument, NULL, OPT_RENEW},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, 'V'},
@@ -199,6 +209,24 @@ int cli_parse_options(int argc, char **argv, cli_options *o, bool *done)
         case OPT_REDIRECT_URI:
             o->redirect_uri = optarg;
             break;
+        case OPT_NEW_CODE:
+            o->new_code = true;
+            break;
+        case OPT_RENEW: {
+            if (!optarg) {
+                o->renew = TDA_RENEW_UNLIMITED;
+                break;
+            }
+            char *end = NULL;
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            if (end == optarg || *end || errno || n < 1 || n > 1000000)
+                return usage_error("--renew wants a number of new codes from 1 up (--renew=3), "
+                                   "or nothing for no limit, not '%s'",
+                                   optarg);
+            o->renew = (int)n;
+            break;
+        }
         case 'v':
             o->verbose = true;
             break;
@@ -239,6 +267,8 @@ int cli_parse_options(int argc, char **argv, cli_options *o, bool *done)
         return usage_error("%s", "--quiet and --verbose contradict each other");
     if (o->ask_secret && (o->client_secret || o->client_secret_file))
         return usage_error("%s", "--ask-secret and --client-secret(-file) contradict each other");
+    if ((o->renew || o->new_code) && o->command != CLI_LOGIN)
+        return usage_error("%s only goes with login", o->renew ? "--renew" : "--new-code");
 
     if (!o->client_id)
         o->client_id = env_or_null("TRAKT_CLIENT_ID");

@@ -85,10 +85,8 @@ int cli_prepare_token_dir(const cli_options *o)
     return CLI_EXIT_OK;
 }
 
-/* Why tda_token_load said FILE_INSECURE, in words, with the fix. */
-static void explain_insecure(const cli_options *o)
+void cli_explain_insecure(const cli_options *o, const char *path, const char *what)
 {
-    const char *path = o->token_file;
     struct stat sb;
     if (lstat(path, &sb) != 0)
         cli_error(o, CLI_EXIT_TOKEN_FILE, TDA_FILE_INSECURE, "%s cannot be checked", path);
@@ -101,14 +99,14 @@ static void explain_insecure(const cli_options *o)
         cli_error(o, CLI_EXIT_TOKEN_FILE, TDA_FILE_INSECURE, "%s is not a regular file", path);
     else if (sb.st_uid != geteuid())
         cli_error(o, CLI_EXIT_TOKEN_FILE, TDA_FILE_INSECURE,
-                  "%s belongs to another user (uid %u); refusing a token others could have "
+                  "%s belongs to another user (uid %u); refusing a %s others could have "
                   "written",
-                  path, (unsigned)sb.st_uid);
+                  path, (unsigned)sb.st_uid, what);
     else
         cli_error(o, CLI_EXIT_TOKEN_FILE, TDA_FILE_INSECURE,
-                  "%s has mode %04o: other users could read or change the token. Fix it with: "
+                  "%s has mode %04o: other users could read or change the %s. Fix it with: "
                   "chmod 600 %s (and, if it could have been read, revoke and log in again)",
-                  path, (unsigned)(sb.st_mode & 07777), path);
+                  path, (unsigned)(sb.st_mode & 07777), what, path);
 }
 
 int cli_load_token(const cli_options *o, const char *expected_client_id, tda_token *t)
@@ -122,7 +120,7 @@ int cli_load_token(const cli_options *o, const char *expected_client_id, tda_tok
         cli_error(o, code, st, "no token at %s; run '" CLI_NAME " login' first", o->token_file);
         break;
     case TDA_FILE_INSECURE:
-        explain_insecure(o);
+        cli_explain_insecure(o, o->token_file, "token");
         break;
     case TDA_FILE_CORRUPT:
         cli_error(o, code, st,
@@ -176,7 +174,7 @@ int cli_lock_token(const cli_options *o, int *lock_fd)
  * because it could not get it.)
  */
 #define STALE_TEMP_AGE_S 5
-static void remove_stale_temp_files(const char *path)
+void cli_remove_stale_temp_files(const char *path)
 {
     char *copy = strdup(path);
     char *slash = copy ? strrchr(copy, '/') : NULL;
@@ -205,8 +203,17 @@ static void remove_stale_temp_files(const char *path)
 int cli_save_token(const cli_options *o, const tda_token *t, bool locked,
                    bool old_refresh_token_spent)
 {
-    if (locked)
-        remove_stale_temp_files(o->token_file);
+    if (locked) {
+        cli_remove_stale_temp_files(o->token_file);
+        /* A login killed while saving its code leaves one too; the age rule spares a live save. */
+        size_t len = strlen(o->token_file) + sizeof ".code";
+        char *code_path = malloc(len);
+        if (code_path) {
+            snprintf(code_path, len, "%s.code", o->token_file);
+            cli_remove_stale_temp_files(code_path);
+            free(code_path);
+        }
+    }
     tda_status st = tda_token_save(t, o->token_file);
     if (st == TDA_OK)
         return CLI_EXIT_OK;

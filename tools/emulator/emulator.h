@@ -220,9 +220,13 @@ struct emu_answer {
   size_t stream_len;
   size_t cut_at;
   const char *note; /* extra word for the request log */
+  /* Which code a request was about, by its serial ("code=3"): tests follow
+   * one code's polls across a client's restart without logging the code. */
+  char code_note[32];
 };
 
 struct emu_issued_code {
+  unsigned long serial; /* 1 for the first code issued */
   char device_code[EMU_SECRET_HEX + 1];
   char user_code[EMU_USER_CODE_LEN + 1];
   char verification_url[EMU_URL_MAX];
@@ -302,7 +306,8 @@ bool emu_state_issue_code(struct emu_server *srv, int64_t now,
                           struct emu_issued_code *out);
 enum emu_poll_outcome emu_state_poll(struct emu_server *srv,
                                      const char *device_code, int64_t arrival,
-                                     struct emu_pair_text *out);
+                                     struct emu_pair_text *out,
+                                     unsigned long *serial);
 enum emu_refresh_outcome emu_state_refresh(struct emu_server *srv,
                                            const char *refresh_token,
                                            struct emu_pair_text *out);

@@ -92,6 +92,7 @@ void emu_handle_device_code(struct emu_server *srv, const char *body,
   } else if (!emu_state_issue_code(srv, arrival, &code)) {
     emu_answer_empty(ans, MHD_HTTP_INTERNAL_SERVER_ERROR);
   } else {
+    snprintf(ans->code_note, sizeof ans->code_note, "code=%lu", code.serial);
     emu_answer_json(
         ans, MHD_HTTP_OK,
         json_pack("{s:s, s:s, s:s, s:o, s:o}", "device_code", code.device_code,
@@ -113,8 +114,13 @@ static unsigned long interval_ceil_seconds(const struct emu_config *cfg) {
 static void answer_poll(struct emu_server *srv, const char *device_code,
                         int64_t arrival, struct emu_answer *ans) {
   struct emu_pair_text pair;
+  unsigned long serial = 0;
+  enum emu_poll_outcome outcome =
+      emu_state_poll(srv, device_code, arrival, &pair, &serial);
 
-  switch (emu_state_poll(srv, device_code, arrival, &pair)) {
+  if (serial != 0)
+    snprintf(ans->code_note, sizeof ans->code_note, "code=%lu", serial);
+  switch (outcome) {
   case EMU_POLL_UNKNOWN:
     emu_answer_empty(ans, MHD_HTTP_NOT_FOUND);
     break;

@@ -56,10 +56,11 @@ void emu_log_request(struct emu_server *srv, int64_t arrival,
   else
     snprintf(status, sizeof status, "%u", ans->status);
   pthread_mutex_lock(&srv->lock);
-  fprintf(srv->log, "%lld.%03lld %s %s %s%s%s%s\n",
+  fprintf(srv->log, "%lld.%03lld %s %s %s%s%s%s%s%s\n",
           (long long) (since / EMU_NS_PER_SEC),
           (long long) (since % EMU_NS_PER_SEC / 1000000), verb, path, status,
-          secret_word(secret), ans->note != NULL ? " " : "",
+          secret_word(secret), ans->code_note[0] != '\0' ? " " : "",
+          ans->code_note, ans->note != NULL ? " " : "",
           ans->note != NULL ? ans->note : "");
   fflush(srv->log);
   pthread_mutex_unlock(&srv->lock);
