@@ -30,12 +30,19 @@ while [ $i -lt 5 ]; do (run_login); i=$((i + 1)); done
 span_us=$(( ($(date +%s%N) - start) / 5000 ))
 echo "# a login takes about $span_us us; killing at random points over that span"
 
+# About 1 kill in 10 lands in a save here (a save is a few ms of a 30 ms run);
+# 1 in 50 is the least that shows the kills reach inside saves at all. Where a
+# run is slower (sanitizers) and fewer land there, more kills follow, up to 5
+# times as many, until that many have.
+min_mid_save=$((kills / 50 > 0 ? kills / 50 : 1))
+mid_saves() { sort -u "$SCRATCH/leftovers" | wc -l; }
 replaced=0
 kept=0
 : >"$SCRATCH/leftovers"
 broken=0
 i=1
-while [ $i -le "$kills" ]; do
+while [ $i -le "$kills" ] ||
+    { [ "$(mid_saves)" -lt "$min_mid_save" ] && [ $i -le $((kills * 5)) ]; }; do
     before=$(cat "$TOKEN")
     delay=$(awk -v seed="$i$$" -v span="$span_us" 'BEGIN { srand(seed); printf "%.6f", rand() * span / 1e6 }')
     run_login &
@@ -54,16 +61,14 @@ while [ $i -le "$kills" ]; do
     fi
     i=$((i + 1))
 done
-mid_save=$(sort -u "$SCRATCH/leftovers" | wc -l)
+mid_save=$(mid_saves)
+kills=$((i - 1))
 echo "# $kills kills: $kept left the old token, $replaced the new one, $broken anything else;"
 echo "# $mid_save struck inside a save (its temporary file was left behind)"
 check "every kill left the old or the new token, whole and 0600" [ $broken = 0 ]
 # One command for check: with "check ... [ A ] && [ B ]" check would see only [ A ].
 check "kills landed both before and after saves" \
     sh -c '[ "$1" -gt 0 ] && [ "$2" -gt 0 ]' - "$kept" "$replaced"
-# About 1 kill in 10 lands in a save here (a save is a few ms of a 30 ms run);
-# 1 in 50 is the least that shows the kills reach inside saves at all.
-min_mid_save=$((kills / 50 > 0 ? kills / 50 : 1))
 check "at least $min_mid_save kills struck inside a save ($mid_save did)" \
     [ "$mid_save" -ge "$min_mid_save" ]
 # Debris is a temporary file older than a save could take (5 s). Age what the
