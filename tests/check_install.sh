@@ -28,8 +28,11 @@ done
 # family's page, found and rendered by man(1) as a user's "man NAME" would.
 man3="$prefix/share/man/man3"
 pages=0
-for file in "$man3"/*.3 "$man3"/*.3.gz; do
-    [ -e "$file" ] || continue
+# Only our own pages: under /usr, man3 holds every other package's pages too.
+for source in "$src"/doc/man3/*.3; do
+    name=$(basename "$source")
+    file=$(ls "$man3/$name" "$man3/$name.gz" 2>/dev/null | head -n 1)
+    [ -n "$file" ] || { echo "man3: $name is not installed in $man3"; exit 1; }
     # a link page: ".so" here, a symbolic link in a Debian package
     { [ -L "$file" ] || zgrep -q '^\.so ' "$file"; } && continue
     zgrep -q "^\.TH .*\"traktdeviceauth $version\"" "$file" ||
