@@ -78,6 +78,19 @@ json_field() {
 
 mode_of() { stat -c %a "$1"; }
 
+# make_due FILE LEFT: the stored token is judged by the time elapsed since it
+# arrived (its received_* stamp), so ageing it means moving that stamp back:
+# afterwards only LEFT seconds of its life remain. The file keeps its mode.
+make_due() {
+    life=$(json_field "$1" expires_in)
+    age=$((life - $2))
+    uptime=$(json_field "$1" received_uptime_ms)
+    wall=$(json_field "$1" received_at)
+    sed -e "s/\"received_uptime_ms\": *-\{0,1\}[0-9]*/\"received_uptime_ms\": $((uptime - age * 1000))/" \
+        -e "s/\"received_at\": *[0-9]*/\"received_at\": $((wall - age))/" "$1" >"$SCRATCH/aged"
+    cat "$SCRATCH/aged" >"$1"
+}
+
 finish() {
     echo "$CHECKS checks, $FAILURES failed"
     [ "$FAILURES" -eq 0 ]

@@ -19,7 +19,11 @@ typedef struct cli_options {
     const char *client_id;          /* --client-id or TRAKT_CLIENT_ID; may be NULL */
     char *client_secret;            /* owned, wiped: --client-secret or TRAKT_CLIENT_SECRET */
     const char *client_secret_file; /* --client-secret-file */
-    char *token_file;               /* owned: --token-file, TRAKT_TOKEN_FILE or the default */
+    char *token_file;               /* owned: --token-file, TRAKT_TOKEN_FILE or the default;
+                                       with a key, that key's file (for messages) */
+    const char *key;                /* --key or TRAKT_TOKEN_KEY: a token per account; NULL: one */
+    char *token_dir;                /* owned: --token-dir, TRAKT_TOKEN_DIR or the default */
+    tda_store *store;               /* cli_open_store: where the token lives */
     const char *base_url;           /* --base-url or TRAKT_OAUTH_URL; NULL: Trakt's */
     const char *user_agent;         /* --user-agent or TRAKT_USER_AGENT; NULL: ours */
     const char *ca_file;            /* --ca-file or TRAKT_CA_FILE; NULL: the system's CAs */
@@ -80,14 +84,13 @@ void cli_client_free(tda_client *c);
 /* The --verbose log callback: one line to stderr. */
 void cli_log_to_stderr(const char *line, void *userdata);
 
-/* ---- token_store.c: the token file as the commands use it */
+/* ---- token_store.c: which store the commands use */
 char *cli_default_token_file(void);
-int cli_prepare_token_dir(const cli_options *o);
-int cli_load_token(const cli_options *o, const char *expected_client_id, tda_token *t);
-int cli_lock_token(const cli_options *o, int *lock_fd);
-/* locked: the caller holds the token lock (then leftovers of killed saves are removed). */
-int cli_save_token(const cli_options *o, const tda_token *t, bool locked,
-                   bool old_refresh_token_spent);
+char *cli_default_token_dir(void);
+/* Opens o->store (the key's directory store or the one token file); the lock wait is --timeout. */
+int cli_open_store(cli_options *o);
+/* The exit code and message for a failed store or token call, from the library's detail. */
+int cli_fail_stored(const cli_options *o, tda_status st, const char *detail, const char *what);
 
 /* ---- commands */
 int cli_login(cli_options *o);
