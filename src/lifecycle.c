@@ -53,6 +53,7 @@ static tda_status check_client(tda_client *c, tda_store *s, const char *key, con
 static tda_status load_locked(tda_client *c, tda_store *s, const char *key, void *lock,
                               tda_token *out)
 {
+    memset(out, 0, sizeof *out); /* an op that fails may leave it alone */
     tda_status st = s->ops.load_locked
                         ? s->ops.load_locked(s->self, lock, out, s->detail, sizeof s->detail)
                         : s->ops.load(s->self, key, out, s->detail, sizeof s->detail);
@@ -112,11 +113,14 @@ static tda_status reread(tda_client *c, tda_store *s, const char *key, void *loc
 /*
  * Under key's lock: reads the pair, refreshes it unless another process has
  * replaced the one found due (seen; NULL: refresh in any case), saves the new
- * pair, unlocks, tells the hook.
+ * pair, unlocks, tells the hook. *spent: the stored refresh token was spent
+ * (then the stored pair is no fallback, whatever happened next).
  */
 static tda_status refresh_locked(tda_client *c, tda_store *s, const char *key,
-                                 const tda_token *seen, tda_token *out, tda_get_info *info)
+                                 const tda_token *seen, tda_token *out, tda_get_info *info,
+                                 int *spent)
 {
+    *spent = 0;
     tda_store_wait wait = tda_store_wait_for(s, c->cancel_pipe[0]);
     void *lock = NULL;
     tda_status st = s->ops.lock(s->self, key, &wait, &lock, s->detail, sizeof s->detail);
@@ -150,6 +154,7 @@ static tda_status refresh_locked(tda_client *c, tda_store *s, const char *key,
         return st;
     }
     /* The old refresh token is spent: the new pair is saved before anyone uses it. */
+    *spent = 1;
     st = s->ops.save(s->self, lock, &fresh, s->detail, sizeof s->detail);
     tda_status committed = tda_store_unlock(s, lock, st == TDA_OK);
     if (st == TDA_OK)
@@ -177,7 +182,7 @@ static tda_status get(tda_client *c, tda_store *s, const char *key, int force, t
     tda_status st = begin(c, s, out, info);
     if (st != TDA_OK)
         return st;
-    tda_token seen;
+    tda_token seen = {0}; /* an op that fails may leave it alone */
     st = s->ops.load(s->self, key, &seen, s->detail, sizeof s->detail);
     if (st == TDA_OK)
         st = check_client(c, s, key, &seen);
@@ -194,8 +199,9 @@ static tda_status get(tda_client *c, tda_store *s, const char *key, int force, t
         info->age = age;
         return TDA_OK;
     }
-    st = refresh_locked(c, s, key, force ? NULL : &seen, out, info);
-    if (st != TDA_OK && !force && can_fall_back(st)) {
+    int spent;
+    st = refresh_locked(c, s, key, force ? NULL : &seen, out, info, &spent);
+    if (st != TDA_OK && !force && !spent && can_fall_back(st)) {
         tda_token_age_of(&seen, &age); /* the lock wait may have been long */
         if (!age.expired) {
             *out = seen;
