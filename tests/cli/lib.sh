@@ -14,6 +14,8 @@ cleanup() {
     set +e # runs from an EXIT trap, maybe after a failure: every step must run
     for pid in $EMULATOR_PIDS; do kill "$pid" 2>/dev/null; done
     wait 2>/dev/null
+    # A test that mounted something defines on_cleanup to unmount it first.
+    if command -v on_cleanup >/dev/null 2>&1; then on_cleanup; fi
     rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
@@ -51,10 +53,12 @@ new_home() {
 }
 
 # cli ARGS...: runs the CLI against EMU_URL with the test client; stdout to
-# $SCRATCH/out, stderr to $SCRATCH/err, exit status in RC.
+# $SCRATCH/out, stderr to $SCRATCH/err, exit status in RC. CLI_AS, when set,
+# prefixes the run (setpriv, to run it as another user).
 cli() {
     set +e
-    env HOME="$HOME_DIR" XDG_CONFIG_HOME= TRAKT_TOKEN_FILE= TRAKT_CLIENT_ID=test-id \
+    ${CLI_AS:-} env HOME="$HOME_DIR" XDG_CONFIG_HOME= TRAKT_TOKEN_FILE= TRAKT_TOKEN_KEY= \
+        TRAKT_TOKEN_DIR= TRAKT_CLIENT_ID=test-id \
         TRAKT_CLIENT_SECRET="${SECRET-test-secret}" TRAKT_OAUTH_URL="$EMU_URL" \
         ${TDA_CLI_WRAP:-} "$TDA_CLI" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null
     RC=$?
