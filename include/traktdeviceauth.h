@@ -505,10 +505,10 @@ typedef void (*tda_token_fn)(const char *key, const tda_token *token, tda_status
                              void *userdata);
 TDA_API void tda_store_on_token(tda_store *s, tda_token_fn fn, void *userdata);
 
-/* The last failure of a store call, e.g. "/home/u/.config/t.json has mode 0644: ..."; "" after success. */
+/* The last store call's failure, e.g. "/home/u/t.json has mode 0644: ..."; "" after success. */
 TDA_API const char *tda_store_error_detail(const tda_store *s);
 
-/* Where key's token lives, for messages (a path, or what the store says); valid until the next call. */
+/* Where key's token lives, for messages (a path, or the store's words); valid until the next call. */
 TDA_API const char *tda_store_location(tda_store *s, const char *key);
 
 /*
@@ -535,7 +535,7 @@ TDA_API tda_status tda_store_save(tda_store *s, const char *key, const tda_token
 
 /* ---- your own store */
 
-/* What a store's lock op is given: wait until deadline_ms at most, and stop when cancel_fd is readable. */
+/* What a store's lock op is given: wait until deadline_ms at most, stop when cancel_fd is readable. */
 typedef struct tda_store_wait {
     int64_t deadline_ms; /* on tda_monotonic_ms(); give up with TDA_LOCKED after it */
     int cancel_fd;       /* readable once the client is cancelled: TDA_CANCELLED; -1: none */

@@ -2,13 +2,14 @@
 # Installs the Debian packages needed to build traktdeviceauth (no argument)
 # or to build and test it ("test": adds valgrind, clang for the fuzzers, tmux
 # for the terminal view, Chromium and ChromeDriver for the browser test, openssl
-# for the TLS tests' certificates), only when one is missing.
+# for the TLS tests' certificates, faketime for the wrong-clock tests), only when
+# one is missing.
 # Needs root (or sudo).
 set -eu
 packages="build-essential cmake pkg-config libcurl4-openssl-dev libjansson-dev
 libmicrohttpd-dev libcmocka-dev libqrencode-dev libuv1-dev curl"
 if [ "${1:-}" = test ]; then
-    packages="$packages valgrind clang tmux nodejs chromium chromium-driver openssl"
+    packages="$packages valgrind clang tmux nodejs chromium chromium-driver openssl faketime"
 fi
 missing=""
 for p in $packages; do

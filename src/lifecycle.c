@@ -25,7 +25,8 @@ static tda_status begin(tda_client *c, tda_store *s, tda_token *out, tda_get_inf
     c->retry_after_ms = -1;
     s->detail[0] = '\0';
     if (atomic_load(&c->cancelled)) {
-        tda_client_set_detail(c, "the client was cancelled; call tda_client_reset_cancel to reuse it");
+        tda_client_set_detail(c, "the client was cancelled; call tda_client_reset_cancel to "
+                                 "reuse it");
         return TDA_CANCELLED;
     }
     c->detail[0] = '\0';

@@ -130,7 +130,7 @@ static tda_status fs_save(void *self, void *lock, const tda_token *t, char *deta
                                             "(%zu bytes)", l->path, len);
     if (st == TDA_OK && l->room.fd < 0)
         st = tda_file_reserve(l->path, len, &l->room, detail, size);
-    /* keep: the file's old token is worth less than this new one (spent, or replaced by a login). */
+    /* keep: the old token is worth less than this one (spent, or replaced by a login). */
     if (st == TDA_OK)
         st = tda_file_commit(&l->room, l->path, text, len, 1, detail, size);
     tda_wipe(text, len);

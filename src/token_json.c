@@ -101,7 +101,8 @@ static tda_status take_fields(json_t *root, tda_token *out, char *detail, size_t
     if (json_is_string(id) && !(out->client_id = tda_strdup(json_string_value(id))))
         return TDA_NO_MEMORY;
     tda_received *r = &out->received;
-    st = optional_integer(root, "received_at", 0, MAX_WALL_S, &r->wall_s, detail, size);
+    st = optional_integer(root, "received_at", -MAX_WALL_S, MAX_WALL_S, &r->wall_s, detail,
+                          size);
     if (st == TDA_OK)
         st = optional_integer(root, "received_uptime_ms", -MAX_UPTIME_MS, MAX_UPTIME_MS,
                               &r->uptime_ms, detail, size);

@@ -283,7 +283,7 @@ static void test_the_received_stamp_is_kept(void **state)
     /* A stamp of the wrong type or size is damage. */
     static const char *const bad[] = {
         "\"received_at\": \"soon\"",
-        "\"received_at\": -1",
+        "\"received_at\": 17.5",
         "\"received_uptime_ms\": 1.5",
         "\"received_boot_id\": 7",
         "\"received_boot_id\": \"0123456789012345678901234567890123456789\"",
