@@ -273,10 +273,12 @@ void tda_file_abandon(tda_reserved *r)
 static int sync_dir_of(const char *path)
 {
     char *dir = tda_file_dir_of(path);
-    int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (!dir)
+        return ENOMEM;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     tda_free(dir);
     if (fd < 0)
-        return errno ? errno : ENOMEM;
+        return errno;
     int err = fsync(fd) == 0 ? 0 : errno;
     close(fd);
     return err;
