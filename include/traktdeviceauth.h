@@ -375,7 +375,9 @@ TDA_API void tda_client_set_log(tda_client *c, tda_log_fn fn, void *userdata);
  * temporary file in the same directory with mode 0600, fsynced, renamed over
  * path, and the directory fsynced. So after a crash at any moment the file
  * holds the old token or the new one, whole. The directory must exist.
- * Refuses (TDA_FILE_INSECURE) when path is a symlink. TDA_IO on other failures.
+ * Refuses (TDA_FILE_INSECURE) when path is a symlink. TDA_NO_SPACE when the
+ * disk or a quota is full, TDA_IO on other failures. (To keep a token that is
+ * refreshed, prefer a store and tda_token_get.)
  */
 TDA_API tda_status tda_token_save(const tda_token *token, const char *path);
 
@@ -470,6 +472,21 @@ typedef struct tda_store tda_store; /* opaque */
  * with its safety rules), the lock in path + ".lock". The file's directory is
  * made (mode 0700) when first needed. Keys: only NULL. NULL on no memory or an
  * empty path.
+ *
+ * Before a refresh token is spent, the store makes a temporary file beside
+ * the token file and allocates the most a token file can take (80 KiB,
+ * posix_fallocate); the new pair is later written into that room, flushed,
+ * renamed over the old file, and the directory flushed. So a full disk or
+ * quota, a read-only filesystem or a directory that became unwritable fail
+ * before the spend, and after a crash at any moment the file holds the old
+ * pair or the new one, whole. (On copy-on-write filesystems, btrfs or ZFS,
+ * rewriting allocated room can need new room: there the reservation is a
+ * best effort.) If the filesystem reports an error flushing the new file, it
+ * is put in place all the same, since the old one holds a spent refresh
+ * token, and the detail warns. A file that a crash left empty or all NUL
+ * bytes (a filesystem that did not honour fsync) is TDA_FILE_CORRUPT, says
+ * so, and is left for a login to replace. Temporary files that killed saves
+ * left behind are removed under the lock.
  */
 TDA_API tda_store *tda_store_file_new(const char *path);
 
@@ -480,7 +497,9 @@ TDA_API tda_store *tda_store_file_new(const char *path);
  * '.' that is not the first is escaped as %XX (capitals too, so that keys
  * differing only in case stay apart on case-insensitive filesystems):
  * key "Alice" is the file "%41lice.json", its lock "%41lice.json.lock".
- * A bad key is TDA_INVALID_ARGUMENT with a detail saying which rule it broke.
+ * A bad key is TDA_INVALID_ARGUMENT with a detail saying which rule it broke
+ * (never quoting the key). A key is a C string, so a NUL byte ends it: check
+ * the length of a key that comes from elsewhere.
  */
 TDA_API tda_store *tda_store_dir_new(const char *dir);
 
@@ -508,7 +527,7 @@ TDA_API void tda_store_on_token(tda_store *s, tda_token_fn fn, void *userdata);
 /* The last store call's failure, e.g. "/home/u/t.json has mode 0644: ..."; "" after success. */
 TDA_API const char *tda_store_error_detail(const tda_store *s);
 
-/* Where key's token lives, for messages (a path, or the store's words); valid until the next call. */
+/* Where key's token lives, for messages (a path): valid until the next call on s. */
 TDA_API const char *tda_store_location(tda_store *s, const char *key);
 
 /*
@@ -535,7 +554,7 @@ TDA_API tda_status tda_store_save(tda_store *s, const char *key, const tda_token
 
 /* ---- your own store */
 
-/* What a store's lock op is given: wait until deadline_ms at most, stop when cancel_fd is readable. */
+/* What a store's lock op is given: how long it may wait, and what ends the wait early. */
 typedef struct tda_store_wait {
     int64_t deadline_ms; /* on tda_monotonic_ms(); give up with TDA_LOCKED after it */
     int cancel_fd;       /* readable once the client is cancelled: TDA_CANCELLED; -1: none */
