@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -526,6 +527,52 @@ static void test_a_directory_store_refreshes_only_the_due_key(void **state)
     tda_client_free(c);
 }
 
+/* A token file as versions before the received stamp wrote it. */
+static void write_old_file(const fixture *f, const tda_token *t, int64_t created_at)
+{
+    FILE *fp = fopen(f->path, "w");
+    assert_non_null(fp);
+    fprintf(fp,
+            "{\n  \"client_id\": \"%s\",\n  \"access_token\": \"%s\",\n  \"token_type\": "
+            "\"bearer\",\n  \"refresh_token\": \"%s\",\n  \"scope\": \"public\",\n  "
+            "\"created_at\": %lld,\n  \"expires_in\": %lld,\n  \"expires_at\": %lld\n}\n",
+            EMU_CLIENT_ID, t->access_token, t->refresh_token, (long long)created_at,
+            (long long)t->expires_in, (long long)(created_at + t->expires_in));
+    assert_int_equal(fclose(fp), 0);
+    assert_int_equal(chmod(f->path, 0600), 0);
+}
+
+static void test_an_old_file_without_a_stamp_still_works(void **state)
+{
+    fixture *f = start(state, NULL);
+    tda_token t;
+    login(f, &t);
+    /* Trakt's created_at stands in for the arrival: an hour ago is not due. */
+    write_old_file(f, &t, (int64_t)time(NULL) - 3600);
+    tda_client *c = emu_client(&f->e);
+    tda_store *s = tda_store_file_new(f->path);
+    tda_token got;
+    tda_get_info info;
+    assert_int_equal(tda_token_get(c, s, NULL, &got, &info), TDA_OK);
+    assert_false(info.refreshed);
+    assert_true(info.age.known);
+    assert_true(info.age.elapsed_ms >= 3600 * 1000 && info.age.elapsed_ms < 3700 * 1000);
+    assert_string_equal(got.access_token, t.access_token);
+    tda_token_clear(&got);
+    assert_int_equal(refresh_requests(f), 0);
+    /* Six days and 23 hours ago: due; the refresh writes the new format. */
+    write_old_file(f, &t, (int64_t)time(NULL) - t.expires_in + 3600);
+    assert_int_equal(tda_token_get(c, s, NULL, &got, &info), TDA_OK);
+    assert_true(info.refreshed);
+    char *text = file_text(f->path);
+    assert_non_null(strstr(text, "\"received_boot_id\""));
+    free(text);
+    tda_token_clear(&got);
+    tda_token_clear(&t);
+    tda_store_free(s);
+    tda_client_free(c);
+}
+
 /* ---------------------------------------------------------------- a store of our own */
 
 /* A toy store in memory: one token per key, a mutex for the lock, each step logged. */
@@ -725,6 +772,7 @@ int main(void)
         T(test_bad_stored_tokens_fail_clearly_and_stay),
         T(test_revoke_removes_the_token_only_once_trakt_confirms),
         T(test_a_directory_store_refreshes_only_the_due_key),
+        T(test_an_old_file_without_a_stamp_still_works),
         T(test_a_store_of_our_own_goes_through_the_same_logic),
     };
 #undef T
