@@ -188,7 +188,7 @@ tda_status tda_file_load(const char *path, tda_token *out, char *detail, size_t 
         snprintf(detail, size, "%s holds only NUL bytes: its data was lost, typically in a crash "
                  "on a filesystem that did not honour fsync; log in again to replace it", path);
     } else if (st == TDA_OK) {
-        char why[200];
+        char why[200] = "";
         st = tda_token_from_json(data, len, out, why, sizeof why);
         if (st == TDA_FILE_CORRUPT)
             snprintf(detail, size, "%s is not a valid token file (%s): damaged, or not written by "
@@ -436,8 +436,12 @@ static int open_lock_file(const char *lock_path)
     int fd = open(lock_path, O_RDWR | O_CREAT | flags, 0600);
     /* On a read-only filesystem or in a directory we may not write, an existing lock
        file still locks (flock needs no write access); the save then says what is wrong. */
-    if (fd < 0 && (errno == EROFS || errno == EACCES))
+    if (fd < 0 && (errno == EROFS || errno == EACCES)) {
+        int first = errno;
         fd = open(lock_path, O_RDONLY | flags);
+        if (fd < 0 && errno == ENOENT)
+            errno = first; /* there is none, and we cannot make one: say why */
+    }
     return fd;
 }
 

@@ -117,6 +117,7 @@ tda_status tda_token_from_json(const char *text, size_t len, tda_token *out, cha
                                size_t detail_size)
 {
     memset(out, 0, sizeof *out);
+    detail[0] = '\0'; /* a failed allocation below may say nothing */
     json_error_t err;
     memset(&err, 0, sizeof err); /* jansson leaves it unset when its first allocation fails */
     tda_json_oom_reset();
@@ -141,6 +142,8 @@ tda_status tda_token_from_json(const char *text, size_t len, tda_token *out, cha
                                          : damaged(detail, detail_size, "not a JSON", "object");
     tda_json_wipe_strings(root);
     json_decref(root);
+    if (st == TDA_NO_MEMORY && !detail[0])
+        snprintf(detail, detail_size, "out of memory while reading it");
     if (st != TDA_OK)
         tda_token_clear(out);
     return st;
