@@ -10,6 +10,9 @@ set -e
 # spawn ARGS...: the CLI in the background (never approved), PID in CLI_PID,
 # returns once it has shown the code.
 spawn() {
+    # A previous run's output must not count: a signal sent before this CLI has even
+    # started can be lost in the forked shell (dash), and it would poll until expiry.
+    rm -f "$SCRATCH/out"
     env HOME="$HOME_DIR" TRAKT_CLIENT_ID=test-id TRAKT_CLIENT_SECRET="${SPAWN_SECRET-test-secret}" \
         TRAKT_OAUTH_URL="$EMU_URL" "$TDA_CLI" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null &
     CLI_PID=$!
