@@ -61,7 +61,14 @@ check "... with a warning" contains "$SCRATCH/err" "warning: could not refresh"
 env HOME="$HOME_DIR" TRAKT_CLIENT_ID=test-id TRAKT_CLIENT_SECRET=test-secret \
     TRAKT_OAUTH_URL="$EMU_URL" "$TDA_CLI" refresh >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null &
 CLI_PID=$!
-sleep 0.3
+# Only once it waits for the lock (it has the lock file open): a SIGINT sent sooner can
+# land before its handler exists, while a background job still ignores SIGINT, and be lost.
+tries=0
+until ls -l "/proc/$CLI_PID/fd" 2>/dev/null | grep -q 'token\.json\.lock' || [ $tries -ge 400 ]; do
+    sleep 0.05
+    tries=$((tries + 1))
+done
+sleep 0.1
 kill -s INT "$CLI_PID"
 reap
 expect_rc 130 "Ctrl-C while waiting for the lock"
