@@ -33,4 +33,6 @@
     X(FILE_MISSING, FINAL, "no token file: log in first")                                         \
     X(FILE_INSECURE, FINAL, "the token file is a symlink, not yours, or readable by others")      \
     X(FILE_CORRUPT, FINAL, "the token file does not hold a valid token")                          \
-    X(WRONG_CLIENT, FINAL, "the saved token belongs to another client id")
+    X(WRONG_CLIENT, FINAL, "the saved token belongs to another client id")                        \
+    X(LOCKED, TRANSIENT, "another process holds the token's lock: try again later")              \
+    X(NO_SPACE, FINAL, "no room to save the token: the disk or a quota is full")

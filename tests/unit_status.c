@@ -14,7 +14,7 @@
 #include "internal.h"
 
 #define FIRST_STATUS 0
-#define LAST_STATUS 25
+#define LAST_STATUS 27
 
 typedef struct pinned {
     tda_status status;
@@ -50,6 +50,8 @@ static const pinned pins[] = {
     {TDA_FILE_INSECURE, 23, "FILE_INSECURE"},
     {TDA_FILE_CORRUPT, 24, "FILE_CORRUPT"},
     {TDA_WRONG_CLIENT, 25, "WRONG_CLIENT"},
+    {TDA_LOCKED, 26, "LOCKED"},
+    {TDA_NO_SPACE, 27, "NO_SPACE"},
 };
 #define N_PINS (sizeof pins / sizeof pins[0])
 
@@ -61,7 +63,7 @@ static int is_flow(tda_status s)
 static int is_expected_transient(tda_status s)
 {
     return s == TDA_SERVER_ERROR || s == TDA_OVERLOADED || s == TDA_CLOUDFLARE ||
-           s == TDA_NETWORK || s == TDA_TIMED_OUT;
+           s == TDA_NETWORK || s == TDA_TIMED_OUT || s == TDA_LOCKED;
 }
 
 static void test_enum_values_are_the_documented_abi_numbers(void **state)
@@ -103,7 +105,7 @@ static void test_every_status_has_a_message(void **state)
     }
 }
 
-static void test_transient_set_is_exactly_server_overloaded_cloudflare_network_timeout(void **state)
+static void test_transient_set_is_exactly_server_overloaded_cloudflare_network_timeout_locked(void **state)
 {
     for (int s = FIRST_STATUS; s <= LAST_STATUS; s++) {
         int got = tda_status_is_transient((tda_status)s);
@@ -175,7 +177,7 @@ int main(void)
         cmocka_unit_test(test_status_name_is_the_enum_name_without_prefix),
         cmocka_unit_test(test_every_status_has_a_unique_known_name),
         cmocka_unit_test(test_every_status_has_a_message),
-        cmocka_unit_test(test_transient_set_is_exactly_server_overloaded_cloudflare_network_timeout),
+        cmocka_unit_test(test_transient_set_is_exactly_server_overloaded_cloudflare_network_timeout_locked),
         cmocka_unit_test(test_final_set_is_everything_but_flow_and_transient),
         cmocka_unit_test(test_unknown_status_is_named_unknown),
         cmocka_unit_test(test_unknown_status_message_is_unknown_status),
