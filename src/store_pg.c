@@ -45,6 +45,7 @@ typedef struct pg_lock {
     int landed;    /* the save was written outside the transaction (after a lost connection) */
     int lost;      /* the transaction is gone with its connection */
     int cancel_fd; /* the client's, for the statements before the spend */
+    long wait_ms;  /* the lock wait it was given, for taking the row again */
 } pg_lock;
 
 static const char *location(pg_store *ps, const char *key);
@@ -353,6 +354,8 @@ static tda_status pg_lock_op(void *self, const char *key, const tda_store_wait *
         return no_memory(detail, size);
     }
     l->cancel_fd = wait->cancel_fd;
+    int64_t span = wait->deadline_ms - tda_monotonic_ms();
+    l->wait_ms = span > 0 ? (long)span : 0;
     for (int attempt = 0; attempt < 2; attempt++) {
         st = ready(ps, wait->cancel_fd, detail, size);
         int was_reused = ps->session.reused;
@@ -373,11 +376,41 @@ static tda_status pg_lock_op(void *self, const char *key, const tda_store_wait *
     return TDA_OK;
 }
 
+/*
+ * The second read under one lock is the lifecycle's look after invalid_grant.
+ * Under FOR UPDATE the row cannot have changed, but a process whose
+ * connection was cut after its refresh (a server restart) writes its new pair
+ * again on a new connection, and that write waits for this very row lock. So
+ * the row is let go and taken again: such a write, queued on the row, lands
+ * first and is read, instead of a user being told to log in again while the
+ * good pair waits behind us.
+ */
+static tda_status take_row_again(pg_store *ps, pg_lock *l, char *detail, size_t size)
+{
+    rollback(ps);
+    tda_free_secret(l->found);
+    l->found = NULL;
+    tda_store_wait wait = {tda_monotonic_ms() + l->wait_ms, l->cancel_fd};
+    tda_status st = connect_io(ps, l->cancel_fd, detail, size);
+    if (st == TDA_OK)
+        st = lock_row(ps, l, &wait, detail, size);
+    if (st != TDA_OK) {
+        rollback(ps);
+        l->lost = 1;
+    }
+    return st;
+}
+
 static tda_status pg_load_locked(void *self, void *lock, tda_token *out, char *detail,
                                  size_t size)
 {
     pg_store *ps = self;
     pg_lock *l = lock;
+    if (l->spent) {
+        tda_status st = take_row_again(ps, l, detail, size);
+        if (st != TDA_OK)
+            return st;
+    }
     /* Under FOR UPDATE no one else can change the row: what the lock read is what it holds. */
     if (!l->found)
         return missing(ps, l->key, detail, size);
@@ -452,7 +485,9 @@ static tda_status write_again(pg_store *ps, pg_lock *l, char *detail, size_t siz
                            "new pair was committed, and storing it again failed: %s", why);
         tda_store_wait nap = {tda_monotonic_ms() + pause_ms, -1};
         tda_store_wait_fd(&nap, -1, 0, pause_ms);
-        pause_ms = pause_ms < 200 ? pause_ms * 2 : 200;
+        /* Short: a waiter that takes the row first while this pair is unwritten reads a
+           spent refresh token (see take_row_again). */
+        pause_ms = pause_ms < 50 ? pause_ms * 2 : 50;
     }
 }
 
