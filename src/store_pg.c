@@ -379,26 +379,53 @@ static tda_status pg_lock_op(void *self, const char *key, const tda_store_wait *
 /*
  * The second read under one lock is the lifecycle's look after invalid_grant.
  * Under FOR UPDATE the row cannot have changed, but a process whose
- * connection was cut after its refresh (a server restart) writes its new pair
- * again on a new connection, and that write waits for this very row lock. So
- * the row is let go and taken again: such a write, queued on the row, lands
- * first and is read, instead of a user being told to log in again while the
- * good pair waits behind us.
+ * connection was cut after its refresh (a server restart) is writing its new
+ * pair again on a new connection (write_again), and that write waits for this
+ * very row. So the row is let go and taken again, for up to
+ * TDA_PG_REREAD_GRACE_MS: such a write, queued on the row, lands first and is
+ * read, instead of a user being told to log in again while the good pair
+ * waits behind us. Only this rare path waits; the lock is PostgreSQL's.
  */
+/* The row as locked still holds the refresh token that was spent (a row that does not parse:
+   no, the caller is told about it). */
+static int still_spent(const pg_lock *l)
+{
+    if (!l->found)
+        return 0;
+    tda_token t;
+    char why[TDA_STORE_DETAIL_SIZE];
+    if (tda_token_from_json(l->found, strlen(l->found), &t, why, sizeof why) != TDA_OK)
+        return 0;
+    int same = strcmp(t.refresh_token, l->spent) == 0;
+    tda_token_clear(&t);
+    return same;
+}
+
 static tda_status take_row_again(pg_store *ps, pg_lock *l, char *detail, size_t size)
 {
-    rollback(ps);
-    tda_free_secret(l->found);
-    l->found = NULL;
-    tda_store_wait wait = {tda_monotonic_ms() + l->wait_ms, l->cancel_fd};
-    tda_status st = connect_io(ps, l->cancel_fd, detail, size);
-    if (st == TDA_OK)
-        st = lock_row(ps, l, &wait, detail, size);
-    if (st != TDA_OK) {
+    int64_t until = tda_monotonic_ms() + TDA_PG_REREAD_GRACE_MS;
+    for (;;) {
         rollback(ps);
-        l->lost = 1;
+        tda_free_secret(l->found);
+        l->found = NULL;
+        tda_store_wait wait = {tda_monotonic_ms() + l->wait_ms, l->cancel_fd};
+        tda_status st = connect_io(ps, l->cancel_fd, detail, size);
+        if (st == TDA_OK)
+            st = lock_row(ps, l, &wait, detail, size);
+        if (st != TDA_OK) {
+            rollback(ps);
+            l->lost = 1;
+            return st;
+        }
+        /* Another pair (or none: a revoke) is an answer; the spent one may still change. */
+        if (!still_spent(l) || tda_monotonic_ms() >= until)
+            return TDA_OK;
+        rollback(ps); /* let a queued write in */
+        tda_store_wait nap = {tda_monotonic_ms() + 50, l->cancel_fd};
+        if (tda_store_wait_fd(&nap, -1, 0, 50) == TDA_CANCELLED)
+            return tda_say(TDA_CANCELLED, detail, size, "cancelled while reading %s again",
+                           location(ps, l->key));
     }
-    return st;
 }
 
 static tda_status pg_load_locked(void *self, void *lock, tda_token *out, char *detail,
@@ -487,7 +514,7 @@ static tda_status write_again(pg_store *ps, pg_lock *l, char *detail, size_t siz
         tda_store_wait_fd(&nap, -1, 0, pause_ms);
         /* Short: a waiter that takes the row first while this pair is unwritten reads a
            spent refresh token (see take_row_again). */
-        pause_ms = pause_ms < 50 ? pause_ms * 2 : 50;
+        pause_ms = pause_ms < 20 ? pause_ms * 2 : 20;
     }
 }
 

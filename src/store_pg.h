@@ -32,6 +32,11 @@
  * than any refresh request; one that is cut anyway is saved by the retry.
  */
 #define TDA_PG_IDLE_IN_TXN_MS 120000L
+/*
+ * After invalid_grant, how long the row is looked at again for a pair that a
+ * process cut off after its refresh is writing again (see store_pg.c).
+ */
+#define TDA_PG_REREAD_GRACE_MS 1000L
 /* client_connection_check_interval (PostgreSQL 14+): a killed waiter's backend leaves the
    lock queue within this long. */
 #define TDA_PG_CHECK_CLIENT_MS 1000L
