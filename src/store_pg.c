@@ -32,6 +32,11 @@ typedef struct pg_store {
     char *where;                          /* the last location text */
     int table_ready;                      /* made or found with the right columns */
     int in_txn;                           /* a lock's transaction is open */
+    /* The last row load parsed, as text and parsed (secrets, wiped): an unchanged row, the
+       common case of a token that is not due, is compared, not parsed again. */
+    char *last_text;
+    size_t last_len;
+    tda_token last;
     /* The statements, with the table name in them. */
     char *sql_select, *sql_lock, *sql_upsert, *sql_delete, *sql_rewrite, *sql_create;
 } pg_store;
@@ -232,6 +237,17 @@ static tda_status missing(pg_store *ps, const char *key, char *detail, size_t si
                    location(ps, key));
 }
 
+static void forget_last(pg_store *ps)
+{
+    if (ps->last_text) {
+        tda_wipe(ps->last_text, ps->last_len);
+        tda_free(ps->last_text);
+    }
+    ps->last_text = NULL;
+    ps->last_len = 0;
+    tda_token_clear(&ps->last);
+}
+
 static tda_status pg_load(void *self, const char *key, tda_token *out, char *detail, size_t size)
 {
     pg_store *ps = self;
@@ -256,8 +272,22 @@ static tda_status pg_load(void *self, const char *key, tda_token *out, char *det
         return missing(ps, key, detail, size);
     }
     char *text = PQgetvalue(r, 0, 0);
-    st = parse_row(ps, key, text, out, detail, size);
-    tda_wipe(text, strlen(text));
+    size_t len = (size_t)PQgetlength(r, 0, 0);
+    if (ps->last_text && len == ps->last_len && memcmp(text, ps->last_text, len) == 0) {
+        st = tda_token_copy(&ps->last, out);
+        if (st != TDA_OK)
+            st = no_memory(detail, size);
+    } else {
+        st = parse_row(ps, key, text, out, detail, size);
+        forget_last(ps);
+        if (st == TDA_OK && (ps->last_text = tda_malloc(len + 1)) != NULL) {
+            memcpy(ps->last_text, text, len + 1);
+            ps->last_len = len;
+            if (tda_token_copy(out, &ps->last) != TDA_OK)
+                forget_last(ps); /* only a cache: no memory for it is no failure */
+        }
+    }
+    tda_wipe(text, len);
     PQclear(r);
     return st;
 }
@@ -668,6 +698,7 @@ static void pg_destroy(void *self)
     if (!ps)
         return;
     tda_pg_session_clear(&ps->session);
+    forget_last(ps);
     tda_free(ps->client_id);
     tda_free(ps->where);
     tda_free(ps->sql_select);
