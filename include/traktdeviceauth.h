@@ -545,13 +545,18 @@ TDA_API tda_store *tda_store_dir_new(const char *dir);
  * committed is rolled back, so the stored pair is the one from before. Once
  * the refresh token is spent, a lost connection does not lose the new pair:
  * the store connects again for up to 20 s and writes it where the row still
- * holds the spent pair (or already holds this one). A refresh answer lost on
+ * holds the spent pair (or already holds this one); a process that meanwhile
+ * got invalid_grant for that spent pair looks at the row again for up to a
+ * second before it says to log in again. A refresh answer lost on
  * the way from Trakt cannot be recovered by anyone: the row keeps the old
  * pair, and the next call reports TDA_INVALID_GRANT (log in again).
  *
  * Details name the table, key, database and host, libpq's or the server's
  * reason and SQLSTATE, never the connection string, its password or a token
  * (a server's DETAIL lines, which can quote a row, are not passed on).
+ *
+ * A token that is not due is one SELECT; the handle keeps the last row it
+ * parsed (wiped when freed) and does not parse an unchanged one again.
  *
  * Connects at first use, not here. NULL when client_id is not 1 to 256 bytes
  * of printable ASCII, table is not a plain name, or memory runs out. One
