@@ -1,7 +1,9 @@
 /*
  * The smallest complete device login: get a code, show it, wait for the user,
- * report the token's expiry. Reads TRAKT_CLIENT_ID, TRAKT_CLIENT_SECRET and,
- * optionally, TRAKT_OAUTH_URL (e.g. the emulator's http://127.0.0.1:PORT).
+ * report the token's expiry. Reads TRAKT_CLIENT_ID and, optionally,
+ * TRAKT_OAUTH_URL (e.g. the emulator's http://127.0.0.1:PORT). No client
+ * secret: Trakt says one inside an app on the user's device is not secret
+ * (TRAKT_CLIENT_SECRET is used if set, for an app Trakt still asks for it).
  *
  *   cc login.c $(pkg-config --cflags --libs traktdeviceauth) -o login
  */
@@ -28,8 +30,19 @@ static void show_progress(const tda_event *ev, void *userdata)
     case TDA_EVENT_SUCCESS:
         printf("  approved\n");
         break;
+    case TDA_EVENT_NEW_CODE: /* the old code expired unused (options.renewals) */
+        printf("New code: go to %s and enter the code %s\n", ev->code->verification_url,
+               ev->code->user_code);
+        break;
     }
     fflush(stdout);
+}
+
+/* The detail already holds tda_strerror's text (and, for a 429, how long to wait). */
+static void report(const tda_client *client, tda_status st)
+{
+    const char *detail = tda_client_error_detail(client);
+    fprintf(stderr, "error: %s\n", *detail ? detail : tda_strerror(st));
 }
 
 int main(void)
@@ -37,8 +50,8 @@ int main(void)
     const char *id = getenv("TRAKT_CLIENT_ID");
     const char *secret = getenv("TRAKT_CLIENT_SECRET");
     const char *url = getenv("TRAKT_OAUTH_URL");
-    if (!id || !secret) {
-        fprintf(stderr, "set TRAKT_CLIENT_ID and TRAKT_CLIENT_SECRET\n");
+    if (!id) {
+        fprintf(stderr, "set TRAKT_CLIENT_ID\n");
         return 2;
     }
     tda_client *client = tda_client_new(id, secret);
@@ -53,7 +66,7 @@ int main(void)
     if (st == TDA_OK)
         st = tda_generate_code(client, &code);
     if (st != TDA_OK) {
-        fprintf(stderr, "error: %s (%s)\n", tda_strerror(st), tda_client_error_detail(client));
+        report(client, st);
         tda_client_free(client);
         return 1;
     }
@@ -62,6 +75,7 @@ int main(void)
 
     tda_poll_options options = {0};
     options.on_event = show_progress;
+    options.renewals = 2; /* nobody came in time: show a new code, twice at most */
     tda_token token = {0};
     st = tda_poll_for_token(client, &code, &options, &token);
     if (st == TDA_OK) {
@@ -71,7 +85,7 @@ int main(void)
         /* A real program saves the token here; it is a secret, so it is not printed. */
         printf("Authorized: %s token, scope \"%s\", expires %s\n", token.token_type, token.scope, when);
     } else {
-        fprintf(stderr, "error: %s (%s)\n", tda_strerror(st), tda_client_error_detail(client));
+        report(client, st);
     }
     tda_token_clear(&token);
     tda_code_clear(&code);

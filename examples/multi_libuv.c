@@ -3,8 +3,9 @@
  * would run them next to its other work. The engine says which sockets to
  * watch and when it next needs time; after each of its turns the example
  * re-syncs one uv_poll_t per socket and one uv_timer_t. Reads
- * TRAKT_CLIENT_ID, TRAKT_CLIENT_SECRET, TRAKT_OAUTH_URL (optional) and the
- * number of flows from argv[1] (3). Exits 0 when every flow got its token.
+ * TRAKT_CLIENT_ID, TRAKT_CLIENT_SECRET (optional, only for an app Trakt still
+ * asks for it), TRAKT_OAUTH_URL (optional) and the number of flows from
+ * argv[1] (3). Exits 0 when every flow got its token.
  *
  *   cc multi_libuv.c $(pkg-config --cflags --libs traktdeviceauth libuv) -o multi_libuv
  */
@@ -105,8 +106,8 @@ static void on_done(tda_flow *flow, tda_status status, tda_token *token, void *u
         printf("%s: authorized\n", code->user_code);
         succeeded++;
     } else {
-        printf("%s: %s (%s)\n", code->user_code, tda_strerror(status),
-               tda_flow_error_detail(flow));
+        printf("%s: %s\n", code->user_code,
+               *tda_flow_error_detail(flow) ? tda_flow_error_detail(flow) : tda_strerror(status));
     }
     tda_token_clear(token); /* a real program saves it first */
 }
@@ -116,8 +117,8 @@ int main(int argc, char **argv)
     const char *id = getenv("TRAKT_CLIENT_ID"), *secret = getenv("TRAKT_CLIENT_SECRET");
     const char *url = getenv("TRAKT_OAUTH_URL");
     int n = argc > 1 ? atoi(argv[1]) : 3;
-    if (!id || !secret || n < 1 || n > MAX_FLOWS) {
-        fprintf(stderr, "usage: TRAKT_CLIENT_ID=.. TRAKT_CLIENT_SECRET=.. multi_libuv [1-%d]\n",
+    if (!id || n < 1 || n > MAX_FLOWS) {
+        fprintf(stderr, "usage: TRAKT_CLIENT_ID=.. multi_libuv [1-%d]\n",
                 MAX_FLOWS);
         return 2;
     }

@@ -2,7 +2,7 @@
  * Several device logins at once in one thread, with a plain poll(2) loop: the
  * shape of any event loop. Each flow is a code some user would type in; the
  * engine polls them all over a few shared connections and reports each one
- * when it ends. Reads TRAKT_CLIENT_ID, TRAKT_CLIENT_SECRET, TRAKT_OAUTH_URL
+ * when it ends. Reads TRAKT_CLIENT_ID, TRAKT_CLIENT_SECRET (optional), TRAKT_OAUTH_URL
  * (optional, e.g. the emulator) and the number of flows from argv[1] (3).
  * Exits 0 when every flow got its token.
  *
@@ -26,8 +26,8 @@ static void on_done(tda_flow *flow, tda_status status, tda_token *token, void *u
                (long long)token->expires_at);
         succeeded++;
     } else {
-        printf("%s: %s (%s)\n", code->user_code, tda_strerror(status),
-               tda_flow_error_detail(flow));
+        printf("%s: %s\n", code->user_code,
+               *tda_flow_error_detail(flow) ? tda_flow_error_detail(flow) : tda_strerror(status));
     }
     tda_token_clear(token); /* a real program saves it first */
 }
@@ -37,8 +37,8 @@ int main(int argc, char **argv)
     const char *id = getenv("TRAKT_CLIENT_ID"), *secret = getenv("TRAKT_CLIENT_SECRET");
     const char *url = getenv("TRAKT_OAUTH_URL");
     int n = argc > 1 ? atoi(argv[1]) : 3;
-    if (!id || !secret || n < 1 || n > MAX_FLOWS) {
-        fprintf(stderr, "usage: TRAKT_CLIENT_ID=.. TRAKT_CLIENT_SECRET=.. multi_poll [1-%d]\n",
+    if (!id || n < 1 || n > MAX_FLOWS) {
+        fprintf(stderr, "usage: TRAKT_CLIENT_ID=.. multi_poll [1-%d]\n",
                 MAX_FLOWS);
         return 2;
     }

@@ -5,9 +5,10 @@
  * share, saving the new pair before returning it. Start it from many
  * processes at once: they make one refresh between them.
  *
- * Reads TRAKT_CLIENT_ID, TRAKT_CLIENT_SECRET (if your app has one),
- * TRAKT_OAUTH_URL (optional, e.g. the emulator's), and the path of a token
- * file such as `trakt-device-auth login` writes.
+ * Reads TRAKT_CLIENT_ID, TRAKT_CLIENT_SECRET (optional: only for an app that
+ * Trakt still asks for it; never ship one inside an app), TRAKT_OAUTH_URL
+ * (optional, e.g. the emulator's), and the path of a token file such as
+ * `trakt-device-auth login` writes.
  *
  *   cc refresh.c $(pkg-config --cflags --libs traktdeviceauth) -o refresh
  *   ./refresh ~/.config/trakt-device-auth/token.json

@@ -23,6 +23,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     unsetenv("TRAKT_TOKEN_FILE");
     unsetenv("TRAKT_OAUTH_URL");
     unsetenv("TRAKT_USER_AGENT");
+    unsetenv("TRAKT_REDIRECT_URI");
     setenv("HOME", "/nonexistent-home", 1);
     return 0;
 }

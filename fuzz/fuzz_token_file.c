@@ -1,7 +1,8 @@
 /*
  * libFuzzer: the token file loader, on files of any content. Each input is
  * written to a private 0600 file and loaded, with and without an expected
- * client id.
+ * client id. Without one, any client's token is accepted, so WRONG_CLIENT
+ * there is a bug; with one, WRONG_CLIENT must name a different client id.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -29,6 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int pass = 0; pass < 2; pass++) {
         tda_token t;
         tda_status st = tda_token_load(path, pass ? "fuzz-client" : NULL, &t);
+        if (pass == 0 && st == TDA_WRONG_CLIENT)
+            abort(); /* no client id was asked for */
         if (st == TDA_OK || st == TDA_WRONG_CLIENT) {
             if (!t.access_token || !t.refresh_token || !t.token_type)
                 abort();

@@ -14,6 +14,14 @@
  *
  * Memory: every string in a result struct is owned by that struct and freed
  * (after being wiped, since most are secrets) by its _clear function.
+ *
+ * Binary compatibility: the structs a program allocates (tda_code, tda_token,
+ * tda_poll_options, tda_token_age, tda_get_info, tda_store_ops) end in
+ * reserved room, which later versions fill with new members without changing
+ * the size. Zero them before use (= {0}, or memset) and a program built
+ * against this version keeps working with a later libtraktdeviceauth1, whose
+ * new members then read as zero: their defaults. doc/symbols-in-versions
+ * lists the version that added each function.
  */
 #ifndef TRAKTDEVICEAUTH_H
 #define TRAKTDEVICEAUTH_H
@@ -34,13 +42,13 @@ extern "C" {
 #define TDA_API
 #endif
 
-#define TDA_VERSION_MAJOR 0
-#define TDA_VERSION_MINOR 1
-#define TDA_VERSION_PATCH 0
-#define TDA_VERSION_STRING "0.1.0"
+/* TDA_VERSION_STRING, TDA_VERSION_NUM and TDA_VERSION_AT_LEAST(): the headers' version. */
+#include "traktdeviceauth_version.h"
 
 /* The version of the library actually loaded, e.g. "0.1.0". */
 TDA_API const char *tda_version(void);
+/* The same as a number in TDA_VERSION_NUM's form (0xMMmmpp), for run-time checks. */
+TDA_API unsigned int tda_version_num(void);
 
 /* ------------------------------------------------------------------ status */
 
@@ -70,13 +78,14 @@ typedef enum tda_status {
     TDA_NO_MEMORY = 18,
     TDA_IO = 19,                 /* a local file or system call failed */
     TDA_DEADLINE = 20,           /* the caller's own deadline passed before the user approved */
-    TDA_TLS = 21,                /* the server's TLS certificate could not be verified */
-    TDA_FILE_MISSING = 22,       /* no token file at that path: log in first */
-    TDA_FILE_INSECURE = 23,      /* token file is a symlink, not ours, or readable by others */
-    TDA_FILE_CORRUPT = 24,       /* token file is not a valid token */
-    TDA_WRONG_CLIENT = 25,       /* the token belongs to another client id */
+    TDA_TLS = 21,                /* the server's certificate could not be verified, or it does not
+                                    speak TLS (an https URL for a plain-http server): final */
+    TDA_FILE_MISSING = 22,       /* no token file (or saved code) at that path: log in first */
+    TDA_FILE_INSECURE = 23,      /* token or code file: a symlink, not ours, or others can read it */
+    TDA_FILE_CORRUPT = 24,       /* token or code file not valid (a code: or from the future) */
+    TDA_WRONG_CLIENT = 25,       /* the token (or saved code) belongs to another client id */
     TDA_LOCKED = 26,             /* another process held the token's lock past the timeout */
-    TDA_NO_SPACE = 27,           /* no room to save a token: the disk or a quota is full */
+    TDA_NO_SPACE = 27,           /* no room to save a token or code: disk or quota full */
     TDA_UNSUPPORTED = 28         /* this build left the feature out (the PostgreSQL store) */
 } tda_status;
 
@@ -92,9 +101,15 @@ TDA_API int tda_status_is_transient(tda_status s);
 typedef struct tda_client tda_client; /* opaque */
 
 /*
- * A client for one Trakt application. client_id is required; client_secret
- * may be NULL when only tda_generate_code() will be used. Both are copied;
- * the copy of the secret is wiped when the client is freed.
+ * A client for one Trakt application. client_id is required. client_secret
+ * is optional and usually NULL: since July 2026 Trakt marks it deprecated
+ * for sign-in and says to send it only from your own server, never from a
+ * TV, desktop, mobile or plugin app, where it is not secret. Without one,
+ * every call works (codes, polling, refresh, revoke) and no request carries
+ * a client_secret member at all; with one, it is sent with each request
+ * except the device-code request, which never had it. If Trakt still wants
+ * the secret of an older app, its 401/403 detail says so. Both strings are
+ * copied; the copy of the secret is wiped when the client is freed.
  * Returns NULL when client_id is NULL or empty, or memory or libcurl set-up fails.
  */
 TDA_API tda_client *tda_client_new(const char *client_id, const char *client_secret);
@@ -129,7 +144,20 @@ TDA_API tda_status tda_client_set_ca_file(tda_client *c, const char *path);
 /* How long one request may take in all, in ms (default 30000, minimum 1). */
 TDA_API tda_status tda_client_set_timeout_ms(tda_client *c, long ms);
 
-/* The HTTP status of the last answer, 0 when the last call got none. */
+/*
+ * The redirect_uri a refresh sends: "the URI specified in your app settings",
+ * says Trakt. Default "urn:ietf:wg:oauth:2.0:oob", what device apps have
+ * registered; whether Trakt checks it on refresh is not confirmed, so an app
+ * registered with another URI can give it here. Printable ASCII, 1 to 1024 bytes.
+ */
+#define TDA_DEFAULT_REDIRECT_URI "urn:ietf:wg:oauth:2.0:oob"
+TDA_API tda_status tda_client_set_redirect_uri(tda_client *c, const char *uri);
+
+/*
+ * The HTTP status of the answer that ended the last call; 0 when none did: a
+ * network failure, a bad argument, or a poll that ended by cancel, deadline
+ * or the code's expiry between answers. Never a previous call's status.
+ */
 TDA_API long tda_client_http_status(const tda_client *c);
 /*
  * Retry-After of the last answer in ms, or -1 when it had none. Useful after
@@ -137,8 +165,13 @@ TDA_API long tda_client_http_status(const tda_client *c);
  */
 TDA_API long tda_client_retry_after_ms(const tda_client *c);
 /*
- * A human-readable account of the last failure, e.g. "403 from Cloudflare
- * (HTML page): the User-Agent may be blocked". Never contains the client
+ * A human-readable account of the last failure, e.g. "HTTP 403 from
+ * Cloudflare (an HTML page, not Trakt's JSON) on POST /oauth/device/code:
+ * forbidden: ...; set a specific User-Agent". It already says what
+ * tda_strerror() says, so print it instead of that message, not after it:
+ *     const char *d = tda_client_error_detail(c);
+ *     fprintf(stderr, "%s\n", *d ? d : tda_strerror(st));
+ * A rate limit's detail says how long to wait. Never contains the client
  * secret, a device code or a token. "" after success. Valid until the next
  * call on this client.
  */
@@ -156,19 +189,40 @@ TDA_API void tda_client_reset_cancel(tda_client *c);
 
 /* ------------------------------------------------------------------ results */
 
-/* What POST /oauth/device/code answered. Show user_code and verification_url. */
+/*
+ * What POST /oauth/device/code answered. Show user_code and verification_url.
+ *
+ * Clocks: a code's life runs on at Trakt while the device sleeps, so it is
+ * measured on tda_boottime_ms() (CLOCK_BOOTTIME where the system has it,
+ * which counts suspended time; CLOCK_MONOTONIC otherwise); a laptop or box
+ * that wakes after the code died stops at once instead of polling it. The
+ * least spacing between polls (interval_ms) is measured on CLOCK_MONOTONIC,
+ * which stops during suspend, so no poll is ever early. Only a saved code
+ * (tda_code_save) uses the wall clock, the one clock that survives a reboot.
+ */
 typedef struct tda_code {
     char *device_code;      /* secret: never show or log it */
     char *user_code;        /* what the user types, e.g. "5055CC52" */
     char *verification_url; /* where they type it, e.g. "https://trakt.tv/activate" */
     /* Trakt sends whole seconds; kept in ms so a test server can use fractions. */
     int64_t expires_in_ms;  /* how long the code lives from issued_at_ms */
-    int64_t interval_ms;    /* the least time between two polls */
+    int64_t interval_ms;    /* the least time between two polls (CLOCK_MONOTONIC) */
     /*
-     * CLOCK_MONOTONIC in ms when the answer arrived (see tda_monotonic_ms()).
-     * 0 means unknown: the code's life then counts from the start of polling.
+     * tda_boottime_ms() when the answer arrived. 0 means unknown: the code's
+     * life then counts from the start of polling. A code loaded after a
+     * reboot was issued before this boot began, so this may be negative.
      */
     int64_t issued_at_ms;
+    /* The same moment by the wall clock, Unix time in ms; 0 when unknown. */
+    int64_t issued_at_unix_ms;
+    /*
+     * The client id the code was issued to: tda_generate_code fills it from
+     * the client and the code file keeps it, so a code of another application
+     * is recognised (tda_code_load). May be NULL.
+     */
+    char *client_id;
+    /* Room for members later versions add without changing the size: keep it zero. */
+    void *reserved[4];
 } tda_code;
 
 /*
@@ -201,14 +255,28 @@ typedef struct tda_token {
      */
     char *client_id;
     tda_received received; /* when it arrived here (see tda_token_age_of) */
+    /* Room for members later versions add without changing the size: keep it zero. */
+    void *reserved[4];
 } tda_token;
 
 /* Frees every string after wiping it and zeroes the struct. NULL is fine. */
 TDA_API void tda_code_clear(tda_code *code);
 TDA_API void tda_token_clear(tda_token *token);
 
-/* CLOCK_MONOTONIC in milliseconds, the clock tda_code.issued_at_ms uses. */
+/* CLOCK_MONOTONIC in milliseconds: the clock of the interval between polls. */
 TDA_API int64_t tda_monotonic_ms(void);
+/*
+ * The clock of a code's life and of deadlines, in milliseconds:
+ * CLOCK_BOOTTIME where the system has it (it counts time spent suspended),
+ * else CLOCK_MONOTONIC. tda_code.issued_at_ms is on this clock.
+ */
+TDA_API int64_t tda_boottime_ms(void);
+/*
+ * How much of the code's life is left now, in ms (0 once it has expired), by
+ * tda_boottime_ms(): for a program that resumes a saved code and must decide
+ * whether to show it. A code with issued_at_ms 0 has all of expires_in_ms.
+ */
+TDA_API int64_t tda_code_remaining_ms(const tda_code *code);
 
 /* ------------------------------------------------------------------ calls */
 
@@ -216,13 +284,16 @@ TDA_API int64_t tda_monotonic_ms(void);
  * POST /oauth/device/code: a new code for the user to enter. One request, no
  * retry. On success *out owns new strings; on failure *out is zeroed.
  * The same rule holds for every call below that fills a struct.
+ * TDA_SLOW_DOWN (429): wait tda_client_retry_after_ms() before asking again
+ * (Cloudflare has answered this call with Retry-After: 143); when that is -1,
+ * back off exponentially with jitter, a few times at most (Trakt's guide).
+ * Retrying sooner only extends the block.
  */
 TDA_API tda_status tda_generate_code(tda_client *c, tda_code *out);
 
 /*
  * POST /oauth/device/token once. TDA_OK fills *out; TDA_PENDING means ask
  * again after code->interval_ms. Most programs want tda_poll_for_token().
- * Needs the client secret.
  */
 TDA_API tda_status tda_request_token(tda_client *c, const tda_code *code, tda_token *out);
 
@@ -231,9 +302,17 @@ typedef enum tda_event_kind {
     TDA_EVENT_PENDING = 1,   /* the user has not entered the code yet */
     TDA_EVENT_SLOW_DOWN = 2, /* 429: the interval grew from old_interval_ms to interval_ms */
     TDA_EVENT_RETRY = 3,     /* a transient error (status, http_status); retry at next_poll_in_ms */
-    TDA_EVENT_SUCCESS = 4    /* the token arrived */
+    TDA_EVENT_SUCCESS = 4,   /* the token arrived */
+    /*
+     * Renewal (tda_poll_options.renewals): the code expired unused and this
+     * new one replaces it; event->code holds it. Show the new user code (and
+     * redraw a QR code); save it if the program saves codes. A failed request
+     * for a new code is reported as TDA_EVENT_RETRY with expires_in_ms 0.
+     */
+    TDA_EVENT_NEW_CODE = 5
 } tda_event_kind;
 
+/* Durations from the moment of the event; the code's life is counted as tda_code says. */
 typedef struct tda_event {
     tda_event_kind kind;
     int polls;               /* requests sent so far in this flow */
@@ -241,15 +320,28 @@ typedef struct tda_event {
     long http_status;        /* its HTTP status, 0 when none */
     int64_t interval_ms;     /* the interval now in force */
     int64_t old_interval_ms; /* before a slow-down; equals interval_ms otherwise */
-    int64_t next_poll_in_ms; /* from now; -1 after success */
-    int64_t expires_in_ms;   /* the code's remaining life from now */
+    int64_t next_poll_in_ms; /* from now, on CLOCK_MONOTONIC; -1 after success */
+    int64_t expires_in_ms;   /* the code's remaining life from now (boot clock: counts sleep) */
     int64_t late_ms;         /* how long after its due time the answered request was sent */
+    int renewals;            /* new codes received so far in this flow */
+    /*
+     * TDA_EVENT_NEW_CODE: the new code, issued_at_ms and client_id filled as
+     * by tda_generate_code; valid only during the callback (copy or save it
+     * there). NULL for other events.
+     */
+    const tda_code *code;
 } tda_event;
 
 typedef void (*tda_event_fn)(const tda_event *event, void *userdata);
 
 typedef struct tda_poll_options {
-    /* Give up with TDA_DEADLINE after this many ms; 0: only the code's life bounds the wait. */
+    /*
+     * Give up with TDA_DEADLINE after this many ms; 0: only the code's life
+     * bounds the wait. Measured on tda_boottime_ms(), like the code's life:
+     * time spent suspended counts, so a deadline or a code life that passed in
+     * sleep ends the flow at the first wake-up after it (within one interval,
+     * or one backoff, of waking), before any poll.
+     */
     int64_t timeout_ms;
     /* Called on each answer from the polling thread; may be NULL. */
     tda_event_fn on_event;
@@ -260,7 +352,25 @@ typedef struct tda_poll_options {
      * interval + step wins. The raised interval stays for the rest of the flow.
      */
     int64_t slow_down_step_ms;
+    /*
+     * Renewal, for screens nobody may be watching: when a code expires unused,
+     * fetch a new one and go on polling that, up to this many times
+     * (TDA_RENEW_UNLIMITED: until cancelled or timeout_ms passes); 0: end with
+     * TDA_EXPIRED. Each new code arrives as a TDA_EVENT_NEW_CODE event. Code
+     * requests keep every rate rule of polls: the first waits one interval
+     * after the flow's last request; 429 waits Retry-After (or backs off
+     * exponentially with jitter without one), as do 5xx and network errors;
+     * after 6 failed code requests in a row, or a final answer such as 403,
+     * the flow ends with that status; in an engine the IP-wide pause and the
+     * cap of tda_multi_set_max_rate() hold them back like polls, and their
+     * 429s pause the engine like a poll's. timeout_ms bounds the whole flow.
+     */
+    int renewals;
+    /* Room for members later versions add without changing the size: keep it zero. */
+    void *reserved[4];
 } tda_poll_options;
+
+#define TDA_RENEW_UNLIMITED (-1)
 
 /*
  * Polls until the user approves (TDA_OK, *out filled) or the flow ends:
@@ -269,8 +379,14 @@ typedef struct tda_poll_options {
  * network, timeouts) are retried with capped exponential backoff and jitter,
  * never sooner than the interval, while the code is valid. When the code
  * expires after a transient error, that error is returned; after pending
- * answers, TDA_EXPIRED. Never polls sooner than the interval after the
- * previous answer. Waiting costs no CPU. opts may be NULL.
+ * answers, TDA_EXPIRED (unless opts->renewals allows a new code). Never polls
+ * sooner than the interval after the previous answer, nor sooner than one
+ * interval after the call starts. Waiting costs no CPU. opts may be NULL.
+ *
+ * A code loaded with tda_code_load() is polled like a fresh one: its life
+ * counts from its issue, so one that expired while the program was down ends
+ * at once with TDA_EXPIRED and no request; the wait of one interval before
+ * the first poll covers a poll the program sent just before it was stopped.
  */
 TDA_API tda_status tda_poll_for_token(tda_client *c, const tda_code *code,
                                       const tda_poll_options *opts, tda_token *out);
@@ -279,7 +395,11 @@ TDA_API tda_status tda_poll_for_token(tda_client *c, const tda_code *code,
  * POST /oauth/token with grant_type refresh_token. Refresh tokens are single
  * use: on TDA_OK save *out (the new pair) before anything else, since the old
  * refresh token is now spent. TDA_INVALID_GRANT means the user must authorize
- * again; any transient status means keep the stored token and try later.
+ * again: the token was spent, revoked, or issued before Trakt's July 2026
+ * migration (Trakt answers 400 "invalid_grant", "session not found"); the
+ * detail keeps Trakt's error_description. Any transient status means keep the
+ * stored token and try later. A token belongs to one installation: a copy
+ * refreshed on a second machine spends the pair the first one holds.
  */
 TDA_API tda_status tda_refresh_token(tda_client *c, const char *refresh_token, tda_token *out);
 
@@ -319,7 +439,7 @@ typedef void (*tda_flow_done_fn)(tda_flow *flow, tda_status status, tda_token *t
                                  void *userdata);
 
 /*
- * An engine using the client's settings (ids, secret, base URL, User-Agent,
+ * An engine using the client's settings (id, secret if any, base URL, User-Agent,
  * CA file, timeout, log): set them before, since the base URL and CA file
  * are read here. The client must outlive it, and must not be used for
  * blocking calls from another thread meanwhile. NULL on no memory.
@@ -331,10 +451,34 @@ TDA_API void tda_multi_free(tda_multi *m);
 TDA_API tda_status tda_multi_set_max_connections(tda_multi *m, int n);
 
 /*
- * Starts polling a code (copied). opts as for tda_poll_for_token, may be NULL
- * (it is read here, not kept); its on_event runs from tda_multi_perform() and,
- * like the done callback, must not free the multi. NULL on bad arguments (no
- * device code, no client secret) or no memory.
+ * All flows of an engine leave from one IP, and Trakt and Cloudflare limit
+ * the IP, not a code: a 429 that carries Retry-After or X-Ratelimit, or that
+ * is Cloudflare's page (HTML, or its plain "error code: 1015"), pauses every
+ * flow of the engine until that wait has passed (Cloudflare's page without a
+ * wait: until the next request of the flow it answered). This holds for a
+ * 429 to a renewal's code request as for one to a poll, and the pause and
+ * the cap hold back code requests as they hold back polls. A bare 429 from
+ * the poll endpoint only slows its own flow (+5 s, kept). Nothing is ever sent
+ * early because of a pause; flows whose codes expire meanwhile end with
+ * TDA_EXPIRED as usual (or, with renewals left, ask for a new code once the
+ * pause is over), and those due when it ends go in the order they became due.
+ *
+ * On top of that, an optional cap: at most per_second requests in any one
+ * second (0, the default, turns it off; at most 100000). A request counts
+ * from when it is sent until one second after its answer (or failure), so
+ * the cap holds at the server however long the network takes. Requests held
+ * back by the cap are sent in the order they became due, so none starves,
+ * and never earlier than their own interval allows.
+ */
+TDA_API tda_status tda_multi_set_max_rate(tda_multi *m, int per_second);
+
+/*
+ * Starts polling a code (copied), fresh or loaded with tda_code_load. opts as
+ * for tda_poll_for_token, may be NULL (it is read here, not kept); with
+ * renewals, a flow's requests for new codes share the pooled connections,
+ * the queue and the pace with every poll. Its on_event runs from
+ * tda_multi_perform() and, like the done callback, must not free the multi.
+ * NULL on bad arguments (no device code) or no memory.
  */
 TDA_API tda_flow *tda_multi_add(tda_multi *m, const tda_code *code, const tda_poll_options *opts,
                                 tda_flow_done_fn done, void *userdata);
@@ -348,7 +492,11 @@ TDA_API size_t tda_multi_flow_count(const tda_multi *m);
 
 /* The descriptors to watch (events set, revents 0); returns how many, at most max. */
 TDA_API int tda_multi_fds(tda_multi *m, struct pollfd *fds, int max);
-/* Milliseconds until tda_multi_perform() is due (0: now); -1 when there is no flow. */
+/*
+ * Milliseconds until tda_multi_perform() is due (0: now); -1 when there is no
+ * flow. A duration for poll(2) and timers, which do not count suspended time:
+ * after a suspend, perform finds any code life or deadline that ran out in it.
+ */
 TDA_API long tda_multi_timeout_ms(tda_multi *m);
 /* Does what is due: sends polls, reads answers, ends flows. Never blocks. */
 TDA_API tda_status tda_multi_perform(tda_multi *m);
@@ -402,6 +550,50 @@ TDA_API tda_status tda_token_load(const char *path, const char *expected_client_
 TDA_API tda_status tda_token_lock(const char *path, long timeout_ms, int *lock_fd);
 TDA_API void tda_token_unlock(int lock_fd);
 
+/* ------------------------------------------------------------------ code file */
+
+/*
+ * Trakt's guide says to save the whole device-code answer: a program that is
+ * restarted (killed, rebooted, its plugin reloaded) while its code is on
+ * screen can then resume polling the code the user may be typing right now,
+ * instead of making them start over.
+ *
+ * Saves the code with the same care as tda_token_save (the device code is a
+ * secret): a 0600 temporary file, fsynced, renamed over path, the directory
+ * fsynced; a symlink at path is refused (TDA_FILE_INSECURE); a full disk or
+ * quota is TDA_NO_SPACE. Temporary files that killed saves left beside path
+ * (over 5 s old) are removed first. The file holds
+ * the answer's fields, code->client_id, and the issue time by the wall clock
+ * and by this boot's tda_boottime_ms() with the boot's id. TDA_INVALID_ARGUMENT
+ * when a string is missing or the issue time is unknown (issued_at_unix_ms 0).
+ */
+TDA_API tda_status tda_code_save(const tda_code *code, const char *path);
+
+/*
+ * Loads a code saved by tda_code_save, with its issue time on this boot's
+ * tda_boottime_ms(), so polling it counts its life from when Trakt issued
+ * it: within the same boot from the boot clock (immune to wall-clock
+ * changes), after a reboot from the wall clock. A code that has expired
+ * loads fine (see tda_code_remaining_ms) and polling it ends at once with
+ * TDA_EXPIRED and no request. The file is never changed or removed here.
+ *   TDA_FILE_MISSING   no file at path
+ *   TDA_FILE_INSECURE  a symlink, not a regular file, not owned by this user,
+ *                      or readable or writable by group or others
+ *   TDA_FILE_CORRUPT   not a complete code, a life or interval that no real
+ *                      code has (not above 0; a life above 7 days, an interval
+ *                      above an hour),
+ *                      or an issue time in the future: by the boot clock
+ *                      within one boot, by more than a minute of wall clock
+ *                      otherwise (the clock was set back, or the file is not
+ *                      what it says), so its age cannot be told
+ *   TDA_WRONG_CLIENT   the code is of another client id than
+ *                      expected_client_id (when not NULL); *out is still
+ *                      filled, for a message
+ * On any other status *out is zeroed; a program should delete the file (or
+ * refuse it, when insecure) and get a new code: it is never worth polling.
+ */
+TDA_API tda_status tda_code_load(const char *path, const char *expected_client_id, tda_code *out);
+
 /*
  * 1 when the token should be refreshed at Unix time now: when less than a
  * tenth of its own lifetime remains (at least 60 s), or it has expired. No
@@ -446,6 +638,8 @@ typedef struct tda_token_age {
     int64_t remaining_ms; /* expires_in minus elapsed: <= 0 once expired; 0 when unknown */
     int due;              /* refresh now */
     int expired;          /* the access token no longer works */
+    /* Room for members later versions add without changing the size: keep it zero. */
+    void *reserved[4];
 } tda_token_age;
 
 /* Judges token (NULL: unknown) by the rules above at this moment. */
@@ -689,6 +883,8 @@ typedef struct tda_store_ops {
     tda_status (*check)(void *self, const char *key, char *detail, size_t size);
     const char *(*location)(void *self, const char *key);
     void (*destroy)(void *self);
+    /* Room for members later versions add without changing the size: keep it zero. */
+    void *reserved[4];
 } tda_store_ops;
 
 /* A store over the application's ops (copied) and self. NULL when a required op is missing. */
@@ -711,6 +907,8 @@ typedef struct tda_get_info {
                                   say why; try again later */
     tda_status refresh_status; /* why, when stale; TDA_OK otherwise */
     tda_token_age age;         /* of the token returned */
+    /* Room for members later versions add without changing the size: keep it zero. */
+    void *reserved[4];
 } tda_get_info;
 
 /*

@@ -1,18 +1,41 @@
 #!/bin/sh
-# Installs the Debian packages needed to build traktdeviceauth (no argument)
-# or to build and test it ("test": adds valgrind, clang for the fuzzers, tmux
-# for the terminal view, Chromium and ChromeDriver for the browser test, openssl
-# for the TLS tests' certificates, faketime for the wrong-clock tests, PostgreSQL
-# and libpq for the PostgreSQL store's tests, which start a server of their own),
-# only when one is missing. libpq-dev is optional for a plain build: without it
-# the PostgreSQL store is left out.
+# Installs the Debian packages needed to build traktdeviceauth (no argument),
+# only when one is missing. With an argument, also:
+#   test   valgrind, clang for the fuzzers, tmux for the terminal view,
+#          zbar-tools to read its QR code back, Chromium and ChromeDriver for
+#          the browser test, openssl for the TLS tests' certificates,
+#          abigail-tools for the ABI check, groff and man-db for the man(3)
+#          pages (rendered; found by man after install), faketime for the
+#          wrong-clock tests, postgresql and libpq-dev for the PostgreSQL
+#          store's tests, which start a server of their own (a plain build
+#          without libpq-dev leaves that store out);
+#   cross  the i386 and arm64 builds: cross compilers, qemu-user-static and the
+#          libraries of both architectures (added to dpkg first);
+#   deb    the Debian packages: dpkg-dev, debhelper, lintian, man-db;
+#   analyze  static analysis: clang-tidy, cppcheck (and gcc's -fanalyzer).
 # Needs root (or sudo).
 set -eu
 packages="build-essential cmake pkg-config libcurl4-openssl-dev libjansson-dev
 libmicrohttpd-dev libcmocka-dev libqrencode-dev libuv1-dev curl"
+# The libraries again for another architecture (Debian multiarch), for the
+# 32-bit and arm64 builds of scripts/cross.sh.
+cross_libs="libc6-dev libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libqrencode-dev
+libcmocka-dev libuv1-dev"
 if [ "${1:-}" = test ]; then
-    packages="$packages valgrind clang tmux nodejs chromium chromium-driver openssl faketime
-    postgresql libpq-dev"
+    packages="$packages valgrind clang tmux zbar-tools nodejs chromium chromium-driver openssl
+abigail-tools groff-base man-db faketime postgresql libpq-dev"
+fi
+if [ "${1:-}" = analyze ]; then
+    packages="$packages clang-tidy cppcheck"
+fi
+if [ "${1:-}" = deb ]; then
+    packages="$packages dpkg-dev debhelper lintian man-db"
+fi
+if [ "${1:-}" = cross ]; then
+    packages="gcc-i686-linux-gnu crossbuild-essential-arm64 qemu-user-static file"
+    for arch in i386 arm64; do
+        for lib in $cross_libs; do packages="$packages $lib:$arch"; done
+    done
 fi
 missing=""
 for p in $packages; do
@@ -29,6 +52,11 @@ else
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+if [ "${1:-}" = cross ]; then
+    for arch in i386 arm64; do
+        dpkg --print-foreign-architectures | grep -qx "$arch" || $SUDO dpkg --add-architecture "$arch"
+    done
+fi
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

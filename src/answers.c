@@ -11,8 +11,8 @@
 
 #include "protocol.h"
 
-#define MAX_INTERVAL_MS (3600LL * 1000)        /* an hour between polls is already absurd */
-#define MAX_CODE_LIFE_MS (7LL * 24 * 3600 * 1000)
+#define MAX_INTERVAL_MS TDA_MAX_INTERVAL_MS
+#define MAX_CODE_LIFE_MS TDA_MAX_CODE_LIFE_MS
 #define MAX_TOKEN_LIFE_S (20LL * 365 * 24 * 3600)
 
 
@@ -188,4 +188,24 @@ tda_status tda_parse_token_object(json_t *root, tda_token *out, char *detail, si
     if (st != TDA_OK)
         tda_token_clear(out);
     return st;
+}
+
+/* ---- shared with the code file (code_file.c), which keeps to the same strict rules */
+
+json_t *tda_json_load_object(const char *text, size_t len, tda_status *st, char *detail,
+                             size_t size)
+{
+    return load_object(text, len, st, detail, size);
+}
+
+tda_status tda_json_take_string(json_t *root, const char *name, char **out, char *detail,
+                                size_t size)
+{
+    return take_string(root, name, 0, out, detail, size);
+}
+
+tda_status tda_json_take_integer(json_t *root, const char *name, int64_t min, int64_t max,
+                                 int64_t *out, char *detail, size_t size)
+{
+    return take_integer(root, name, min, max, out, detail, size);
 }

@@ -2,22 +2,22 @@
 #include <string.h>
 
 #include "client.h"
+#include "clock.h"
 
-static tda_status need_secret(tda_client *c)
+/*
+ * Every call starts by forgetting the previous one's outcome, also when it
+ * fails before sending anything (bad arguments, a pending cancel): the HTTP
+ * status is then 0, not the status of some earlier answer.
+ */
+static tda_status begin(tda_client *c, int args_ok)
 {
-    if (c->client_secret)
-        return TDA_OK;
-    tda_client_set_detail(c, "this call needs the client secret (tda_client_new's second argument)");
-    return TDA_INVALID_ARGUMENT;
-}
-
-static tda_status begin(tda_client *c)
-{
+    tda_client_forget_outcome(c);
+    if (!args_ok)
+        return TDA_INVALID_ARGUMENT;
     if (atomic_load(&c->cancelled)) {
         tda_client_set_detail(c, "the client was cancelled; call tda_client_reset_cancel to reuse it");
         return TDA_CANCELLED;
     }
-    c->detail[0] = '\0';
     return TDA_OK;
 }
 
@@ -25,9 +25,9 @@ tda_status tda_generate_code(tda_client *c, tda_code *out)
 {
     if (out)
         memset(out, 0, sizeof *out);
-    if (!c || !out)
+    if (!c)
         return TDA_INVALID_ARGUMENT;
-    tda_status st = begin(c);
+    tda_status st = begin(c, out != NULL);
     if (st != TDA_OK)
         return st;
     tda_body body;
@@ -36,9 +36,16 @@ tda_status tda_generate_code(tda_client *c, tda_code *out)
         return st;
     tda_response resp;
     st = tda_client_call(c, TDA_EP_DEVICE_CODE, &body, INT64_MAX, &resp);
-    if (st == TDA_OK) {
+    if (st == TDA_OK)
         st = tda_parse_code(resp.body, resp.body_len, out, c->detail, sizeof c->detail);
-        out->issued_at_ms = st == TDA_OK ? tda_monotonic_ms() : 0;
+    if (st == TDA_OK) {
+        /* Its life runs from now, on the clock that counts suspended time (clock.c). */
+        out->issued_at_ms = tda_boottime_ms();
+        out->issued_at_unix_ms = tda_unix_ms();
+        if (!(out->client_id = tda_strdup(c->client_id))) {
+            tda_code_clear(out);
+            st = TDA_NO_MEMORY;
+        }
     }
     tda_body_clear(&body);
     return st;
@@ -48,11 +55,9 @@ tda_status tda_request_token(tda_client *c, const tda_code *code, tda_token *out
 {
     if (out)
         memset(out, 0, sizeof *out);
-    if (!c || !code || !code->device_code || !out)
+    if (!c)
         return TDA_INVALID_ARGUMENT;
-    tda_status st = begin(c);
-    if (st == TDA_OK)
-        st = need_secret(c);
+    tda_status st = begin(c, code && code->device_code && out);
     if (st != TDA_OK)
         return st;
     tda_body body;
@@ -72,15 +77,14 @@ tda_status tda_refresh_token(tda_client *c, const char *refresh_token, tda_token
 {
     if (out)
         memset(out, 0, sizeof *out);
-    if (!c || !refresh_token || !*refresh_token || !out)
+    if (!c)
         return TDA_INVALID_ARGUMENT;
-    tda_status st = begin(c);
-    if (st == TDA_OK)
-        st = need_secret(c);
+    tda_status st = begin(c, refresh_token && *refresh_token && out);
     if (st != TDA_OK)
         return st;
     tda_body body;
-    st = tda_build_refresh_request(c->client_id, c->client_secret, refresh_token, &body);
+    st = tda_build_refresh_request(c->client_id, c->client_secret, refresh_token,
+                                   c->redirect_uri, &body);
     if (st != TDA_OK)
         return st;
     tda_response resp;
@@ -94,11 +98,9 @@ tda_status tda_refresh_token(tda_client *c, const char *refresh_token, tda_token
 
 tda_status tda_revoke_token(tda_client *c, const char *access_token)
 {
-    if (!c || !access_token || !*access_token)
+    if (!c)
         return TDA_INVALID_ARGUMENT;
-    tda_status st = begin(c);
-    if (st == TDA_OK)
-        st = need_secret(c);
+    tda_status st = begin(c, access_token && *access_token);
     if (st != TDA_OK)
         return st;
     tda_body body;

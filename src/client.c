@@ -12,6 +12,7 @@
 
 #define DEFAULT_TIMEOUT_MS 30000L
 #define MAX_USER_AGENT 256
+#define MAX_REDIRECT_URI 1024
 
 /* Header values must not smuggle in CR/LF or other control bytes. */
 static int printable_ascii(const char *s, size_t max_len)
@@ -38,9 +39,12 @@ static struct curl_slist *append_header(struct curl_slist *list, const char *nam
 }
 
 /*
- * The headers every request carries (TRAKT_API.md), names in lower case. Ours
- * replace libcurl's own User-Agent, Accept and Content-Type; "expect:" with no
- * value stops libcurl from sending Expect: 100-continue.
+ * The headers every request carries, as Trakt asks: JSON content, a User-Agent
+ * that names the application (Cloudflare in front of Trakt blocks requests
+ * with none or a generic one), trakt-api-version 2 and the client id as
+ * trakt-api-key; names in lower case (capitalised ones have been blocked over
+ * HTTP/1.1). Ours replace libcurl's own User-Agent, Accept and Content-Type;
+ * "expect:" with no value stops libcurl from sending Expect: 100-continue.
  */
 static tda_status rebuild_headers(tda_client *c)
 {
@@ -79,7 +83,9 @@ tda_client *tda_client_new(const char *client_id, const char *client_secret)
     c->client_secret = client_secret ? tda_strdup(client_secret) : NULL;
     c->base_url = tda_strdup(TDA_DEFAULT_BASE_URL);
     c->user_agent = tda_strdup("traktdeviceauth/" TDA_VERSION_STRING);
+    c->redirect_uri = tda_strdup(TDA_DEFAULT_REDIRECT_URI);
     if (!c->client_id || (client_secret && !c->client_secret) || !c->base_url || !c->user_agent ||
+        !c->redirect_uri ||
         pipe2(c->cancel_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
         tda_transport_init(&c->transport) != TDA_OK || rebuild_headers(c) != TDA_OK) {
         tda_client_free(c);
@@ -103,6 +109,7 @@ void tda_client_free(tda_client *c)
     tda_free(c->base_url);
     tda_free(c->user_agent);
     tda_free(c->ca_file);
+    tda_free(c->redirect_uri);
     tda_wipe(c->detail, sizeof c->detail);
     tda_free(c);
 }
@@ -144,6 +151,18 @@ tda_status tda_client_set_user_agent(tda_client *c, const char *ua)
         return st;
     }
     tda_free(old);
+    return TDA_OK;
+}
+
+tda_status tda_client_set_redirect_uri(tda_client *c, const char *uri)
+{
+    if (!c || !uri || !printable_ascii(uri, MAX_REDIRECT_URI))
+        return TDA_INVALID_ARGUMENT;
+    char *copy = tda_strdup(uri);
+    if (!copy)
+        return TDA_NO_MEMORY;
+    tda_free(c->redirect_uri);
+    c->redirect_uri = copy;
     return TDA_OK;
 }
 
@@ -206,6 +225,13 @@ void tda_client_reset_cancel(tda_client *c)
     tda_drain_cancel_pipe(c->cancel_pipe[0]);
 }
 
+void tda_client_forget_outcome(tda_client *c)
+{
+    c->http_status = 0;
+    c->retry_after_ms = -1;
+    c->detail[0] = '\0';
+}
+
 void tda_client_set_detail(tda_client *c, const char *fmt, ...)
 {
     va_list ap;
@@ -249,6 +275,13 @@ tda_status tda_client_judge(tda_client *c, tda_endpoint ep, tda_status transport
     out->http_status = resp->http_status;
     tda_status st = tda_classify_response(ep, resp, (int64_t)time(NULL), &out->retry_after_ms,
                                           out->detail, out->detail_size);
+    /* Trakt made the secret optional, but may still want it from this app. */
+    if (!c->client_secret && tda_refusal_may_want_secret(ep, resp, st)) {
+        size_t used = strlen(out->detail);
+        snprintf(out->detail + used, out->detail_size - used,
+                 "; no client secret was sent: Trakt may still require this app's secret "
+                 "(give it as tda_client_new's second argument)");
+    }
     tda_redact(out->detail, c->client_secret);
     return st;
 }
@@ -256,9 +289,7 @@ tda_status tda_client_judge(tda_client *c, tda_endpoint ep, tda_status transport
 tda_status tda_client_call(tda_client *c, tda_endpoint ep, const tda_body *body,
                            int64_t deadline_ms, tda_response *resp)
 {
-    c->http_status = 0;
-    c->retry_after_ms = -1;
-    c->detail[0] = '\0';
+    tda_client_forget_outcome(c);
     char *url = tda_client_url(c, ep);
     if (!url)
         return TDA_NO_MEMORY;

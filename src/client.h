@@ -15,6 +15,7 @@ struct tda_client {
     char *base_url;
     char *user_agent;
     char *ca_file; /* NULL: the system's CAs */
+    char *redirect_uri; /* sent with a refresh */
     long timeout_ms;
     struct curl_slist *headers; /* rebuilt when the User-Agent changes */
     tda_transport transport;
@@ -61,6 +62,12 @@ tda_status tda_client_call(tda_client *c, tda_endpoint ep, const tda_body *body,
 /* Parses a token answer into *out and stamps it with the client id. */
 tda_status tda_client_take_token(const tda_client *c, const tda_response *resp, tda_token *out,
                                  char *detail, size_t detail_size);
+
+/*
+ * Forgets the previous call's outcome (HTTP status, Retry-After, detail), so
+ * that a call that ends before any answer reports 0 and -1, as the header says.
+ */
+void tda_client_forget_outcome(tda_client *c);
 
 /* Sets the client's detail, printf-style. */
 void tda_client_set_detail(tda_client *c, const char *fmt, ...)

@@ -142,9 +142,11 @@ static int all_nul(const char *data, size_t len)
     return 1;
 }
 
-tda_status tda_file_load(const char *path, tda_token *out, char *detail, size_t size)
+tda_status tda_file_read_secret(const char *path, size_t max, char **data, size_t *len,
+                                char *detail, size_t size)
 {
-    memset(out, 0, sizeof *out);
+    *data = NULL;
+    *len = 0;
     /*
      * O_NOFOLLOW refuses a symlink; fstat on the open file closes the check-then-open race.
      * O_NONBLOCK: opening a FIFO planted at path would otherwise block for ever (it is then
@@ -154,10 +156,8 @@ tda_status tda_file_load(const char *path, tda_token *out, char *detail, size_t 
     if (fd < 0) {
         int err = errno;
         struct stat sb;
-        if (err == ENOENT) {
-            snprintf(detail, size, "no token at %s: log in first", path);
-            return TDA_FILE_MISSING;
-        }
+        if (err == ENOENT)
+            return tda_say(TDA_FILE_MISSING, detail, size, "there is no file %s", path);
         if (err == ELOOP && lstat(path, &sb) == 0)
             return refuse(path, &sb, detail, size);
         return tda_file_explain(err, "cannot open", path, detail, size);
@@ -172,34 +172,56 @@ tda_status tda_file_load(const char *path, tda_token *out, char *detail, size_t 
         st = tda_say(TDA_FILE_CORRUPT, detail, size, "%s is empty (0 bytes): a write was lost, "
                                         "perhaps in a crash on a filesystem that did not honour "
                                         "fsync; log in again to replace it", path);
-    else if (sb.st_size > TDA_TOKEN_FILE_MAX)
-        st = tda_say(TDA_FILE_CORRUPT, detail, size, "%s is not a valid token file (%lld bytes, "
-                                        "more than a token can take); log in again to replace "
-                                        "it", path, (long long)sb.st_size);
-    char *data = NULL;
-    size_t len = st == TDA_OK ? (size_t)sb.st_size : 0;
-    if (st == TDA_OK && !(data = tda_malloc(len + 1)))
+    else if ((unsigned long long)sb.st_size > max)
+        st = tda_say(TDA_FILE_CORRUPT, detail, size, "%s is not a file this library wrote "
+                                        "(%lld bytes, more than it ever writes); log in again to "
+                                        "replace it", path, (long long)sb.st_size);
+    char *text = NULL;
+    size_t n = st == TDA_OK ? (size_t)sb.st_size : 0;
+    if (st == TDA_OK && !(text = tda_malloc(n + 1)))
         st = tda_say(TDA_NO_MEMORY, detail, size, "out of memory reading %s", path);
     if (st == TDA_OK)
-        st = read_all(fd, data, len, path, detail, size);
+        st = read_all(fd, text, n, path, detail, size);
     close(fd);
-    if (st == TDA_OK && all_nul(data, len)) {
-        st = TDA_FILE_CORRUPT;
-        snprintf(detail, size, "%s holds only NUL bytes: its data was lost, typically in a crash "
-                 "on a filesystem that did not honour fsync; log in again to replace it", path);
-    } else if (st == TDA_OK) {
-        char why[200] = "";
-        st = tda_token_from_json(data, len, out, why, sizeof why);
-        if (st == TDA_FILE_CORRUPT)
-            snprintf(detail, size, "%s is not a valid token file (%s): damaged, or not written by "
-                     "this library; log in again to replace it", path, why);
-        else if (st != TDA_OK)
-            snprintf(detail, size, "reading %s: %s", path, why);
+    if (st == TDA_OK && all_nul(text, n))
+        st = tda_say(TDA_FILE_CORRUPT, detail, size, "%s holds only NUL bytes: its data was "
+                                        "lost, typically in a crash on a filesystem that did not "
+                                        "honour fsync; log in again to replace it", path);
+    if (st != TDA_OK) {
+        tda_file_free_secret(text, n);
+        return st;
     }
+    *data = text;
+    *len = n;
+    return TDA_OK;
+}
+
+void tda_file_free_secret(char *data, size_t len)
+{
     if (data) {
         tda_wipe(data, len);
         tda_free(data);
     }
+}
+
+tda_status tda_file_load(const char *path, tda_token *out, char *detail, size_t size)
+{
+    memset(out, 0, sizeof *out);
+    char *data = NULL;
+    size_t len = 0;
+    tda_status st = tda_file_read_secret(path, TDA_TOKEN_FILE_MAX, &data, &len, detail, size);
+    if (st == TDA_FILE_MISSING)
+        snprintf(detail, size, "no token at %s: log in first", path);
+    if (st != TDA_OK)
+        return st;
+    char why[200] = "";
+    st = tda_token_from_json(data, len, out, why, sizeof why);
+    if (st == TDA_FILE_CORRUPT)
+        snprintf(detail, size, "%s is not a valid token file (%s): damaged, or not written by "
+                 "this library; log in again to replace it", path, why);
+    else if (st != TDA_OK)
+        snprintf(detail, size, "reading %s: %s", path, why);
+    tda_file_free_secret(data, len);
     return st;
 }
 
@@ -335,6 +357,17 @@ tda_status tda_file_commit(tda_reserved *r, const char *path, const char *text, 
                  "flushing it (%s): it may not survive a crash", path,
                  strerror(flush_err ? flush_err : dir_err));
     return TDA_OK;
+}
+
+tda_status tda_file_save(const char *path, const char *text, size_t len, char *detail,
+                         size_t size)
+{
+    tda_reserved room = TDA_RESERVED_INIT;
+    tda_status st = tda_file_reserve(path, len, &room, detail, size);
+    /* Not keep: a failed flush leaves the old file, which here is still as good. */
+    if (st == TDA_OK)
+        st = tda_file_commit(&room, path, text, len, 0, detail, size);
+    return st;
 }
 
 tda_status tda_file_remove(const char *path, char *detail, size_t size)

@@ -19,6 +19,16 @@
 tda_status tda_file_load(const char *path, tda_token *out, char *detail, size_t size);
 
 /*
+ * Reads a file that holds secrets whole into *data (NUL-terminated; *len
+ * bytes), under the same rules: TDA_FILE_MISSING, TDA_FILE_INSECURE,
+ * TDA_FILE_CORRUPT (empty, all NUL, over max bytes), TDA_IO, TDA_NO_MEMORY,
+ * with the detail. Free with tda_file_free_secret, which wipes.
+ */
+tda_status tda_file_read_secret(const char *path, size_t max, char **data, size_t *len,
+                                char *detail, size_t size);
+void tda_file_free_secret(char *data, size_t len);
+
+/*
  * Room for a new token file, secured before anything is spent: a temporary
  * file beside path ("path.tmp.XXXXXX", 0600) with bytes allocated. A full
  * disk or quota (TDA_NO_SPACE), a read-only filesystem or a directory we may
@@ -40,6 +50,9 @@ tda_status tda_file_reserve(const char *path, size_t bytes, tda_reserved *r, cha
  */
 tda_status tda_file_commit(tda_reserved *r, const char *path, const char *text, size_t len,
                            int keep, char *detail, size_t size);
+/* Reserve and commit in one step, for a file whose old copy is as good as the new one. */
+tda_status tda_file_save(const char *path, const char *text, size_t len, char *detail,
+                         size_t size);
 /* Gives the room back (removes the temporary file). Fine on an unused reservation. */
 void tda_file_abandon(tda_reserved *r);
 

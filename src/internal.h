@@ -37,6 +37,12 @@ void tda_free_secret(char *s);
  */
 tda_status tda_url_check(const char *url, char **normalized, char *why, size_t why_size);
 
+/* ---- utc_time.c: dates in 64 bits, whatever the width of time_t ---- */
+struct tm;
+/* Unix seconds of a UTC calendar time (tm_year, tm_mon, tm_mday, tm_hour, tm_min, tm_sec). */
+int64_t tda_utc_seconds(const struct tm *tm);
+/* Parses an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") in any locale: 0 and *out, or -1. */
+int tda_parse_imf_fixdate(const char *s, int64_t *out);
 /* ---- token_age.c ---- */
 /* This machine's clocks now, as a received stamp (tokens are stamped with it on arrival). */
 void tda_received_now(tda_received *out);
@@ -53,6 +59,9 @@ void tda_token_age_at(const tda_token *t, const tda_received *now, tda_token_age
 #define TDA_TOKEN_FILE_MAX (80 * 1024)
 /* The file's JSON text, NUL-terminated; the caller wipes and frees it (len bytes + 1). */
 tda_status tda_token_to_json(const tda_token *t, char **text, size_t *len);
+/* Any file's JSON object as text, indented with a final newline (same ownership). */
+struct json_t;
+tda_status tda_json_dump_secret(struct json_t *root, char **text, size_t *len);
 /* A token from a file's text of len bytes; detail says what is wrong with a bad one. */
 tda_status tda_token_from_json(const char *text, size_t len, tda_token *out, char *detail,
                                size_t detail_size);

@@ -11,14 +11,26 @@
  *
  * What an answer means and when to poll again are decided by the same code
  * as every other call (status_rules.c, poll.c); tda_poll_for_token is this
- * engine with one flow, run to completion.
+ * engine with one flow, run to completion. When any request may leave at all
+ * (a pause for the whole IP after a rate limit, the optional cap on requests
+ * per second) is multi_pace.c's; requests it holds back wait in the same FIFO
+ * as those that find every slot busy. A flow allowed to renew its code
+ * (renew.c) sends its code requests through the same queue, pace and slots as
+ * its polls (send_or_wait, send_request), so whatever holds polls back holds
+ * those back too, and a rate limit met by either pauses both.
+ *
+ * Times: heap keys, request spacing and the pace are monotonic; a code's life
+ * and a deadline are boot-clock times (clock.h), compared with the boot clock
+ * and converted to monotonic only to decide how long to sleep.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "multi.h"
-#include "poll_policy.h"
+#include "multi_pace.h"
+#include "renew_policy.h"
 
 #define DEFAULT_CONNECTIONS 4
 #define MAX_CONNECTIONS 64
@@ -29,6 +41,9 @@ struct tda_flow {
     tda_multi *m;
     char *device_code; /* secret: wiped when the flow is freed */
     tda_policy policy;
+    tda_renewal renewal;  /* when and whether to fetch a new code once this one expires */
+    int code_request;     /* the request in flight asks for a new code, not a token */
+    int64_t last_request_ms; /* monotonic: the last answer, or the flow's start */
     tda_event_fn on_event;
     void *event_userdata;
     tda_flow_done_fn done;
@@ -40,7 +55,8 @@ struct tda_flow {
     int slot;          /* NO_SLOT unless a request is in flight */
     int cancelled;
     int answer_lost;   /* a poll got no whole answer: it may have carried the token */
-    int waiting_slot;  /* in the FIFO of polls that are due but found every slot busy */
+    int ended_by_answer; /* the flow's end came with an answer (for tda_client_http_status) */
+    int waiting_slot;  /* in the FIFO of requests that are due but cannot go yet */
     tda_flow *next_waiting;
     tda_flow *prev, *next;
     char detail[TDA_DETAIL_SIZE];
@@ -64,15 +80,19 @@ struct tda_multi {
     tda_flow *flows; /* every flow not yet ended */
     size_t flow_count;
     char *token_url;
+    char *code_url;       /* for renewals */
     struct pollfd *fds;   /* libcurl's sockets, from its socket callback */
     struct pollfd *ready; /* scratch copy for perform */
     int nfds, fds_cap;
     int64_t curl_due_ms;  /* libcurl's timer; INT64_MAX when it has none */
     int lost_track;       /* the socket table could not grow: in-flight requests are blind */
     int cancel_pending;   /* a cancel waits for the next perform */
-    /* Polls that are due but found every slot busy, oldest first. Such a flow
-     * stays in the heap too, keyed at its end (expiry or deadline). */
+    /* Requests (polls, renewals' code requests) that are due but found every
+     * slot busy, or the pace holding them back, oldest first. Such a flow stays
+     * in the heap too, keyed at its end (expiry or deadline). */
     tda_flow *waiting_head, *waiting_tail;
+    tda_pace pace;
+    int pace_held; /* the last try to send was held back by the pace, not by busy slots */
 };
 
 /* ------------------------------------------------------------ the heap */
@@ -216,12 +236,38 @@ static int watch_curl(tda_multi *m, int on)
            curl_multi_setopt(m->curlm, CURLMOPT_TIMERDATA, on ? m : NULL) == CURLM_OK;
 }
 
-/* When a flow ends on its own whatever happens: its caller's deadline, if that
- * comes before the code expires (the policy's rule for TDA_DEADLINE). */
+/*
+ * When a flow ends on its own whatever happens (boot clock): its caller's
+ * deadline, if that comes before the code expires (the policy's rule for
+ * TDA_DEADLINE), or at all once the code is being renewed.
+ */
 static int64_t deadline_of(const tda_flow *f)
 {
     const tda_policy *p = &f->policy;
-    return p->deadline_ms < p->expires_at_ms ? p->deadline_ms : INT64_MAX;
+    return f->renewal.active || p->deadline_ms < p->expires_at_ms ? p->deadline_ms : INT64_MAX;
+}
+
+/* The latest a flow waiting for a slot must be looked at again (boot clock). */
+static int64_t end_of(const tda_flow *f)
+{
+    int64_t end = deadline_of(f);
+    return f->renewal.active || end < f->policy.expires_at_ms ? end : f->policy.expires_at_ms;
+}
+
+/* A boot-clock time as a monotonic one, by how far apart the clocks are now. */
+static int64_t to_mono(int64_t boot_ms, tda_instant now)
+{
+    if (boot_ms == INT64_MAX)
+        return INT64_MAX;
+    int64_t d = boot_ms - now.boot_ms;
+    return d > INT64_MAX - now.mono_ms ? INT64_MAX : now.mono_ms + d;
+}
+
+/* What f is to do now: the renewal's plan while a new code is fetched, else the policy's. */
+static tda_action next_action(const tda_flow *f, tda_instant now)
+{
+    return f->renewal.active ? tda_renewal_next(&f->renewal, &f->policy, now)
+                             : tda_policy_next(&f->policy, now);
 }
 
 static void fifo_push(tda_multi *m, tda_flow *f)
@@ -262,6 +308,10 @@ static void explain_end(tda_flow *f, tda_status result)
                  "HTTP 409: a token was already issued for this code, but an earlier answer was "
                  "lost in transit, and with it the token: it cannot be fetched again; start a new "
                  "login");
+    else if (result == TDA_EXPIRED && p->last_status == TDA_PENDING && f->renewal.fetched > 0)
+        snprintf(f->detail, sizeof f->detail,
+                 "%d codes expired one after another, %d poll%s in all, without approval: no "
+                 "renewal left", f->renewal.fetched + 1, p->polls, p->polls == 1 ? "" : "s");
     else if (result == TDA_EXPIRED && p->last_status == TDA_PENDING)
         snprintf(f->detail, sizeof f->detail,
                  "the code expired after %d poll%s without approval: get a new code", p->polls,
@@ -291,6 +341,8 @@ static void give_back_slot(tda_multi *m, tda_flow *f)
     tda_body_clear(&s->body);
     s->flow = NULL;
     f->slot = NO_SLOT;
+    /* It may have reached the server: it counts against the cap like any other. */
+    tda_pace_ended(&m->pace, tda_monotonic_ms());
 }
 
 /* Takes f out of the engine, tells its owner, frees it. token may be NULL. */
@@ -310,6 +362,11 @@ static void end_flow(tda_multi *m, tda_flow *f, tda_status result, tda_token *to
         f->detail[0] = '\0';
     else
         explain_end(f, result);
+    if (m->borrowed && !f->ended_by_answer) {
+        /* The blocking call ended between answers: no answer speaks for it. */
+        m->c->http_status = 0;
+        m->c->retry_after_ms = -1;
+    }
     tda_redact(f->detail, f->device_code);
     tda_redact(f->detail, m->c->client_secret);
     tda_token none;
@@ -326,9 +383,6 @@ static void end_flow(tda_multi *m, tda_flow *f, tda_status result, tda_token *to
 }
 
 /* ------------------------------------------------------------ requests */
-
-/* Whether a request could go out now: an idle slot, or room for a new one. */
-
 
 /* A free slot, made on demand up to the limit; -1 when all are busy or none can be made. */
 static int free_slot(tda_multi *m)
@@ -347,15 +401,19 @@ static int free_slot(tda_multi *m)
     return m->slot_count++;
 }
 
-static tda_status send_poll(tda_multi *m, tda_flow *f, int index, int64_t now)
+/* The one way a flow's request goes out: a poll, or while renewing, a code request. */
+static tda_status send_request(tda_multi *m, tda_flow *f, int index, int64_t now)
 {
     tda_client *c = m->c;
     slot *s = &m->slots[index];
-    tda_status st = tda_build_token_request(c->client_id, c->client_secret, f->device_code,
-                                            &s->body);
+    int renewing = f->renewal.active;
+    const char *url = renewing ? m->code_url : m->token_url;
+    tda_status st = renewing ? tda_build_code_request(c->client_id, &s->body)
+                             : tda_build_token_request(c->client_id, c->client_secret,
+                                                       f->device_code, &s->body);
     if (st != TDA_OK)
         return st;
-    tda_http_request rq = {m->token_url, c->headers, s->body.data, s->body.len,
+    tda_http_request rq = {url, c->headers, s->body.data, s->body.len,
                            c->timeout_ms, INT64_MAX, -1, NULL};
     st = tda_slot_prepare(s->http, &rq, f->detail, sizeof f->detail);
     if (st == TDA_OK && curl_multi_add_handle(m->curlm, s->http->easy) != CURLM_OK)
@@ -364,11 +422,13 @@ static tda_status send_poll(tda_multi *m, tda_flow *f, int index, int64_t now)
         tda_body_clear(&s->body);
         return st;
     }
-    tda_log_request(c, m->token_url, &s->body);
+    tda_log_request(c, url, &s->body);
+    tda_pace_sent(&m->pace); /* polls and code requests alike count against the cap */
     s->flow = f;
     f->slot = index;
+    f->code_request = renewing;
     f->sent_at_ms = now;
-    f->late_ms = now - f->policy.next_poll_at_ms;
+    f->late_ms = now - (renewing ? f->renewal.next_at_ms : f->policy.next_poll_at_ms);
     if (f->late_ms < 0)
         f->late_ms = 0;
     return TDA_OK;
@@ -378,10 +438,10 @@ static tda_status send_poll(tda_multi *m, tda_flow *f, int index, int64_t now)
  * Queues f for when the policy next needs a look: its next poll, or earlier
  * when the code expires or the caller's deadline passes before that.
  */
-static void requeue(tda_multi *m, tda_flow *f, int64_t now)
+static void requeue(tda_multi *m, tda_flow *f, tda_instant now)
 {
-    tda_action a = tda_policy_next(&f->policy, now);
-    int64_t at = a.kind == TDA_ACTION_WAIT ? a.until_ms : now;
+    tda_action a = next_action(f, now);
+    int64_t at = a.kind == TDA_ACTION_WAIT ? a.until_ms : now.mono_ms;
     if (heap_set(m, f, at) != TDA_OK)
         end_flow(m, f, TDA_NO_MEMORY, NULL);
 }
@@ -392,22 +452,116 @@ static void report(tda_flow *f, tda_event *ev, long http_status)
         return;
     ev->http_status = http_status;
     ev->late_ms = f->late_ms;
+    ev->renewals = f->renewal.fetched;
     f->on_event(ev, f->event_userdata);
+}
+
+/*
+ * After a 429 that speaks for the IP (Retry-After, X-Ratelimit, Cloudflare's
+ * page), to a poll or to a renewal's code request alike: every flow here
+ * shares that IP, so all of them wait it out, polls and code requests. Cloudflare's
+ * page without a wait: as long as the flow that met it waits (own_next_ms).
+ */
+static void pause_for_ip(tda_multi *m, int ip_wide, tda_status st, int64_t retry_after_ms,
+                         int64_t answered_ms, int64_t own_next_ms)
+{
+    if (ip_wide && st == TDA_SLOW_DOWN)
+        tda_pace_pause_until(&m->pace,
+                             retry_after_ms >= 0 ? answered_ms + retry_after_ms : own_next_ms);
+}
+
+/*
+ * Instead of ending with st, does f go on with a new code? Then the first
+ * code request waits one interval after the flow's last request.
+ */
+static int renew_instead(tda_multi *m, tda_flow *f, tda_status st, tda_instant now)
+{
+    if (f->cancelled || !tda_renewal_wanted(&f->renewal, st))
+        return 0;
+    fifo_remove(m, f);
+    tda_renewal_start(&f->renewal, f->last_request_ms + f->policy.interval_ms);
+    requeue(m, f, now);
+    return 1;
+}
+
+/*
+ * A code request of a renewing flow was answered: with a new code the flow
+ * polls that one (the event hands the code to the caller, so a display can
+ * redraw it), otherwise the renewal plan says when to try again or ends it.
+ */
+static void finish_code_request(tda_multi *m, tda_flow *f, tda_status st,
+                                const tda_response *resp, const tda_call_outcome *out,
+                                int ip_wide, tda_instant now)
+{
+    tda_code code;
+    memset(&code, 0, sizeof code);
+    if (st == TDA_OK)
+        st = tda_parse_code(resp->body, resp->body_len, &code, f->detail, sizeof f->detail);
+    if (st == TDA_OK) {
+        code.issued_at_ms = now.boot_ms;
+        code.issued_at_unix_ms = tda_unix_ms();
+        if (!(code.client_id = tda_strdup(m->c->client_id)))
+            st = TDA_NO_MEMORY;
+    }
+    /* The answer's bytes were read: the slot is free again, its buffers wiped. */
+    give_back_slot(m, f);
+    tda_event ev;
+    int over = tda_renewal_record(&f->renewal, now, st, out->retry_after_ms,
+                                  f->policy.interval_ms, &ev);
+    pause_for_ip(m, ip_wide, st, out->retry_after_ms, now.mono_ms, f->renewal.next_at_ms);
+    if (over || f->cancelled) {
+        tda_code_clear(&code);
+        f->ended_by_answer = over;
+        end_flow(m, f, over ? st : TDA_CANCELLED, NULL);
+        return;
+    }
+    if (st != TDA_OK) {
+        report(f, &ev, out->http_status);
+        requeue(m, f, now);
+        return;
+    }
+    /* The flow's secret is now the new device code; the old one is wiped. */
+    tda_free_secret(f->device_code);
+    f->device_code = code.device_code;
+    f->answer_lost = 0; /* a lost answer was about the old code: no token of this one is lost */
+    tda_policy_renew(&f->policy, &code, now);
+    memset(&ev, 0, sizeof ev);
+    ev.kind = TDA_EVENT_NEW_CODE;
+    ev.polls = f->policy.polls;
+    ev.status = TDA_OK;
+    ev.interval_ms = ev.old_interval_ms = f->policy.interval_ms;
+    ev.next_poll_in_ms = f->policy.next_poll_at_ms - now.mono_ms;
+    ev.expires_in_ms = code.expires_in_ms;
+    ev.code = &code;
+    report(f, &ev, out->http_status);
+    code.device_code = NULL; /* the flow owns it */
+    tda_code_clear(&code);
+    requeue(m, f, now);
 }
 
 /* A request of f's ended with rc: judge the answer, tell the policy, go on or end. */
 static void finish_request(tda_multi *m, tda_flow *f, CURLcode rc)
 {
     slot *s = &m->slots[f->slot];
-    int64_t now = tda_monotonic_ms();
+    tda_instant now = tda_now();
     tda_response resp;
     f->detail[0] = '\0';
     tda_status st = tda_slot_finish(s->http, rc, &resp, f->detail, sizeof f->detail);
+    /* Read now: the answer's headers go with the slot. */
+    int ip_wide = st == TDA_OK && tda_is_ip_rate_limit(&resp);
     tda_call_outcome out = {0, -1, f->detail, sizeof f->detail};
-    st = tda_client_judge(m->c, TDA_EP_DEVICE_TOKEN, st, &resp, now - f->sent_at_ms, &out);
+    tda_endpoint ep = f->code_request ? TDA_EP_DEVICE_CODE : TDA_EP_DEVICE_TOKEN;
+    st = tda_client_judge(m->c, ep, st, &resp, now.mono_ms - f->sent_at_ms, &out);
     if (m->borrowed) {
         m->c->http_status = out.http_status;
         m->c->retry_after_ms = out.retry_after_ms;
+    }
+    /* +1 ms: the clock reads whole ms rounded down; the next request waits a full interval. */
+    now.mono_ms += 1;
+    f->last_request_ms = now.mono_ms;
+    if (f->code_request) {
+        finish_code_request(m, f, st, &resp, &out, ip_wide, now);
+        return;
     }
     tda_token token;
     memset(&token, 0, sizeof token);
@@ -419,13 +573,19 @@ static void finish_request(tda_multi *m, tda_flow *f, CURLcode rc)
     tda_body_clear(&s->body);
     s->flow = NULL;
     f->slot = NO_SLOT;
+    tda_pace_ended(&m->pace, now.mono_ms - 1); /* the reading itself: the pace adds its own ms */
     if (st == TDA_NETWORK || st == TDA_TIMED_OUT)
         f->answer_lost = 1;
     tda_event ev;
-    /* +1 ms: the clock reads whole ms rounded down; the next poll waits a full interval. */
-    int over = tda_policy_record(&f->policy, now + 1, st, out.retry_after_ms, &ev);
+    int over = tda_policy_record(&f->policy, now, st, out.retry_after_ms, &ev);
+    pause_for_ip(m, ip_wide, st, out.retry_after_ms, now.mono_ms, f->policy.next_poll_at_ms);
     report(f, &ev, out.http_status);
+    if (over && renew_instead(m, f, st, now)) { /* 410: the code expired unused */
+        tda_token_clear(&token);
+        return;
+    }
     if (over || f->cancelled) {
+        f->ended_by_answer = over;
         end_flow(m, f, over ? st : TDA_CANCELLED, &token);
         return;
     }
@@ -480,27 +640,31 @@ static void drive_curl(tda_multi *m)
     }
 }
 
-/* Sends f's poll on a free slot, or queues it for the next free one. */
-static int send_or_wait(tda_multi *m, tda_flow *f, int64_t now)
+/*
+ * Sends f's request (a poll, or a renewal's code request) on a free slot, or
+ * queues it for the next free one or until the pace allows: the one place
+ * where the pause and the cap are checked, so no request of any kind passes them.
+ */
+static int send_or_wait(tda_multi *m, tda_flow *f, tda_instant now)
 {
-    int index = free_slot(m);
+    int held = tda_pace_ready_at(&m->pace, now.mono_ms) > now.mono_ms;
+    m->pace_held = held;
+    int index = held ? NO_SLOT : free_slot(m);
     if (index < 0) {
-        if (m->slot_count == 0) { /* not even one handle: nothing can ever be sent */
+        if (!held && m->slot_count == 0) { /* not even one handle: nothing can ever be sent */
             end_flow(m, f, TDA_NO_MEMORY, NULL);
             return 0;
         }
-        /* Until a slot frees, the heap only needs it at its end (expiry, deadline). */
+        /* Until a slot frees or the pace allows, the heap only needs it at its end. */
         if (!f->waiting_slot)
             fifo_push(m, f);
-        int64_t end = deadline_of(f) < f->policy.expires_at_ms ? deadline_of(f)
-                                                              : f->policy.expires_at_ms;
-        if (heap_set(m, f, end) != TDA_OK)
+        if (heap_set(m, f, to_mono(end_of(f), now)) != TDA_OK)
             end_flow(m, f, TDA_NO_MEMORY, NULL);
         return 0;
     }
     fifo_remove(m, f);
     heap_remove(m, f);
-    tda_status st = send_poll(m, f, index, now);
+    tda_status st = send_request(m, f, index, now.mono_ms);
     if (st != TDA_OK) {
         end_flow(m, f, st, NULL);
         return 0;
@@ -509,13 +673,15 @@ static int send_or_wait(tda_multi *m, tda_flow *f, int64_t now)
 }
 
 /* What the policy says for f now: end it, wait, or poll (1: a request went out). */
-static int advance(tda_multi *m, tda_flow *f, int64_t now)
+static int advance(tda_multi *m, tda_flow *f, tda_instant now)
 {
     if (f->cancelled) {
         end_flow(m, f, TDA_CANCELLED, NULL);
         return 0;
     }
-    tda_action a = tda_policy_next(&f->policy, now);
+    tda_action a = next_action(f, now);
+    if (a.kind == TDA_ACTION_DONE && !f->renewal.active && renew_instead(m, f, a.result, now))
+        return 0; /* the code outlived its life unused: a new one is on its way */
     if (a.kind == TDA_ACTION_DONE) {
         end_flow(m, f, a.result, NULL);
         return 0;
@@ -534,7 +700,7 @@ static int advance(tda_multi *m, tda_flow *f, int64_t now)
  * FIFO, so the heap's top is never a flow merely waiting for a slot and the
  * engine sleeps until a slot frees or something ends.
  */
-static int start_due(tda_multi *m, int64_t now)
+static int start_due(tda_multi *m, tda_instant now)
 {
     int started = 0;
     while (m->waiting_head) {
@@ -545,12 +711,11 @@ static int start_due(tda_multi *m, int64_t now)
         if (!sent && m->waiting_head == f)
             break;
     }
-    while (m->heap_len > 0 && m->heap[0]->due_ms <= now) {
+    while (m->heap_len > 0 && m->heap[0]->due_ms <= now.mono_ms) {
         tda_flow *f = m->heap[0];
-        if (f->waiting_slot && !f->cancelled &&
-            tda_policy_next(&f->policy, now).kind != TDA_ACTION_DONE) {
+        if (f->waiting_slot && !f->cancelled && next_action(f, now).kind != TDA_ACTION_DONE) {
             /* Its end is not here yet (the heap may wake early by a ms): look again then. */
-            heap_set(m, f, now + 1);
+            heap_set(m, f, now.mono_ms + 1);
             continue;
         }
         started += advance(m, f, now);
@@ -562,7 +727,7 @@ static int start_due(tda_multi *m, int64_t now)
  * A request in flight is cut off by a cancel or the caller's deadline, and
  * when memory ran out for watching its socket: it could never be seen again.
  */
-static void cut_off_in_flight(tda_multi *m, int64_t now, int deadlines)
+static void cut_off_in_flight(tda_multi *m, tda_instant now, int deadlines)
 {
     int all = atomic_load(&m->c->cancelled);
     int blind = m->lost_track;
@@ -576,7 +741,7 @@ static void cut_off_in_flight(tda_multi *m, int64_t now, int deadlines)
             end_flow(m, f, TDA_NO_MEMORY, NULL);
         } else if (all || f->cancelled) {
             end_flow(m, f, TDA_CANCELLED, NULL);
-        } else if (deadlines && now >= deadline_of(f)) {
+        } else if (deadlines && now.boot_ms >= deadline_of(f)) {
             end_flow(m, f, TDA_DEADLINE, NULL);
         }
     }
@@ -595,9 +760,12 @@ static tda_multi *multi_alloc(tda_client *c, int max_slots, int slot_cap)
     m->slot_cap = slot_cap;
     m->slots = tda_calloc((size_t)slot_cap, sizeof *m->slots);
     m->token_url = tda_client_url(c, TDA_EP_DEVICE_TOKEN);
-    if (!m->slots || !m->token_url) {
+    m->code_url = tda_client_url(c, TDA_EP_DEVICE_CODE);
+    tda_pace_init(&m->pace);
+    if (!m->slots || !m->token_url || !m->code_url) {
         tda_free(m->slots);
         tda_free(m->token_url);
+        tda_free(m->code_url);
         tda_free(m);
         return NULL;
     }
@@ -659,6 +827,8 @@ void tda_multi_free(tda_multi *m)
     tda_free(m->fds);
     tda_free(m->ready);
     tda_free(m->token_url);
+    tda_free(m->code_url);
+    tda_pace_clear(&m->pace);
     tda_free(m);
 }
 
@@ -670,10 +840,17 @@ tda_status tda_multi_set_max_connections(tda_multi *m, int n)
     return TDA_OK;
 }
 
+tda_status tda_multi_set_max_rate(tda_multi *m, int per_second)
+{
+    if (!m || m->borrowed || per_second < 0 || per_second > TDA_MAX_RATE)
+        return TDA_INVALID_ARGUMENT;
+    return tda_pace_set_rate(&m->pace, per_second);
+}
+
 tda_flow *tda_multi_add(tda_multi *m, const tda_code *code, const tda_poll_options *opts,
                         tda_flow_done_fn done, void *userdata)
 {
-    if (!m || !code || !code->device_code || !*code->device_code || !m->c->client_secret)
+    if (!m || !code || !code->device_code || !*code->device_code)
         return NULL;
     tda_flow *f = tda_calloc(1, sizeof *f);
     if (!f)
@@ -692,10 +869,12 @@ tda_flow *tda_multi_add(tda_multi *m, const tda_code *code, const tda_poll_optio
         f->on_event = opts->on_event;
         f->event_userdata = opts->userdata;
     }
-    int64_t now = tda_monotonic_ms();
+    tda_instant now = tda_now();
     tda_policy_init(&f->policy, code, opts, now, m->c->jitter_seed++);
+    tda_renewal_init(&f->renewal, opts ? opts->renewals : 0, m->c->jitter_seed++);
+    f->last_request_ms = now.mono_ms;
     tda_action first = tda_policy_next(&f->policy, now);
-    if (heap_set(m, f, first.kind == TDA_ACTION_WAIT ? first.until_ms : now) != TDA_OK) {
+    if (heap_set(m, f, first.kind == TDA_ACTION_WAIT ? first.until_ms : now.mono_ms) != TDA_OK) {
         free_flow(f);
         return NULL;
     }
@@ -754,18 +933,27 @@ long tda_multi_timeout_ms(tda_multi *m)
         return -1;
     if (atomic_load(&m->c->cancelled) || m->lost_track || m->cancel_pending)
         return 0;
-    int64_t now = tda_monotonic_ms();
+    tda_instant now = tda_now();
     int64_t due = m->curl_due_ms;
     /* Flows waiting for a slot are keyed at their end, so the top is always a real time. */
     if (m->heap_len > 0 && m->heap[0]->due_ms < due)
         due = m->heap[0]->due_ms;
+    /* Requests the pace holds back go when it allows (those waiting for a slot wake on
+     * an answer). */
+    if (m->waiting_head && m->pace_held) {
+        int64_t ready = tda_pace_ready_at(&m->pace, now.mono_ms);
+        if (ready < due)
+            due = ready;
+    }
     /* A request in flight is cut off at its flow's deadline (by the same rule as perform). */
-    for (int i = 0; i < m->slot_count; i++)
-        if (m->slots[i].flow && deadline_of(m->slots[i].flow) < due)
-            due = deadline_of(m->slots[i].flow);
-    if (due <= now)
+    for (int i = 0; i < m->slot_count; i++) {
+        int64_t cut = m->slots[i].flow ? to_mono(deadline_of(m->slots[i].flow), now) : INT64_MAX;
+        if (cut < due)
+            due = cut;
+    }
+    if (due <= now.mono_ms)
         return 0;
-    int64_t wait = due - now;
+    int64_t wait = due - now.mono_ms;
     return wait > 24L * 3600 * 1000 ? 24L * 3600 * 1000 : (long)wait;
 }
 
@@ -780,10 +968,10 @@ tda_status tda_multi_perform(tda_multi *m)
     for (int round = 0; round < 16; round++) {
         /* Cancels first; deadlines only after reading what has arrived: an answer
          * already here may carry the token, which Trakt will not issue again. */
-        cut_off_in_flight(m, tda_monotonic_ms(), 0);
+        cut_off_in_flight(m, tda_now(), 0);
         drive_curl(m);
         int moved = collect_answers(m);
-        int64_t now = tda_monotonic_ms();
+        tda_instant now = tda_now();
         cut_off_in_flight(m, now, 1);
         moved += start_due(m, now);
         if (!moved)

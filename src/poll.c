@@ -1,7 +1,10 @@
 /*
  * The polling policy (see poll_policy.h). Every timing rule of the device flow lives
  * here and nowhere else:
- *  - never poll sooner than the interval after the previous answer;
+ *  - never poll sooner than the interval after the previous answer (monotonic
+ *    clock), nor sooner than one interval after the flow starts;
+ *  - the code's life and the caller's deadline run on the boot clock, which
+ *    counts suspended time, so a machine that slept past them stops at once;
  *  - 429 raises the interval by the slow-down step, or to Retry-After when
  *    that is larger, for the rest of the flow;
  *  - transient errors back off exponentially from the interval, capped, with
@@ -39,21 +42,43 @@ static uint64_t next_random(uint64_t *state)
     return x * 0x2545F4914F6CDD1DULL;
 }
 
+/* The code's end on the boot clock: its life from its issue, or from now when unknown. */
+static int64_t code_end(const tda_code *code, tda_instant now)
+{
+    /* A saved code resumed after a reboot was issued before this boot: negative is fine. */
+    int64_t issued = code->issued_at_ms != 0 ? min64(code->issued_at_ms, now.boot_ms) : now.boot_ms;
+    /* Without a known life we cannot bound the polling, so the code counts as expired. */
+    return code->expires_in_ms > 0 ? add_sat(issued, code->expires_in_ms) : issued;
+}
+
 void tda_policy_init(tda_policy *p, const tda_code *code, const tda_poll_options *opts,
-                     int64_t now_ms, uint64_t seed)
+                     tda_instant now, uint64_t seed)
 {
     memset(p, 0, sizeof *p);
     p->interval_ms = code->interval_ms > 0 ? code->interval_ms : TDA_DEFAULT_INTERVAL_MS;
     p->slow_down_step_ms = (opts && opts->slow_down_step_ms > 0) ? opts->slow_down_step_ms
                                                                   : TDA_DEFAULT_SLOW_DOWN_MS;
-    int64_t issued = code->issued_at_ms > 0 ? min64(code->issued_at_ms, now_ms) : now_ms;
-    /* Without a known life we cannot bound the polling, so the code counts as expired. */
-    p->expires_at_ms = code->expires_in_ms > 0 ? add_sat(issued, code->expires_in_ms) : issued;
-    p->deadline_ms = (opts && opts->timeout_ms > 0) ? add_sat(now_ms, opts->timeout_ms) : INT64_MAX;
-    /* The user cannot have typed the code yet: the first poll waits one interval too. */
-    p->next_poll_at_ms = max64(now_ms, add_sat(issued, p->interval_ms));
+    p->expires_at_ms = code_end(code, now);
+    p->deadline_ms =
+        (opts && opts->timeout_ms > 0) ? add_sat(now.boot_ms, opts->timeout_ms) : INT64_MAX;
+    /*
+     * The user cannot have typed a fresh code yet, and a resumed one may have
+     * been polled just before a restart: either way the first poll waits one
+     * interval from now.
+     */
+    p->next_poll_at_ms = add_sat(now.mono_ms, p->interval_ms);
     p->last_status = TDA_PENDING;
     p->rng = seed ? seed : 0x9E3779B97F4A7C15ULL;
+}
+
+void tda_policy_renew(tda_policy *p, const tda_code *code, tda_instant now)
+{
+    int64_t interval = code->interval_ms > 0 ? code->interval_ms : TDA_DEFAULT_INTERVAL_MS;
+    p->interval_ms = max64(p->interval_ms, interval); /* a 429's lesson outlives the code */
+    p->expires_at_ms = code_end(code, now);
+    p->next_poll_at_ms = add_sat(now.mono_ms, p->interval_ms);
+    p->transient_streak = 0;
+    p->last_status = TDA_PENDING;
 }
 
 static tda_action done(tda_status result)
@@ -62,22 +87,29 @@ static tda_action done(tda_status result)
     return a;
 }
 
-tda_action tda_policy_next(const tda_policy *p, int64_t now_ms)
+/* A boot-clock time as a monotonic one, by how far off it is now. */
+static int64_t on_mono(int64_t boot_ms, tda_instant now)
+{
+    return boot_ms == INT64_MAX ? INT64_MAX : add_sat(now.mono_ms, boot_ms - now.boot_ms);
+}
+
+tda_action tda_policy_next(const tda_policy *p, tda_instant now)
 {
     if (tda_status_is_final(p->last_status) || p->last_status == TDA_OK)
         return done(p->last_status);
-    if (now_ms >= p->deadline_ms && p->deadline_ms < p->expires_at_ms)
+    /* The ends by the boot clock: after a suspend they may be past before any poll is due. */
+    if (now.boot_ms >= p->deadline_ms && p->deadline_ms < p->expires_at_ms)
         return done(TDA_DEADLINE);
-    if (now_ms >= p->expires_at_ms) {
+    if (now.boot_ms >= p->expires_at_ms) {
         /* After a run of transient failures the honest report is the failure. */
         return done(tda_status_is_transient(p->last_status) ? p->last_status : TDA_EXPIRED);
     }
-    if (now_ms >= p->next_poll_at_ms) {
-        tda_action a = {TDA_ACTION_POLL, now_ms, TDA_OK};
+    if (now.mono_ms >= p->next_poll_at_ms) {
+        tda_action a = {TDA_ACTION_POLL, now.mono_ms, TDA_OK};
         return a;
     }
-    tda_action a = {TDA_ACTION_WAIT, min64(p->next_poll_at_ms, min64(p->expires_at_ms, p->deadline_ms)),
-                    TDA_OK};
+    int64_t end = on_mono(min64(p->expires_at_ms, p->deadline_ms), now);
+    tda_action a = {TDA_ACTION_WAIT, min64(p->next_poll_at_ms, end), TDA_OK};
     return a;
 }
 
@@ -94,9 +126,10 @@ static int64_t transient_delay(tda_policy *p, int64_t retry_after_ms)
     return max64(max64(delay, p->interval_ms), retry_after_ms);
 }
 
-int tda_policy_record(tda_policy *p, int64_t answered_at_ms, tda_status st,
+int tda_policy_record(tda_policy *p, tda_instant answered_at, tda_status st,
                       int64_t retry_after_ms, tda_event *ev)
 {
+    int64_t answered_at_ms = answered_at.mono_ms;
     int64_t old_interval = p->interval_ms;
     p->polls++;
     p->last_status = st;
@@ -126,7 +159,7 @@ int tda_policy_record(tda_policy *p, int64_t answered_at_ms, tda_status st,
         ev->interval_ms = p->interval_ms;
         ev->old_interval_ms = old_interval;
         ev->next_poll_in_ms = over ? -1 : p->next_poll_at_ms - answered_at_ms;
-        ev->expires_in_ms = max64(0, p->expires_at_ms - answered_at_ms);
+        ev->expires_in_ms = max64(0, p->expires_at_ms - answered_at.boot_ms);
     }
     return over;
 }

@@ -30,13 +30,11 @@ tda_status tda_poll_for_token(tda_client *c, const tda_code *code, const tda_pol
 {
     if (out)
         memset(out, 0, sizeof *out);
-    if (!c || !code || !code->device_code || !*code->device_code || !out)
+    if (!c)
         return TDA_INVALID_ARGUMENT;
-    c->detail[0] = '\0';
-    if (!c->client_secret) {
-        tda_client_set_detail(c, "polling needs the client secret (tda_client_new's second argument)");
+    tda_client_forget_outcome(c); /* each answer sets it again (multi.c) */
+    if (!code || !code->device_code || !*code->device_code || !out)
         return TDA_INVALID_ARGUMENT;
-    }
     tda_multi *m = tda_multi_borrow(c);
     if (!m)
         return TDA_NO_MEMORY;

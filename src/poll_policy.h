@@ -9,18 +9,25 @@
 
 #include <stdint.h>
 
+#include "clock.h"
 #include "internal.h"
 
 #define TDA_DEFAULT_INTERVAL_MS 5000  /* when the code names none (or <= 0) */
 #define TDA_DEFAULT_SLOW_DOWN_MS 5000 /* RFC 8628 3.5: +5 s on slow_down */
 #define TDA_MAX_BACKOFF_MS 60000      /* transient-error backoff stops growing here */
 
+/*
+ * Two clocks (clock.h): the code's end and the deadline are boot-clock times,
+ * since they run on while the machine sleeps; the next poll is a monotonic
+ * time, since the interval is a least spacing and that clock can only make it
+ * longer. Every function takes both readings of one moment.
+ */
 typedef struct tda_policy {
-    int64_t expires_at_ms;   /* the code's end, on the caller's clock */
-    int64_t deadline_ms;     /* the caller's deadline; INT64_MAX when none */
+    int64_t expires_at_ms;   /* boot clock: the code's end */
+    int64_t deadline_ms;     /* boot clock: the caller's deadline; INT64_MAX when none */
     int64_t interval_ms;     /* grows on 429 and stays grown */
     int64_t slow_down_step_ms;
-    int64_t next_poll_at_ms; /* never sooner than interval after the last answer */
+    int64_t next_poll_at_ms; /* monotonic: never sooner than interval after the last answer */
     int transient_streak;    /* consecutive transient failures, for backoff */
     int polls;
     tda_status last_status;  /* of the last answer; reported when the code expires */
@@ -31,25 +38,38 @@ typedef enum tda_action_kind { TDA_ACTION_WAIT, TDA_ACTION_POLL, TDA_ACTION_DONE
 
 typedef struct tda_action {
     tda_action_kind kind;
-    int64_t until_ms;  /* WAIT: when to ask again */
+    int64_t until_ms;  /* WAIT: when to ask again, on the monotonic clock */
     tda_status result; /* DONE: the flow's outcome */
 } tda_action;
 
-/* opts may be NULL. seed 0 is replaced by a fixed non-zero value. */
+/*
+ * opts may be NULL. seed 0 is replaced by a fixed non-zero value. The code's
+ * life counts from code->issued_at_ms (boot clock; 0: from now), so a code
+ * loaded from a file after a restart keeps only what is left of it. The first
+ * poll waits one interval from now, not from the issue: a program that was
+ * restarted may have polled this code a moment before.
+ */
 void tda_policy_init(tda_policy *p, const tda_code *code, const tda_poll_options *opts,
-                     int64_t now_ms, uint64_t seed);
-
-/* What to do at now_ms. Pure: asking twice gives the same answer. */
-tda_action tda_policy_next(const tda_policy *p, int64_t now_ms);
+                     tda_instant now, uint64_t seed);
 
 /*
- * Feed the outcome of a poll that was answered (or failed) at answered_at_ms.
+ * The flow goes on with a new code (renewal): the code's life and interval
+ * are its own, except that an interval raised by 429 stays raised; the
+ * deadline, the slow-down step and the poll count are the flow's.
+ */
+void tda_policy_renew(tda_policy *p, const tda_code *code, tda_instant now);
+
+/* What to do now. Pure: asking twice gives the same answer. */
+tda_action tda_policy_next(const tda_policy *p, tda_instant now);
+
+/*
+ * Feed the outcome of a poll that was answered (or failed) at answered_at.
  * retry_after_ms is the answer's Retry-After or -1. Returns 1 when the flow is
  * over (tda_policy_next then says DONE with the same result), 0 to go on.
  * ev, when not NULL, is filled for the progress callback; its kind is 0 when
  * the flow ended in failure (no event is due then).
  */
-int tda_policy_record(tda_policy *p, int64_t answered_at_ms, tda_status st,
+int tda_policy_record(tda_policy *p, tda_instant answered_at, tda_status st,
                       int64_t retry_after_ms, tda_event *ev);
 
 #endif

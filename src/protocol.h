@@ -38,11 +38,17 @@ void tda_body_clear(tda_body *b);
 struct json_t;
 void tda_json_wipe_strings(struct json_t *object);
 
+/*
+ * client_secret may be NULL (a public client): the body then has no
+ * client_secret member at all. Every other argument is required.
+ */
 tda_status tda_build_code_request(const char *client_id, tda_body *out);
 tda_status tda_build_token_request(const char *client_id, const char *client_secret,
                                    const char *device_code, tda_body *out);
+/* redirect_uri: the app's setting, "urn:ietf:wg:oauth:2.0:oob" by default (client.c). */
 tda_status tda_build_refresh_request(const char *client_id, const char *client_secret,
-                                     const char *refresh_token, tda_body *out);
+                                     const char *refresh_token, const char *redirect_uri,
+                                     tda_body *out);
 tda_status tda_build_revoke_request(const char *client_id, const char *client_secret,
                                     const char *access_token, tda_body *out);
 
@@ -61,12 +67,26 @@ typedef struct tda_response {
 
 /*
  * What an answer means for the endpoint it came from: the one home of every
- * HTTP status rule (see the table in protocol.c). *retry_after_ms gets the
+ * HTTP status rule (see the table in status_rules.c). *retry_after_ms gets the
  * Retry-After delay or -1. For TDA_OK the caller still parses the body.
  * detail gets a secret-free explanation of anything but success.
  */
 tda_status tda_classify_response(tda_endpoint ep, const tda_response *r, int64_t now_unix,
                                  int64_t *retry_after_ms, char *detail, size_t detail_size);
+
+/*
+ * 1 when answer r is a rate limit that speaks for the whole IP, not one code:
+ * a 429 with Retry-After or X-Ratelimit, or Cloudflare's page (HTML, or its
+ * plain "error code: ..."). A bare 429 to a poll only says "this code, slower".
+ */
+int tda_is_ip_rate_limit(const tda_response *r);
+
+/*
+ * 1 when st, the meaning of answer r to ep, is a refusal that may be about a
+ * missing client secret: a 401 or 403 from Trakt (not Cloudflare's page) to a
+ * request that could carry one (not the device-code request).
+ */
+int tda_refusal_may_want_secret(tda_endpoint ep, const tda_response *r, tda_status st);
 
 /*
  * Retry-After as delay-seconds or an HTTP date, in ms from now_unix; -1 when
@@ -82,6 +102,10 @@ int64_t tda_parse_retry_after(const char *value, int64_t now_unix);
  */
 int64_t tda_parse_ratelimit_until(const char *value, int64_t now_unix);
 
+/* What no real code has: an hour between polls, or a life of over a week. */
+#define TDA_MAX_INTERVAL_MS (3600LL * 1000)
+#define TDA_MAX_CODE_LIFE_MS (7LL * 24 * 3600 * 1000)
+
 /* Parse and validate the body of a 200 answer. On failure *out is zeroed. */
 tda_status tda_parse_code(const char *body, size_t len, tda_code *out, char *detail,
                           size_t detail_size);
@@ -90,5 +114,19 @@ tda_status tda_parse_token(const char *body, size_t len, tda_token *out, char *d
 /* The same for an object already parsed (the token file holds one too). */
 tda_status tda_parse_token_object(struct json_t *root, tda_token *out, char *detail,
                                   size_t detail_size);
+
+/*
+ * The strict JSON readers of the answers, for files that keep to the same
+ * rules (code_file.c): an object with no duplicate keys, with jansson's
+ * out-of-memory reported as TDA_NO_MEMORY, never as damage; a non-empty
+ * string without NUL bytes; an integer in [min, max]. Failures are
+ * TDA_BAD_RESPONSE (or TDA_NO_MEMORY) with a secret-free detail.
+ */
+struct json_t *tda_json_load_object(const char *text, size_t len, tda_status *st, char *detail,
+                                    size_t size);
+tda_status tda_json_take_string(struct json_t *root, const char *name, char **out, char *detail,
+                                size_t size);
+tda_status tda_json_take_integer(struct json_t *root, const char *name, int64_t min, int64_t max,
+                                 int64_t *out, char *detail, size_t size);
 
 #endif

@@ -74,6 +74,7 @@ static int is_utf8(const char *s)
 typedef struct field {
     const char *name;
     const char *value;
+    int optional; /* a NULL value leaves the member out instead of being refused */
 } field;
 
 static tda_status build_body(const field *fields, size_t count, tda_body *out)
@@ -85,6 +86,8 @@ static tda_status build_body(const field *fields, size_t count, tda_body *out)
         return TDA_NO_MEMORY;
     tda_status st = TDA_OK;
     for (size_t i = 0; i < count && st == TDA_OK; i++) {
+        if (!fields[i].value && fields[i].optional)
+            continue; /* absent, not null and not "": Trakt's rule for the secret */
         if (!fields[i].value) {
             st = TDA_INVALID_ARGUMENT;
             break;
@@ -125,26 +128,33 @@ static tda_status build_body(const field *fields, size_t count, tda_body *out)
 
 tda_status tda_build_code_request(const char *client_id, tda_body *out)
 {
-    BUILD(out, {"client_id", client_id});
+    BUILD(out, {"client_id", client_id, 0});
 }
+
+/*
+ * The client secret is optional everywhere (TRAKT_API.md): an application on
+ * the user's own device has none to keep, so without one the member is left
+ * out entirely. Trakt's device-code request never carried it.
+ */
+#define SECRET(value) {"client_secret", (value), 1}
 
 tda_status tda_build_token_request(const char *client_id, const char *client_secret,
                                    const char *device_code, tda_body *out)
 {
-    BUILD(out, {"code", device_code}, {"client_id", client_id}, {"client_secret", client_secret});
+    BUILD(out, {"code", device_code, 0}, {"client_id", client_id, 0}, SECRET(client_secret));
 }
 
 tda_status tda_build_refresh_request(const char *client_id, const char *client_secret,
-                                     const char *refresh_token, tda_body *out)
+                                     const char *refresh_token, const char *redirect_uri,
+                                     tda_body *out)
 {
-    BUILD(out, {"refresh_token", refresh_token}, {"client_id", client_id},
-          {"client_secret", client_secret}, {"redirect_uri", "urn:ietf:wg:oauth:2.0:oob"},
-          {"grant_type", "refresh_token"});
+    BUILD(out, {"refresh_token", refresh_token, 0}, {"client_id", client_id, 0},
+          SECRET(client_secret), {"redirect_uri", redirect_uri, 0},
+          {"grant_type", "refresh_token", 0});
 }
 
 tda_status tda_build_revoke_request(const char *client_id, const char *client_secret,
                                     const char *access_token, tda_body *out)
 {
-    BUILD(out, {"token", access_token}, {"client_id", client_id},
-          {"client_secret", client_secret});
+    BUILD(out, {"token", access_token, 0}, {"client_id", client_id, 0}, SECRET(client_secret));
 }

@@ -10,6 +10,7 @@ void tda_code_clear(tda_code *code)
     tda_free_secret(code->device_code);
     tda_free_secret(code->user_code);
     tda_free_secret(code->verification_url);
+    tda_free(code->client_id);
     memset(code, 0, sizeof *code);
 }
 

@@ -51,3 +51,8 @@ const char *tda_version(void)
 {
     return TDA_VERSION_STRING;
 }
+
+unsigned int tda_version_num(void)
+{
+    return TDA_VERSION_NUM;
+}

@@ -60,14 +60,20 @@ static tda_status rule_for(tda_endpoint ep, long http)
     return UNEXPECTED;
 }
 
+#define DESCRIPTION_MAX 120 /* of error_description kept in a detail */
+
 /*
- * The OAuth "error" field of a JSON body, copied only when it looks like an
- * OAuth error code ([a-z_], short), so no free text from the server, which
- * could echo anything, reaches an error detail.
+ * The OAuth error of a JSON body: the "error" code, copied only when it looks
+ * like one ([a-z_], short), and "error_description" (Trakt's "session not
+ * found" says more than "invalid_grant"), reduced to printable ASCII and cut
+ * at DESCRIPTION_MAX. The server could echo anything, so callers blank the
+ * secrets of their request out of the detail afterwards (calls.c, multi.c).
  */
-static tda_status oauth_error_code(const tda_response *r, char *code, size_t size)
+static tda_status oauth_error(const tda_response *r, char *code, size_t size, char *description,
+                              size_t description_size)
 {
     code[0] = '\0';
+    description[0] = '\0';
     if (!r->body || r->body_len == 0)
         return TDA_OK;
     tda_json_oom_reset();
@@ -78,6 +84,17 @@ static tda_status oauth_error_code(const tda_response *r, char *code, size_t siz
     if (!oom && value && strlen(value) < size &&
         strspn(value, "abcdefghijklmnopqrstuvwxyz_") == strlen(value))
         snprintf(code, size, "%s", value);
+    const char *text = json_string_value(json_object_get(root, "error_description"));
+    if (!oom && code[0] && text && description_size > 4) {
+        size_t j = 0, limit = description_size - 4; /* room for "..." */
+        if (limit > DESCRIPTION_MAX)
+            limit = DESCRIPTION_MAX;
+        for (size_t i = 0; text[i] && j < limit; i++)
+            description[j++] = (text[i] >= 0x20 && text[i] < 0x7f) ? text[i] : '?';
+        description[j] = '\0';
+        if (strlen(text) > j)
+            memcpy(description + j, "...", 4);
+    }
     json_decref(root);
     return oom ? TDA_NO_MEMORY : TDA_OK;
 }
@@ -136,11 +153,11 @@ static void sanitize(const char *in, char *out, size_t size)
 }
 
 static void describe(tda_endpoint ep, const tda_response *r, tda_status st, const char *error,
-                     char *detail, size_t size)
+                     const char *description, char *detail, size_t size)
 {
     const char *from = contains_nocase(r->server, "cloudflare") ? " from Cloudflare" : "";
     const char *html = body_is_html(r) ? " (an HTML page, not Trakt's JSON)" : "";
-    char extra[160] = "";
+    char extra[256] = "";
     if (r->http_status >= 300 && r->http_status < 400) {
         char where[100];
         sanitize(r->location ? r->location : "nowhere", where, sizeof where);
@@ -152,11 +169,32 @@ static void describe(tda_endpoint ep, const tda_response *r, tda_status st, cons
         snprintf(extra, sizeof extra, ": check the client id and secret and that the app is approved");
     } else if (r->http_status == 404 && ep != TDA_EP_DEVICE_TOKEN) {
         snprintf(extra, sizeof extra, ": is the base URL right?");
+    } else if (error[0] && description[0]) {
+        snprintf(extra, sizeof extra, " (error \"%s\": \"%s\")", error, description);
     } else if (error[0]) {
         snprintf(extra, sizeof extra, " (error \"%s\")", error);
     }
     snprintf(detail, size, "HTTP %ld%s%s on POST %s: %s%s", r->http_status, from, html,
              tda_endpoint_path(ep), tda_strerror(st), extra);
+}
+
+/*
+ * A rate limit's detail says how long to wait: Trakt's guide says a client
+ * that retries before Retry-After only extends the block, and that without
+ * one it should back off exponentially, a few times at most.
+ */
+static void say_when(tda_status st, int64_t retry_after_ms, char *detail, size_t size)
+{
+    size_t used = strlen(detail);
+    if (retry_after_ms >= 0)
+        snprintf(detail + used, size - used,
+                 "; the server asks to wait %lld s before trying again (an earlier try only "
+                 "extends the block)",
+                 (long long)((retry_after_ms + 999) / 1000));
+    else if (st == TDA_SLOW_DOWN)
+        snprintf(detail + used, size - used,
+                 "; no Retry-After: wait a few seconds, then longer each time, and give up after "
+                 "a few tries");
 }
 
 tda_status tda_classify_response(tda_endpoint ep, const tda_response *r, int64_t now_unix,
@@ -170,15 +208,45 @@ tda_status tda_classify_response(tda_endpoint ep, const tda_response *r, int64_t
     tda_status st = rule_for(ep, r->http_status);
     if (st == TDA_OK || (st == TDA_PENDING && ep == TDA_EP_DEVICE_TOKEN))
         return st;
-    char error[48];
-    if (oauth_error_code(r, error, sizeof error) == TDA_NO_MEMORY) {
+    char error[48], description[DESCRIPTION_MAX + 4];
+    if (oauth_error(r, error, sizeof error, description, sizeof description) == TDA_NO_MEMORY) {
         snprintf(detail, detail_size, "out of memory while reading the answer");
         return TDA_NO_MEMORY;
     }
     if (ep == TDA_EP_REFRESH && st == TDA_INVALID_GRANT)
         st = refine_refresh_failure(st, r, error);
-    describe(ep, r, st, error, detail, detail_size);
+    describe(ep, r, st, error, description, detail, detail_size);
+    say_when(st, *retry_after_ms, detail, detail_size);
     return st;
+}
+
+/*
+ * Cloudflare's own rate-limit answers: its HTML page, or the 16-byte
+ * text/plain "error code: 1015" (its rate-limiting rule), usually with
+ * "server: cloudflare". Trakt's own 429 to a poll has an empty body.
+ */
+static int from_cloudflare(const tda_response *r)
+{
+    static const char plain[] = "error code:";
+    return contains_nocase(r->server, "cloudflare") || body_is_html(r) ||
+           (r->body_len >= sizeof plain - 1 && strncmp(r->body, plain, sizeof plain - 1) == 0);
+}
+
+int tda_is_ip_rate_limit(const tda_response *r)
+{
+    if (r->http_status != 429)
+        return 0;
+    return tda_parse_retry_after(r->retry_after, 0) >= 0 ||
+           tda_parse_ratelimit_until(r->ratelimit, 0) >= 0 || from_cloudflare(r);
+}
+
+int tda_refusal_may_want_secret(tda_endpoint ep, const tda_response *r, tda_status st)
+{
+    if (ep == TDA_EP_DEVICE_CODE || (r->http_status != 401 && r->http_status != 403))
+        return 0;
+    if (contains_nocase(r->server, "cloudflare") || body_is_html(r))
+        return 0; /* blocked before Trakt could judge the client */
+    return st == TDA_FORBIDDEN || st == TDA_INVALID_GRANT;
 }
 
 #define RETRY_CAP_MS (24LL * 3600 * 1000)
@@ -212,9 +280,7 @@ int64_t tda_parse_ratelimit_until(const char *value, int64_t now_unix)
     if (end && *end == '.')
         end += 1 + strspn(end + 1, "0123456789");
     if (end && (strcmp(end, "Z") == 0 || strcmp(end, "+00:00") == 0 || *end == '\0')) {
-        time_t when = timegm(&tm);
-        if (when != (time_t)-1)
-            delay = delay_until((int64_t)when, now_unix);
+        delay = delay_until(tda_utc_seconds(&tm), now_unix);
     }
     json_decref(root);
     return delay;
@@ -241,9 +307,13 @@ int64_t tda_parse_retry_after(const char *value, int64_t now_unix)
         int64_t ms = seconds * 1000;
         return ms > cap_ms ? cap_ms : ms;
     }
-    /* The HTTP-date form; libcurl's date parser knows all three RFC 9110 formats. */
-    time_t when = curl_getdate(value, NULL);
-    if (when == (time_t)-1)
+    /* The HTTP-date form. The preferred one is read in 64 bits (utc_time.c); libcurl's
+     * parser knows the two obsolete ones, though with a 32-bit time_t not past 2038. */
+    int64_t when;
+    if (tda_parse_imf_fixdate(value, &when) == 0)
+        return delay_until(when, now_unix);
+    time_t obsolete = curl_getdate(value, NULL);
+    if (obsolete == (time_t)-1)
         return -1;
-    return delay_until((int64_t)when, now_unix);
+    return delay_until((int64_t)obsolete, now_unix);
 }

@@ -29,7 +29,7 @@
     X(NO_MEMORY, FINAL, "out of memory")                                                            \
     X(IO, FINAL, "input/output error")                                                              \
     X(DEADLINE, FINAL, "the caller's deadline passed before the user approved")                   \
-    X(TLS, FINAL, "the server's TLS certificate could not be verified")                         \
+    X(TLS, FINAL, "TLS failed: the certificate could not be verified, or the server does not speak TLS") \
     X(FILE_MISSING, FINAL, "no token file: log in first")                                         \
     X(FILE_INSECURE, FINAL, "the token file is a symlink, not yours, or readable by others")      \
     X(FILE_CORRUPT, FINAL, "the token file does not hold a valid token")                          \

@@ -211,8 +211,16 @@ static void fs_destroy(void *self)
 }
 
 static const tda_store_ops file_ops = {
-    fs_load,   fs_lock,  fs_load_locked, fs_prepare,  fs_save,
-    fs_remove, fs_unlock, fs_check,      fs_location, fs_destroy,
+    .load = fs_load,
+    .lock = fs_lock,
+    .load_locked = fs_load_locked,
+    .prepare = fs_prepare,
+    .save = fs_save,
+    .remove = fs_remove,
+    .unlock = fs_unlock,
+    .check = fs_check,
+    .location = fs_location,
+    .destroy = fs_destroy,
 };
 
 static tda_store *file_store_new(const char *path, const char *dir)

@@ -711,8 +711,16 @@ static void pg_destroy(void *self)
 }
 
 static const tda_store_ops pg_ops = {
-    pg_load,   pg_lock_op, pg_load_locked, pg_prepare,  pg_save,
-    pg_remove, pg_unlock,  pg_check,       pg_location, pg_destroy,
+    .load = pg_load,
+    .lock = pg_lock_op,
+    .load_locked = pg_load_locked,
+    .prepare = pg_prepare,
+    .save = pg_save,
+    .remove = pg_remove,
+    .unlock = pg_unlock,
+    .check = pg_check,
+    .location = pg_location,
+    .destroy = pg_destroy,
 };
 
 /* head, the table's name, tail: the one way the SQL text gets a name from outside. */

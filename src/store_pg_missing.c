@@ -50,9 +50,14 @@ static const char *none_location(void *self, const char *key)
 
 tda_store *tda_store_pg_new(const char *conninfo, const char *client_id, const char *table)
 {
-    static const tda_store_ops ops = {none_load,   none_lock, NULL,       NULL,
-                                      none_save,   NULL,      none_unlock, none_check,
-                                      none_location, NULL};
+    static const tda_store_ops ops = {
+        .load = none_load,
+        .lock = none_lock,
+        .save = none_save,
+        .unlock = none_unlock,
+        .check = none_check,
+        .location = none_location,
+    };
     char quoted[TDA_PG_TABLE_SQL_MAX + 1];
     /* The same arguments are refused as in a build with libpq. */
     if (!tda_pg_client_id_ok(client_id) ||

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "internal.h"
 
 #define MIN_MARGIN_MS 60000
@@ -29,7 +30,8 @@ static void read_line(const char *path, char *out, size_t size)
     out[strcspn(out, "\r\n")] = '\0';
 }
 
-static char boot_id[sizeof ((tda_received *)0)->boot_id];
+static char boot_id[TDA_BOOT_ID_SIZE];
+_Static_assert(sizeof boot_id == sizeof ((tda_received *)0)->boot_id, "a boot id fits the stamp");
 static char host[sizeof ((tda_received *)0)->host];
 static pthread_once_t ids_once = PTHREAD_ONCE_INIT;
 
@@ -40,7 +42,7 @@ static pthread_once_t ids_once = PTHREAD_ONCE_INIT;
  */
 static void read_ids(void)
 {
-    read_line("/proc/sys/kernel/random/boot_id", boot_id, sizeof boot_id);
+    tda_boot_id(boot_id); /* the saved code's check uses the same id (clock.c) */
     char machine[128];
     read_line("/etc/machine-id", machine, sizeof machine);
     if (!machine[0])
@@ -59,11 +61,8 @@ void tda_received_now(tda_received *out)
 {
     pthread_once(&ids_once, read_ids);
     memset(out, 0, sizeof *out);
-    struct timespec ts;
-    if (clock_gettime(CLOCK_REALTIME, &ts) == 0)
-        out->wall_s = (int64_t)ts.tv_sec;
-    if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
-        out->uptime_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    out->wall_s = tda_unix_ms() / 1000;
+    out->uptime_ms = tda_boottime_ms();
     memcpy(out->boot_id, boot_id, sizeof out->boot_id);
     memcpy(out->host, host, sizeof out->host);
 }

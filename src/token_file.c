@@ -21,11 +21,7 @@ tda_status tda_token_save(const tda_token *token, const char *path)
     tda_status st = tda_token_to_json(token, &text, &len);
     if (st != TDA_OK)
         return st;
-    tda_reserved room = TDA_RESERVED_INIT;
-    st = tda_file_reserve(path, len, &room, detail, sizeof detail);
-    /* Not keep: a failed flush leaves the old file, which here is still as good. */
-    if (st == TDA_OK)
-        st = tda_file_commit(&room, path, text, len, 0, detail, sizeof detail);
+    st = tda_file_save(path, text, len, detail, sizeof detail);
     tda_wipe(text, len);
     tda_free(text);
     return st;

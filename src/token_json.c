@@ -1,6 +1,7 @@
 /*
  * The token file's text: Trakt's fields, the client id the token belongs to,
- * and the stamp of when it arrived here. Parsed once per load, since loading
+ * and the stamp of when it arrived here; and the dump that every file holding
+ * a secret goes through (the saved code's too, code_file.c). Parsed once per load, since loading
  * is what every call of tda_token_get does.
  *
  * Why a saved file never needs more than TDA_TOKEN_FILE_MAX: jansson refuses
@@ -18,6 +19,28 @@
 #define MAX_WALL_S 253402300799LL /* year 9999, as for created_at */
 #define MAX_UPTIME_MS 1000000000000000LL
 
+tda_status tda_json_dump_secret(json_t *root, char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    tda_json_oom_reset();
+    /* A dump that failed returns 0: never take that for an empty text. */
+    size_t n = json_dumpb(root, NULL, 0, JSON_INDENT(2));
+    char *out = n ? tda_malloc(n + 2) : NULL;
+    if (out && json_dumpb(root, out, n, JSON_INDENT(2)) == n && !tda_json_oom_happened()) {
+        out[n] = '\n';
+        out[n + 1] = '\0';
+        *text = out;
+        *len = n + 1;
+        return TDA_OK;
+    }
+    if (out) {
+        tda_wipe(out, n + 2);
+        tda_free(out);
+    }
+    return TDA_NO_MEMORY;
+}
+
 tda_status tda_token_to_json(const tda_token *t, char **text, size_t *len)
 {
     *text = NULL;
@@ -33,20 +56,7 @@ tda_status tda_token_to_json(const tda_token *t, char **text, size_t *len)
         (json_int_t)r->uptime_ms, "received_boot_id", r->boot_id, "received_host", r->host);
     if (!root) /* a required string missing or not UTF-8, unless memory ran out */
         return tda_json_oom_happened() ? TDA_NO_MEMORY : TDA_INVALID_ARGUMENT;
-    /* A dump that failed returns 0: never take that for an empty text. */
-    size_t n = json_dumpb(root, NULL, 0, JSON_INDENT(2));
-    char *out = n ? tda_malloc(n + 2) : NULL;
-    tda_status st = TDA_NO_MEMORY;
-    if (out && json_dumpb(root, out, n, JSON_INDENT(2)) == n && !tda_json_oom_happened()) {
-        out[n] = '\n';
-        out[n + 1] = '\0';
-        *text = out;
-        *len = n + 1;
-        st = TDA_OK;
-    } else if (out) {
-        tda_wipe(out, n + 2);
-        tda_free(out);
-    }
+    tda_status st = tda_json_dump_secret(root, text, len);
     tda_json_wipe_strings(root);
     json_decref(root);
     return st;

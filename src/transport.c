@@ -174,6 +174,22 @@ static tda_status transfer_failure(tda_http_slot *t, CURLcode rc, char *detail, 
                  "tda_client_set_ca_file (CLI: --ca-file)",
                  tda_strerror(TDA_TLS), text);
         return TDA_TLS;
+    case CURLE_SSL_CONNECT_ERROR:
+        /*
+         * An https URL pointed at a plain-http server (a typo, or the wrong
+         * port). Waiting cannot fix that, so it is final, not a network blip
+         * that an application would retry for ever.
+         */
+        if (strstr(text, "wrong version number") || strstr(text, "packet length too long") ||
+            strstr(text, "unknown protocol")) {
+            snprintf(detail, size,
+                     "%s: the server does not speak TLS (%s); is the base URL's https:// meant "
+                     "to be http://, or is the port wrong?",
+                     tda_strerror(TDA_TLS), text);
+            return TDA_TLS;
+        }
+        st = TDA_NETWORK;
+        break;
     case CURLE_SEND_FAIL_REWIND:
         /* See on_upload: the connection died after the request was sent. */
         snprintf(detail, size,

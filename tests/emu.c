@@ -34,7 +34,19 @@ void emu_start(emu *e, ...)
     emu_start_argv(e, extra);
 }
 
+static void start(emu *e, const char *const *extra, int with_secret);
+
 void emu_start_argv(emu *e, const char *const *extra)
+{
+    start(e, extra, 1);
+}
+
+void emu_start_public_argv(emu *e, const char *const *extra)
+{
+    start(e, extra, 0);
+}
+
+static void start(emu *e, const char *const *extra, int with_secret)
 {
     const char *path = getenv("TDA_EMULATOR");
     if (!path)
@@ -46,8 +58,10 @@ void emu_start_argv(emu *e, const char *const *extra)
     argv[argc++] = "0";
     argv[argc++] = "--client-id";
     argv[argc++] = EMU_CLIENT_ID;
-    argv[argc++] = "--client-secret";
-    argv[argc++] = EMU_CLIENT_SECRET;
+    if (with_secret) {
+        argv[argc++] = "--client-secret";
+        argv[argc++] = EMU_CLIENT_SECRET;
+    }
     argv[argc++] = "--quiet";
     for (int i = 0; extra[i] && argc < MAX_ARGS - 1; i++)
         argv[argc++] = extra[i];
@@ -130,15 +144,40 @@ emu_stats emu_get_stats(const emu *e)
         stat_field(root, "polls"),         stat_field(root, "early_polls"),
         stat_field(root, "codes_issued"),  stat_field(root, "tokens_issued"),
         stat_field(root, "refreshes"),     stat_field(root, "revokes"),
-        stat_field(root, "faults_injected"),
+        stat_field(root, "faults_injected"), stat_field(root, "secrets_sent"),
     };
     json_decref(root);
     return s;
 }
 
-struct tda_client *emu_client(const emu *e)
+static size_t discard(char *data, size_t size, size_t nmemb, void *userdata)
 {
-    tda_client *c = tda_client_new(EMU_CLIENT_ID, EMU_CLIENT_SECRET);
+    (void)data;
+    (void)userdata;
+    return size * nmemb;
+}
+
+int emu_decide(const emu *e, const char *user_code, int approve)
+{
+    char url[sizeof e->base_url + 16], form[128];
+    snprintf(url, sizeof url, "%s/activate", e->base_url);
+    snprintf(form, sizeof form, "user_code=%s&action=%s", user_code, approve ? "approve" : "deny");
+    CURL *curl = curl_easy_init();
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+    if (e->ca_file[0])
+        curl_easy_setopt(curl, CURLOPT_CAINFO, e->ca_file);
+    long status = 0;
+    if (curl_easy_perform(curl) == CURLE_OK)
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(curl);
+    return (int)status;
+}
+
+static tda_client *client_for(const emu *e, const char *secret)
+{
+    tda_client *c = tda_client_new(EMU_CLIENT_ID, secret);
     assert_non_null(c);
     assert_int_equal(tda_client_set_base_url(c, e->base_url), TDA_OK);
     assert_int_equal(tda_client_set_user_agent(c, "traktdeviceauth-tests/1.0"), TDA_OK);
@@ -146,8 +185,75 @@ struct tda_client *emu_client(const emu *e)
     return c;
 }
 
+struct tda_client *emu_client(const emu *e)
+{
+    return client_for(e, EMU_CLIENT_SECRET);
+}
+
+struct tda_client *emu_public_client(const emu *e)
+{
+    return client_for(e, NULL);
+}
+
 long emu_prompt_ms(void)
 {
-    const char *slow = getenv("TDA_TEST_SLOW");
-    return slow && *slow && strcmp(slow, "0") != 0 ? 2000 : 100;
+    return test_bound_ms(100);
+}
+
+int emu_read_log(const char *log_path, const char *path, emu_logged *out, int max)
+{
+    FILE *f = fopen(log_path, "r");
+    if (!f)
+        fail_msg("cannot read the emulator's log %s", log_path);
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof line, f) && n < max) {
+        long sec = 0, ms = 0;
+        int end = 0;
+        char verb[16], p[64], status[8];
+        if (sscanf(line, "%ld.%ld %15s %63s %7s%n", &sec, &ms, verb, p, status, &end) != 5 ||
+            (path && strcmp(p, path) != 0))
+            continue;
+        out[n].at_ms = sec * 1000 + ms;
+        snprintf(out[n].path, sizeof out[n].path, "%s", p);
+        snprintf(out[n].status, sizeof out[n].status, "%s", status);
+        /* After the status, in this order and each only when it applies:
+         * secret=yes|no, code=N, a note ("early", "fault", ...). */
+        const char *rest = line + end;
+        out[n].secret = strstr(rest, " secret=yes") ? 1 : strstr(rest, " secret=no") ? 0 : -1;
+        const char *code = strstr(rest, " code=");
+        out[n].code = code ? atol(code + 6) : 0;
+        out[n].fault = strstr(rest, " fault") != NULL;
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+int emu_check_poll_gaps(const char *log_path, const char *path, long interval_ms,
+                        long raised_ms, long after_fault_ms, const char *what)
+{
+    emu_logged r[512];
+    int n = emu_read_log(log_path, path, r, 512);
+    long interval = interval_ms;
+    for (int i = 1; i < n; i++) {
+        const emu_logged *prev = &r[i - 1];
+        if (strcmp(prev->status, "429") == 0 && raised_ms > interval)
+            interval = raised_ms; /* and kept for the rest of the flow */
+        long want = interval;
+        const char *why = "the interval";
+        if (strcmp(prev->status, "429") == 0) {
+            why = "the raised interval after a 429";
+        } else if (prev->fault && after_fault_ms > want) {
+            want = after_fault_ms;
+            why = "the wait after a fault";
+        }
+        long gap = r[i].at_ms - prev->at_ms;
+        if (gap < want - 1)
+            fail_msg("%s: request %d to %s came %ld ms after request %d (%s%s), want at least "
+                     "%ld ms (%s)",
+                     what, i + 1, path, gap, i, prev->status, prev->fault ? ", a fault" : "", want,
+                     why);
+    }
+    return n;
 }

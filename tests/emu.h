@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include "slow.h" /* test_bound_ms: every upper bound on time goes through it */
+
 typedef struct emu {
     pid_t pid;
     char base_url[256]; /* http://127.0.0.1:PORT, or https:// with --tls-cert */
@@ -12,7 +14,7 @@ typedef struct emu {
 
 typedef struct emu_stats {
     long requests, connections, polls, early_polls, codes_issued, tokens_issued, refreshes,
-        revokes, faults_injected;
+        revokes, faults_injected, secrets_sent;
 } emu_stats;
 
 /*
@@ -22,17 +24,56 @@ typedef struct emu_stats {
 void emu_start(emu *e, ...);
 /* The same with the options in a NULL-terminated array. */
 void emu_start_argv(emu *e, const char *const *options);
+/* As emu_start_argv, for a public app: the emulator is given no client secret. */
+void emu_start_public_argv(emu *e, const char *const *options);
 void emu_stop(emu *e);
 emu_stats emu_get_stats(const emu *e);
+
+/* A person at /activate approving (1) or denying (0) a user code; returns the HTTP status. */
+int emu_decide(const emu *e, const char *user_code, int approve);
 
 /* A client for the emulator with test credentials. */
 struct tda_client;
 struct tda_client *emu_client(const emu *e);
+/* The same without a client secret: a public client. */
+struct tda_client *emu_public_client(const emu *e);
+
 
 #define EMU_CLIENT_ID "test-client-id"
 #define EMU_CLIENT_SECRET "test-client-secret"
 
-/* Milliseconds that a cancel or deadline may take to end a call (more under valgrind). */
+/* Milliseconds that a cancel or deadline may take to end a call: 100 on an idle
+ * machine, scaled by $TDA_TEST_SLOW like every bound (tests/slow.h). */
 long emu_prompt_ms(void);
+
+/* One line of the emulator's request log (its --log FILE), which lists faulted requests too. */
+typedef struct emu_logged {
+    long at_ms;     /* arrival, in ms since the emulator started (whole ms: the log's precision) */
+    char path[64];  /* "/oauth/device/token" */
+    char status[8]; /* "200", "429", "drop"; "0" for a stalled request */
+    int fault;      /* the answer was an injected --fault */
+    int secret;     /* a client secret was sent (1), not (0), or the endpoint takes none (-1) */
+    long code;      /* the emulator's serial of the code issued or polled (1: the first); 0: none */
+} emu_logged;
+
+/*
+ * The requests to path (such as "/oauth/device/token"; NULL: to any path) in
+ * the log at log_path, in order of arrival; at most max of them. Returns how many.
+ */
+int emu_read_log(const char *log_path, const char *path, emu_logged *out, int max);
+
+/*
+ * Checks what a poller must never do, measured in the log rather than taken
+ * from the library's own account: each request to path came at least
+ * interval_ms after the one before; after a 429 the interval becomes at
+ * least raised_ms (interval + the slow-down step, or the server's wait when
+ * longer) for every later request; after any other faulted request the next
+ * one came at least after_fault_ms later (at least the interval: backoff never
+ * shortens it). The log has whole milliseconds, so 1 ms is forgiven. Fails
+ * the test, naming `what`, otherwise. Returns how many requests it saw.
+ */
+int emu_check_poll_gaps(const char *log_path, const char *path, long interval_ms,
+                        long raised_ms, long after_fault_ms, const char *what);
+
 
 #endif

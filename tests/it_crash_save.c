@@ -2,9 +2,12 @@
  * Integration: tda_token_save survives being killed at any moment. The
  * helper tests/crash_saver (path in $TDA_CRASH_SAVER) saves tokens A and B in
  * turn in a tight loop; this test starts it, waits for its first save to be
- * complete, SIGKILLs it a random 0 to 15 ms later (so inside a later save, or
- * between two), and loads the file: it must always load, and hold exactly A
- * or B.
+ * complete, SIGKILLs it a random 0 to 15 ms later (scaled by $TDA_TEST_SLOW,
+ * tests/slow.h, as a save under valgrind takes longer), so inside a later
+ * save or between two, and loads the file: it must always load, and hold
+ * exactly A or B. Both must have been seen, and some kills must have left a
+ * save's temporary file (they struck between its creation and the rename), or
+ * the kills missed what they are for.
  * The file is seeded first, so "missing" is never acceptable. Temp files a
  * killed saver leaves behind (<path>.tmp.XXXXXX) are allowed, but must be
  * 0600 and are never what load reads.
@@ -30,10 +33,11 @@
 
 #include <cmocka.h>
 
+#include "slow.h"
 #include "traktdeviceauth.h"
 
 #define MIN_RUNS 300
-#define MAX_DELAY_US 15000
+#define MAX_DELAY_MS 15
 
 /* Must match crash_token() in tests/crash_saver.c byte for byte. */
 #define CRASH_TOKEN_LEN 3000
@@ -211,9 +215,10 @@ static void test_killed_saver_leaves_the_old_or_the_new_token_whole(void **state
     assert_int_equal(tda_token_save(&want[1], path), TDA_OK);
 
     long ended[2] = {0, 0};
+    long max_delay_us = test_bound_ms(MAX_DELAY_MS) * 1000;
     int64_t t0 = tda_monotonic_ms();
     for (long run = 0; run < runs; run++) {
-        long delay_us = (long)(next_random(&rng) % (MAX_DELAY_US + 1));
+        long delay_us = (long)(next_random(&rng) % (uint64_t)(max_delay_us + 1));
         pid_t pid = start_saver(saver, path);
         sleep_us(delay_us);
         assert_int_equal(kill(pid, SIGKILL), 0);
@@ -248,6 +253,13 @@ static void test_killed_saver_leaves_the_old_or_the_new_token_whole(void **state
                   "temp files left: %d\n",
                   runs, (long long)took, ended[0], ended[1], temps);
     assert_int_equal(ended[0] + ended[1], runs);
+    if (ended[0] == 0 || ended[1] == 0)
+        fail_msg("every kill left the same token (A: %ld, B: %ld): no kill came after a save",
+                 ended[0], ended[1]);
+    /* About 4 in 10 leave one here; 1 in 20 is the least that shows kills inside saves. */
+    if (temps < runs / 20)
+        fail_msg("only %d of %ld kills struck inside a save (left its temporary file)", temps,
+                 runs);
 }
 
 int main(void)

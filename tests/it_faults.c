@@ -7,10 +7,17 @@
  * Every row checks its expected status and that no secret is in the error
  * detail. Polling rows also check:
  * - no poll sooner than the interval after the previous one, counting
- *   faulted requests too (from the emulator's request log), and no early poll
- *   by the emulator's own count;
+ *   faulted requests too, and no early poll by the emulator's own count;
+ * - the wait after each faulted request at least the row's min_wait_ms, and
+ *   after a 429 the raised interval for every later poll: measured as the
+ *   gaps between arrivals in the emulator's request log (emu_check_poll_gaps),
+ *   not taken from what the library announces;
  * - retries bounded (at most one request per interval over the code's life);
  * Single-call rows make exactly one request (the library never re-sends).
+ * Rows with a public client check that no request carried a client secret.
+ * MULTI rows run five flows in one engine over one connection and check, from
+ * the log, that a 429 speaking for the whole IP held every flow back for its
+ * wait (min_wait_ms), and that a bare one held back none but its own.
  * And:
  * - refresh: whether the stored refresh token still works afterwards. It does
  *   whenever the fault kept the request from Trakt; when Trakt's logic ran and
@@ -35,7 +42,8 @@
 #define INTERVAL_MS 200
 #define INTERVAL "0.2"
 
-typedef enum call_kind { CODE, POLL, REFRESH, REVOKE } call_kind;
+/* MULTI: polling as POLL, but five flows in one tda_multi engine (the IP-wide pause). */
+typedef enum call_kind { CODE, POLL, REFRESH, REVOKE, MULTI } call_kind;
 
 /* Whether a refresh fault let Trakt's logic spend the old refresh token. */
 typedef enum spend { KEPT, SPENT } spend;
@@ -48,9 +56,13 @@ typedef struct fault_row {
     const char *detail; /* a substring the error detail must hold, or NULL */
     int min_retries;    /* POLL: retry and slow-down events at least... */
     int max_retries;    /* ...and at most */
-    long min_wait_ms;   /* POLL: the wait announced after the first answer; CODE etc.: Retry-After */
+    long min_wait_ms;   /* POLL: the least wait after each faulted request, measured in the
+                           emulator's log (after a 429: the raised interval, kept); CODE etc.:
+                           the Retry-After read */
     spend refresh_token; /* REFRESH only */
     int short_life;      /* POLL: the code lives 1 s instead of 30 s */
+    int public_client;   /* the client has no secret (Trakt's advice since July 2026) */
+    int require_secret;  /* the emulator refuses requests without one (--require-secret) */
 } fault_row;
 
 #define F(...) {__VA_ARGS__, NULL}
@@ -211,6 +223,39 @@ static const fault_row rows[] = {
     {"revoke: stall", REVOKE, F("revoke:1:stall"), TDA_TIMED_OUT},
     {"revoke: 10 MB body", REVOKE, F("revoke:1:huge"), TDA_BAD_RESPONSE, "larger than"},
     {"revoke: answer lost", REVOKE, F("revoke:1:lose"), TDA_NETWORK},
+
+    /* ----------------------- Trakt in late 2026: public clients, Cloudflare, the whole IP */
+    {.name = "code: 429 Cloudflare text with Retry-After", .call = CODE,
+     .faults = F("code:1:429:cloudflare:retry-after=143"), .expect = TDA_SLOW_DOWN,
+     .detail = "wait 143 s", .min_wait_ms = 143000},
+    {.name = "token: no secret sent", .call = POLL, .faults = F(NULL), .expect = TDA_OK,
+     .public_client = 1},
+    {.name = "token: 401 to a secret-less request", .call = POLL, .faults = F(NULL),
+     .expect = TDA_FORBIDDEN, .detail = "no client secret was sent", .public_client = 1,
+     .require_secret = 1},
+    {.name = "token: 429 Retry-After with many flows pauses them all", .call = MULTI,
+     .faults = F("token:3:429:retry-after=1"), .expect = TDA_OK, .min_wait_ms = 1000},
+    {.name = "token: 429 X-Ratelimit with many flows pauses them all", .call = MULTI,
+     .faults = F("token:3:429:ratelimit=2"), .expect = TDA_OK, .min_wait_ms = 1000},
+    {.name = "token: Cloudflare 429 with many flows pauses them all", .call = MULTI,
+     .faults = F("token:3:429:cloudflare"), .expect = TDA_OK, .min_wait_ms = INTERVAL_MS + 300},
+    {.name = "token: bare 429 with many flows slows only its own", .call = MULTI,
+     .faults = F("token:3:429"), .expect = TDA_OK},
+    {.name = "refresh: no secret sent", .call = REFRESH, .faults = F(NULL), .expect = TDA_OK,
+     .refresh_token = SPENT, .public_client = 1},
+    {.name = "refresh: 401 to a secret-less request", .call = REFRESH, .faults = F(NULL),
+     .expect = TDA_FORBIDDEN, .detail = "no client secret was sent", .refresh_token = KEPT,
+     .public_client = 1, .require_secret = 1},
+    {.name = "refresh: 400 invalid_grant session not found", .call = REFRESH,
+     .faults = F("refresh:1:400:error=invalid_grant:description=session not found"),
+     .expect = TDA_INVALID_GRANT, .detail = "\"session not found\"", .refresh_token = KEPT},
+    {.name = "refresh: 400 with no body", .call = REFRESH, .faults = F("refresh:1:400:empty"),
+     .expect = TDA_INVALID_GRANT, .refresh_token = KEPT},
+    {.name = "revoke: no secret sent", .call = REVOKE, .faults = F(NULL), .expect = TDA_OK,
+     .public_client = 1},
+    {.name = "revoke: 401 to a secret-less request", .call = REVOKE, .faults = F(NULL),
+     .expect = TDA_FORBIDDEN, .detail = "no client secret was sent", .public_client = 1,
+     .require_secret = 1},
 };
 #pragma GCC diagnostic pop
 
@@ -262,39 +307,6 @@ static void check_detail(const fault_row *row, tda_client *c, tda_status got, co
             fail_msg("%s: a secret is in the detail \"%s\"", row->name, detail);
 }
 
-/*
- * Arrival times (ms since the emulator started) of the requests to path, from
- * its --log file, which lists faulted requests too. Returns how many.
- */
-static int arrivals(const char *log_path, const char *path, long *out, int max)
-{
-    FILE *f = fopen(log_path, "r");
-    assert_non_null(f);
-    char line[512];
-    int n = 0;
-    while (fgets(line, sizeof line, f) && n < max) {
-        long sec = 0, ms = 0;
-        char verb[16], p[256];
-        if (sscanf(line, "%ld.%ld %15s %255s", &sec, &ms, verb, p) == 4 && strcmp(p, path) == 0)
-            out[n++] = sec * 1000 + ms;
-    }
-    fclose(f);
-    return n;
-}
-
-/* No request to path came sooner than min_gap_ms after the one before. */
-static int check_spacing(const fault_row *row, const char *log_path, const char *path,
-                         long min_gap_ms)
-{
-    long t[512];
-    int n = arrivals(log_path, path, t, 512);
-    for (int i = 1; i < n; i++)
-        if (t[i] - t[i - 1] < min_gap_ms - 1) /* the log truncates to whole ms */
-            fail_msg("%s: %s request %d came %ld ms after the one before (interval %ld)",
-                     row->name, path, i + 1, t[i] - t[i - 1], min_gap_ms);
-    return n;
-}
-
 /* ---------------------------------------------------------------- the calls */
 
 /* A single call's 429: the wait the server asked for (Retry-After or X-Ratelimit). */
@@ -342,12 +354,17 @@ static void run_poll(const fault_row *row, tda_client *c, const emu *e, const ch
     if (log.retries < row->min_retries || log.retries > row->max_retries)
         fail_msg("%s: %d retries, want %d to %d", row->name, log.retries, row->min_retries,
                  row->max_retries);
+    /* The progress callback's account of the wait (what a display shows)... */
     if (row->min_wait_ms && log.first_wait_ms < row->min_wait_ms - 1)
-        fail_msg("%s: waited %ld ms after the fault, want at least %ld", row->name,
+        fail_msg("%s: announced a wait of %ld ms after the fault, want at least %ld", row->name,
                  log.first_wait_ms, row->min_wait_ms);
-    /* At most one request per interval over the code's whole life, plus the last. */
+    /* ...and, measured in the emulator's log, the waits the engine really made: the
+     * interval between all polls, the row's wait after each fault, and after a 429 the
+     * raised interval for the rest of the flow. */
     long life_ms = row->short_life ? 1000 : 30000;
-    int polls = check_spacing(row, log_path, "/oauth/device/token", INTERVAL_MS);
+    int polls = emu_check_poll_gaps(log_path, "/oauth/device/token", INTERVAL_MS,
+                                    row->min_wait_ms, row->min_wait_ms, row->name);
+    /* At most one request per interval over the code's whole life, plus the last. */
     if (polls > life_ms / INTERVAL_MS + 1)
         fail_msg("%s: %d polls in a life of %ld ms", row->name, polls, life_ms);
     assert_int_equal(emu_get_stats(e).early_polls, 0);
@@ -371,10 +388,11 @@ static void login(tda_client *c, tda_token *token, secrets *s)
     tda_code_clear(&code);
 }
 
-static void run_refresh(const fault_row *row, tda_client *c, secrets *s)
+/* trusted: a client the emulator always accepts, for the login and the "still works" check. */
+static void run_refresh(const fault_row *row, tda_client *c, tda_client *trusted, secrets *s)
 {
     tda_token old, fresh, again;
-    login(c, &old, s);
+    login(trusted, &old, s);
     tda_status st = tda_refresh_token(c, old.refresh_token, &fresh);
     check_detail(row, c, st, s);
     check_retry_after(row, c);
@@ -384,7 +402,7 @@ static void run_refresh(const fault_row *row, tda_client *c, secrets *s)
         assert_null(fresh.refresh_token);
     }
     /* Is the stored (old) pair still good? */
-    tda_status second = tda_refresh_token(c, old.refresh_token, &again);
+    tda_status second = tda_refresh_token(trusted, old.refresh_token, &again);
     tda_status want = row->refresh_token == KEPT ? TDA_OK : TDA_INVALID_GRANT;
     if (second != want)
         fail_msg("%s: refreshing again with the old token gave %s, want %s", row->name,
@@ -394,14 +412,95 @@ static void run_refresh(const fault_row *row, tda_client *c, secrets *s)
     tda_token_clear(&old);
 }
 
-static void run_revoke(const fault_row *row, tda_client *c, secrets *s)
+static void run_revoke(const fault_row *row, tda_client *c, tda_client *trusted, secrets *s)
 {
     tda_token token;
-    login(c, &token, s);
+    login(trusted, &token, s);
     tda_status st = tda_revoke_token(c, token.access_token);
     check_detail(row, c, st, s);
     check_retry_after(row, c);
     tda_token_clear(&token);
+}
+
+/* ------------------------------------------------------- many flows, one IP */
+
+#define MULTI_FLOWS 5
+
+typedef struct multi_outcome {
+    int calls;
+    tda_status status;
+} multi_outcome;
+
+static void multi_done(tda_flow *flow, tda_status status, tda_token *token, void *userdata)
+{
+    (void)flow;
+    multi_outcome *o = userdata;
+    o->calls++;
+    o->status = status;
+    tda_token_clear(token);
+}
+
+/*
+ * Five flows in one engine over one connection, so no other poll is on the
+ * wire when the faulted answer arrives. A 429 that speaks for the IP: no poll
+ * reaches the emulator within min_wait_ms of it. A bare one: the others go
+ * on polling long before the faulted flow's own next poll (2.2 s later).
+ */
+static void run_multi(const fault_row *row, tda_client *c, const emu *e, const char *log_path,
+                      secrets *s)
+{
+    tda_multi *m = tda_multi_new(c);
+    assert_non_null(m);
+    assert_int_equal(tda_multi_set_max_connections(m, 1), TDA_OK);
+    tda_poll_options o;
+    memset(&o, 0, sizeof o);
+    o.slow_down_step_ms = row->min_wait_ms ? 300 : 2000;
+    tda_code codes[MULTI_FLOWS];
+    multi_outcome out[MULTI_FLOWS];
+    memset(out, 0, sizeof out);
+    for (int i = 0; i < MULTI_FLOWS; i++) {
+        assert_int_equal(tda_generate_code(c, &codes[i]), TDA_OK);
+        keep_secret(s, codes[i].device_code);
+        assert_non_null(tda_multi_add(m, &codes[i], &o, multi_done, &out[i]));
+    }
+    int64_t give_up = tda_monotonic_ms() + 30000;
+    while (tda_multi_flow_count(m) > 0) {
+        assert_int_equal(tda_multi_wait(m, 1000), TDA_OK);
+        assert_true(tda_monotonic_ms() < give_up);
+    }
+    for (int i = 0; i < MULTI_FLOWS; i++)
+        if (out[i].calls != 1 || out[i].status != row->expect)
+            fail_msg("%s: flow %d ended %d times, last with %s", row->name, i, out[i].calls,
+                     tda_status_name(out[i].status));
+    assert_int_equal(emu_get_stats(e).early_polls, 0);
+    emu_logged t[64];
+    int n = emu_read_log(log_path, "/oauth/device/token", t, 64);
+    assert_true(n > 3);
+    long fault_at = t[2].at_ms; /* the fault hit the third poll */
+    int during = 0, soon = 0;
+    for (int i = 3; i < n; i++) {
+        during += t[i].at_ms < fault_at + row->min_wait_ms; /* after it in the log: sent after it */
+        soon += t[i].at_ms > fault_at && t[i].at_ms < fault_at + 2000;
+    }
+    if (row->min_wait_ms && during)
+        fail_msg("%s: %d polls within %ld ms of the 429, which held back every flow", row->name,
+                 during, row->min_wait_ms);
+    if (!row->min_wait_ms && !soon)
+        fail_msg("%s: no other flow polled within 2 s of a bare 429 to one", row->name);
+    tda_multi_free(m);
+    for (int i = 0; i < MULTI_FLOWS; i++)
+        tda_code_clear(&codes[i]);
+}
+
+/* A public client's requests carry no secret: the emulator's log says which did. */
+static void check_no_secret_sent(const fault_row *row, const char *log_path)
+{
+    emu_logged lines[64];
+    int n = emu_read_log(log_path, NULL, lines, 64);
+    for (int i = 0; i < n; i++)
+        if (lines[i].secret == 1 && !row->require_secret)
+            fail_msg("%s: request %d (%s) carried a client secret", row->name, i + 1,
+                     lines[i].path);
 }
 
 static void run_row(const fault_row *row)
@@ -424,10 +523,13 @@ static void run_row(const fault_row *row)
         options[n++] = "--fault";
         options[n++] = row->faults[i];
     }
+    if (row->require_secret)
+        options[n++] = "--require-secret";
     options[n] = NULL;
     emu e;
     emu_start_argv(&e, options);
-    tda_client *c = emu_client(&e);
+    tda_client *c = row->public_client ? emu_public_client(&e) : emu_client(&e);
+    tda_client *trusted = row->require_secret ? emu_client(&e) : c;
     /* Long enough for any honest answer, short enough that a stall costs little. */
     assert_int_equal(tda_client_set_timeout_ms(c, 3 * emu_prompt_ms()), TDA_OK);
     secrets s = {{NULL}, 0};
@@ -439,23 +541,30 @@ static void run_row(const fault_row *row)
         run_poll(row, c, &e, log_path, &s);
         break;
     case REFRESH:
-        run_refresh(row, c, &s);
+        run_refresh(row, c, trusted, &s);
         break;
     case REVOKE:
-        run_revoke(row, c, &s);
+        run_revoke(row, c, trusted, &s);
+        break;
+    case MULTI:
+        run_multi(row, c, &e, log_path, &s);
         break;
     }
+    if (row->public_client)
+        check_no_secret_sent(row, log_path);
     /* One call, one request: never re-sent, not even by libcurl on a dead connection. */
     static const char *const single[] = {[CODE] = "/oauth/device/code",
                                          [REFRESH] = "/oauth/token",
                                          [REVOKE] = "/oauth/revoke"};
-    if (row->call != POLL) {
-        long t[8];
+    if (row->call != POLL && row->call != MULTI) {
+        emu_logged r[8];
         int want = row->call == REFRESH ? 2 : 1; /* the refresh rows refresh twice */
-        int got = arrivals(log_path, single[row->call], t, 8);
+        int got = emu_read_log(log_path, single[row->call], r, 8);
         if (got != want)
             fail_msg("%s: %d requests to %s, want %d", row->name, got, single[row->call], want);
     }
+    if (trusted != c)
+        tda_client_free(trusted);
     tda_client_free(c);
     emu_stop(&e);
     unlink(log_path);

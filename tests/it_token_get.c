@@ -662,8 +662,15 @@ static tda_status toy_unlock(void *self, void *lock, int commit, char *detail, s
     return TDA_OK;
 }
 
-static const tda_store_ops toy_ops = {toy_load, toy_lock, toy_load_locked, toy_prepare, toy_save,
-                                      NULL,     toy_unlock, NULL, NULL, NULL};
+/* Named members, as the header asks: what this toy leaves out stays NULL, reserved zero. */
+static const tda_store_ops toy_ops = {
+    .load = toy_load,
+    .lock = toy_lock,
+    .load_locked = toy_load_locked,
+    .prepare = toy_prepare,
+    .save = toy_save,
+    .unlock = toy_unlock,
+};
 
 static void toy_reset(toy *t)
 {

@@ -79,11 +79,10 @@ static void *serve(void *arg)
     return NULL;
 }
 
-static void wire_start(wire *w, const char *answer, size_t answer_len)
+/* Binds the listener (base_url is known from here on); wire_serve starts answering. */
+static void wire_bind(wire *w)
 {
     memset(w, 0, sizeof *w);
-    w->answer = answer;
-    w->answer_len = answer_len;
     w->listener = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
@@ -95,7 +94,19 @@ static void wire_start(wire *w, const char *answer, size_t answer_len)
     getsockname(w->listener, (struct sockaddr *)&addr, &alen);
     snprintf(w->base_url, sizeof w->base_url, "http://127.0.0.1:%u", ntohs(addr.sin_port));
     assert_int_equal(pipe(w->stop_pipe), 0);
+}
+
+static void wire_serve(wire *w, const char *answer, size_t answer_len)
+{
+    w->answer = answer;
+    w->answer_len = answer_len;
     assert_int_equal(pthread_create(&w->thread, NULL, serve, w), 0);
+}
+
+static void wire_start(wire *w, const char *answer, size_t answer_len)
+{
+    wire_bind(w);
+    wire_serve(w, answer, answer_len);
 }
 
 static void wire_stop(wire *w)
@@ -170,15 +181,24 @@ static void test_default_user_agent_names_the_library(void **state)
 
 static void test_redirect_is_not_followed(void **state)
 {
+    /* The redirect points back at this same server, so a followed one would arrive here
+     * as a second request (one to a host that does not exist would fail either way). */
     wire w;
-    wire_start(&w, ANSWER("HTTP/1.1 302 Found\r\nlocation: https://evil.example/steal\r\n"
-                          "content-length: 0\r\n\r\n"));
+    wire_bind(&w);
+    char answer[256], location[128];
+    snprintf(location, sizeof location, "%s/elsewhere/oauth/device/code", w.base_url);
+    int n = snprintf(answer, sizeof answer,
+                     "HTTP/1.1 302 Found\r\nlocation: %s\r\ncontent-length: 0\r\n\r\n", location);
+    wire_serve(&w, answer, (size_t)n);
     tda_client *c = wire_client(&w);
     tda_code code;
-    assert_int_equal(tda_generate_code(c, &code), TDA_UNEXPECTED_STATUS);
+    tda_status st = tda_generate_code(c, &code);
+    assert_int_equal(w.requests, 1); /* first: a followed redirect is a second request */
+    assert_true(strncmp(w.request, "POST /oauth/device/code ", 24) == 0); /* not /elsewhere */
+    assert_int_equal(st, TDA_UNEXPECTED_STATUS);
     assert_int_equal(tda_client_http_status(c), 302);
     assert_non_null(strstr(tda_client_error_detail(c), "redirect"));
-    assert_int_equal(w.requests, 1);
+    assert_non_null(strstr(tda_client_error_detail(c), location));
     tda_client_free(c);
     wire_stop(&w);
 }
@@ -278,6 +298,79 @@ static void test_connection_refused_is_a_network_error(void **state)
     tda_client_free(c);
 }
 
+/* The request body as JSON (after the headers of what arrived). */
+static json_t *request_body(const wire *w)
+{
+    const char *body = strstr(w->request, "\r\n\r\n");
+    assert_non_null(body);
+    json_t *root = json_loads(body + 4, 0, NULL);
+    assert_non_null(root);
+    return root;
+}
+
+/* A public client's refresh has no client_secret member, and carries the redirect_uri set. */
+static void test_public_refresh_sends_no_secret_and_the_set_redirect_uri(void **state)
+{
+    wire w;
+    wire_start(&w, ANSWER("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n"));
+    tda_client *c = tda_client_new("cid", NULL);
+    assert_int_equal(tda_client_set_base_url(c, w.base_url), TDA_OK);
+    assert_int_equal(tda_client_set_redirect_uri(c, "https://myapp.example/done"), TDA_OK);
+    assert_int_equal(tda_client_set_redirect_uri(c, ""), TDA_INVALID_ARGUMENT);
+    assert_int_equal(tda_client_set_redirect_uri(c, "bad\r\nheader"), TDA_INVALID_ARGUMENT);
+    assert_int_equal(tda_client_set_redirect_uri(NULL, "x"), TDA_INVALID_ARGUMENT);
+    tda_token t;
+    assert_int_equal(tda_refresh_token(c, "rtok", &t), TDA_OVERLOADED);
+    assert_null(strstr(w.request, "client_secret"));
+    json_t *root = request_body(&w);
+    assert_int_equal(json_object_size(root), 4);
+    assert_string_equal(json_string_value(json_object_get(root, "redirect_uri")),
+                        "https://myapp.example/done");
+    json_decref(root);
+    tda_client_free(c);
+    wire_stop(&w);
+}
+
+static void test_default_redirect_uri_is_oob(void **state)
+{
+    wire w;
+    wire_start(&w, ANSWER("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n"));
+    tda_client *c = wire_client(&w);
+    tda_token t;
+    assert_int_equal(tda_refresh_token(c, "rtok", &t), TDA_OVERLOADED);
+    json_t *root = request_body(&w);
+    assert_string_equal(json_string_value(json_object_get(root, "redirect_uri")),
+                        TDA_DEFAULT_REDIRECT_URI);
+    assert_string_equal(json_string_value(json_object_get(root, "client_secret")), "s3cret-value");
+    json_decref(root);
+    tda_client_free(c);
+    wire_stop(&w);
+}
+
+/*
+ * Trakt's error_description reaches the detail (it says why a token fails),
+ * but a server that echoes the request's secrets in it gets them blanked.
+ */
+static const char echo_answer[] =
+    "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: 99\r\n\r\n"
+    "{\"error\":\"invalid_grant\",\"error_description\":\"session not found for rt-ECHOED-77 "
+    "and s3cret-value\"}";
+
+static void test_echoed_secrets_are_blanked_from_the_description(void **state)
+{
+    wire w;
+    wire_start(&w, ANSWER(echo_answer));
+    tda_client *c = wire_client(&w);
+    tda_token t;
+    assert_int_equal(tda_refresh_token(c, "rt-ECHOED-77", &t), TDA_INVALID_GRANT);
+    const char *detail = tda_client_error_detail(c);
+    assert_non_null(strstr(detail, "session not found for "));
+    assert_null(strstr(detail, "rt-ECHOED-77"));
+    assert_null(strstr(detail, "s3cret-value"));
+    tda_client_free(c);
+    wire_stop(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +382,9 @@ int main(void)
         cmocka_unit_test(test_silent_server_times_out),
         cmocka_unit_test(test_cancel_ends_a_request_in_flight),
         cmocka_unit_test(test_connection_refused_is_a_network_error),
+        cmocka_unit_test(test_public_refresh_sends_no_secret_and_the_set_redirect_uri),
+        cmocka_unit_test(test_default_redirect_uri_is_oob),
+        cmocka_unit_test(test_echoed_secrets_are_blanked_from_the_description),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

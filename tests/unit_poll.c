@@ -14,6 +14,13 @@
 
 #define SEC 1000
 
+/* A moment on the fake clock: both clocks agree unless a test makes the machine sleep. */
+static tda_instant at(int64_t t)
+{
+    tda_instant i = {t, t};
+    return i;
+}
+
 /* A code as tda_generate_code returns it: issued at t, Trakt's 600 s life and 5 s interval. */
 static tda_code make_code(int64_t issued_at, int64_t life_ms, int64_t interval_ms)
 {
@@ -30,20 +37,20 @@ static tda_policy start(int64_t now, int64_t life_ms, int64_t interval_ms, const
 {
     tda_code code = make_code(now, life_ms, interval_ms);
     tda_policy p;
-    tda_policy_init(&p, &code, o, now, 42);
+    tda_policy_init(&p, &code, o, at(now), 42);
     return p;
 }
 
 /* The earliest time at or after `from` when the policy says POLL. */
 static int64_t next_poll_time(const tda_policy *p, int64_t from)
 {
-    tda_action a = tda_policy_next(p, from);
+    tda_action a = tda_policy_next(p, at(from));
     if (a.kind == TDA_ACTION_POLL)
         return from;
     assert_int_equal(a.kind, TDA_ACTION_WAIT);
     assert_true(a.until_ms > from);
     /* Asking one millisecond early must still say wait. */
-    assert_int_equal(tda_policy_next(p, a.until_ms - 1).kind, TDA_ACTION_WAIT);
+    assert_int_equal(tda_policy_next(p, at(a.until_ms - 1)).kind, TDA_ACTION_WAIT);
     return next_poll_time(p, a.until_ms);
 }
 
@@ -60,10 +67,10 @@ static void test_pending_polls_exactly_one_interval_after_the_answer(void **stat
     for (int i = 0; i < 5; i++) {
         int64_t answered = t + 250; /* a slow answer: the interval counts from its arrival */
         tda_event ev;
-        assert_int_equal(tda_policy_record(&p, answered, TDA_PENDING, -1, &ev), 0);
+        assert_int_equal(tda_policy_record(&p, at(answered), TDA_PENDING, -1, &ev), 0);
         assert_int_equal(ev.kind, TDA_EVENT_PENDING);
         assert_int_equal(ev.next_poll_in_ms, 5 * SEC);
-        assert_int_equal(tda_policy_next(&p, answered + 5 * SEC - 1).kind, TDA_ACTION_WAIT);
+        assert_int_equal(tda_policy_next(&p, at(answered + 5 * SEC - 1)).kind, TDA_ACTION_WAIT);
         t = next_poll_time(&p, answered);
         assert_int_equal(t, answered + 5 * SEC);
     }
@@ -74,20 +81,20 @@ static void test_slow_down_adds_five_seconds_for_the_rest_of_the_flow(void **sta
     tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
     int64_t t = next_poll_time(&p, 0);
     tda_event ev;
-    assert_int_equal(tda_policy_record(&p, t, TDA_SLOW_DOWN, -1, &ev), 0);
+    assert_int_equal(tda_policy_record(&p, at(t), TDA_SLOW_DOWN, -1, &ev), 0);
     assert_int_equal(ev.kind, TDA_EVENT_SLOW_DOWN);
     assert_int_equal(ev.old_interval_ms, 5 * SEC);
     assert_int_equal(ev.interval_ms, 10 * SEC);
     t = next_poll_time(&p, t);
     /* Later pending answers keep the raised interval. */
     for (int i = 0; i < 3; i++) {
-        tda_policy_record(&p, t, TDA_PENDING, -1, NULL);
+        tda_policy_record(&p, at(t), TDA_PENDING, -1, NULL);
         int64_t next = next_poll_time(&p, t);
         assert_int_equal(next - t, 10 * SEC);
         t = next;
     }
     /* A second 429 raises it again. */
-    tda_policy_record(&p, t, TDA_SLOW_DOWN, -1, &ev);
+    tda_policy_record(&p, at(t), TDA_SLOW_DOWN, -1, &ev);
     assert_int_equal(ev.interval_ms, 15 * SEC);
 }
 
@@ -96,7 +103,7 @@ static void test_slow_down_honours_a_larger_retry_after(void **state)
     tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
     int64_t t = next_poll_time(&p, 0);
     tda_event ev;
-    tda_policy_record(&p, t, TDA_SLOW_DOWN, 30 * SEC, &ev);
+    tda_policy_record(&p, at(t), TDA_SLOW_DOWN, 30 * SEC, &ev);
     assert_int_equal(ev.interval_ms, 30 * SEC);
     assert_int_equal(next_poll_time(&p, t), t + 30 * SEC);
 }
@@ -106,7 +113,7 @@ static void test_slow_down_ignores_a_smaller_retry_after(void **state)
     tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
     int64_t t = next_poll_time(&p, 0);
     tda_event ev;
-    tda_policy_record(&p, t, TDA_SLOW_DOWN, 1 * SEC, &ev);
+    tda_policy_record(&p, at(t), TDA_SLOW_DOWN, 1 * SEC, &ev);
     assert_int_equal(ev.interval_ms, 10 * SEC);
 }
 
@@ -118,7 +125,7 @@ static void test_slow_down_step_is_a_setting(void **state)
     tda_policy p = start(0, 10 * SEC, 200, &o);
     int64_t t = next_poll_time(&p, 0);
     tda_event ev;
-    tda_policy_record(&p, t, TDA_SLOW_DOWN, -1, &ev);
+    tda_policy_record(&p, at(t), TDA_SLOW_DOWN, -1, &ev);
     assert_int_equal(ev.interval_ms, 500);
 }
 
@@ -129,7 +136,7 @@ static void test_transient_errors_back_off_exponentially_with_a_cap(void **state
     int64_t expected_cap[] = {5, 10, 20, 40, 60, 60, 60};
     for (size_t i = 0; i < sizeof expected_cap / sizeof expected_cap[0]; i++) {
         tda_event ev;
-        assert_int_equal(tda_policy_record(&p, t, TDA_OVERLOADED, -1, &ev), 0);
+        assert_int_equal(tda_policy_record(&p, at(t), TDA_OVERLOADED, -1, &ev), 0);
         assert_int_equal(ev.kind, TDA_EVENT_RETRY);
         int64_t next = next_poll_time(&p, t);
         int64_t delay = next - t;
@@ -147,12 +154,12 @@ static void test_transient_backoff_resets_after_a_pending_answer(void **state)
     tda_policy p = start(0, 3600 * SEC, 5 * SEC, NULL);
     int64_t t = next_poll_time(&p, 0);
     for (int i = 0; i < 4; i++) {
-        tda_policy_record(&p, t, TDA_SERVER_ERROR, -1, NULL);
+        tda_policy_record(&p, at(t), TDA_SERVER_ERROR, -1, NULL);
         t = next_poll_time(&p, t);
     }
-    tda_policy_record(&p, t, TDA_PENDING, -1, NULL);
+    tda_policy_record(&p, at(t), TDA_PENDING, -1, NULL);
     t = next_poll_time(&p, t);
-    tda_policy_record(&p, t, TDA_NETWORK, -1, NULL);
+    tda_policy_record(&p, at(t), TDA_NETWORK, -1, NULL);
     assert_true(next_poll_time(&p, t) - t <= 5 * SEC);
 }
 
@@ -163,11 +170,11 @@ static void test_jitter_spreads_clients_that_failed_together(void **state)
     for (uint64_t seed = 1; seed <= 50; seed++) {
         tda_code code = make_code(1, 3600 * SEC, 5 * SEC);
         tda_policy p;
-        tda_policy_init(&p, &code, NULL, 1, seed);
+        tda_policy_init(&p, &code, NULL, at(1), seed);
         int64_t t = 0;
         for (int i = 0; i < 4; i++) {
             t = 100 * SEC * (i + 1);
-            tda_policy_record(&p, t, TDA_CLOUDFLARE, -1, NULL);
+            tda_policy_record(&p, at(t), TDA_CLOUDFLARE, -1, NULL);
         }
         int64_t next = next_poll_time(&p, t);
         earliest = next < earliest ? next : earliest;
@@ -180,7 +187,7 @@ static void test_transient_error_honours_retry_after(void **state)
 {
     tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
     int64_t t = next_poll_time(&p, 0);
-    tda_policy_record(&p, t, TDA_OVERLOADED, 30 * SEC, NULL);
+    tda_policy_record(&p, at(t), TDA_OVERLOADED, 30 * SEC, NULL);
     assert_true(next_poll_time(&p, t) - t >= 30 * SEC);
 }
 
@@ -192,9 +199,9 @@ static void test_final_statuses_end_the_flow_at_once(void **state)
         tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
         int64_t t = next_poll_time(&p, 0);
         tda_event ev;
-        assert_int_equal(tda_policy_record(&p, t, finals[i], -1, &ev), 1);
+        assert_int_equal(tda_policy_record(&p, at(t), finals[i], -1, &ev), 1);
         assert_int_equal(ev.kind, 0);
-        tda_action a = tda_policy_next(&p, t);
+        tda_action a = tda_policy_next(&p, at(t));
         assert_int_equal(a.kind, TDA_ACTION_DONE);
         assert_int_equal(a.result, finals[i]);
     }
@@ -205,10 +212,10 @@ static void test_success_ends_the_flow_with_an_event(void **state)
     tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
     int64_t t = next_poll_time(&p, 0);
     tda_event ev;
-    assert_int_equal(tda_policy_record(&p, t, TDA_OK, -1, &ev), 1);
+    assert_int_equal(tda_policy_record(&p, at(t), TDA_OK, -1, &ev), 1);
     assert_int_equal(ev.kind, TDA_EVENT_SUCCESS);
     assert_int_equal(ev.next_poll_in_ms, -1);
-    tda_action a = tda_policy_next(&p, t);
+    tda_action a = tda_policy_next(&p, at(t));
     assert_int_equal(a.kind, TDA_ACTION_DONE);
     assert_int_equal(a.result, TDA_OK);
 }
@@ -217,15 +224,15 @@ static void test_code_expires_locally_after_pending_answers(void **state)
 {
     tda_policy p = start(0, 12 * SEC, 5 * SEC, NULL);
     int64_t t = next_poll_time(&p, 0);
-    tda_policy_record(&p, t, TDA_PENDING, -1, NULL);
+    tda_policy_record(&p, at(t), TDA_PENDING, -1, NULL);
     t = next_poll_time(&p, t);
     assert_int_equal(t, 10 * SEC);
-    tda_policy_record(&p, t, TDA_PENDING, -1, NULL);
+    tda_policy_record(&p, at(t), TDA_PENDING, -1, NULL);
     /* The next poll would be at 15 s, past the 12 s life: wake at 12 s to stop. */
-    tda_action a = tda_policy_next(&p, t);
+    tda_action a = tda_policy_next(&p, at(t));
     assert_int_equal(a.kind, TDA_ACTION_WAIT);
     assert_int_equal(a.until_ms, 12 * SEC);
-    a = tda_policy_next(&p, 12 * SEC);
+    a = tda_policy_next(&p, at(12 * SEC));
     assert_int_equal(a.kind, TDA_ACTION_DONE);
     assert_int_equal(a.result, TDA_EXPIRED);
 }
@@ -234,8 +241,8 @@ static void test_expiry_after_transient_errors_reports_the_error(void **state)
 {
     tda_policy p = start(0, 12 * SEC, 5 * SEC, NULL);
     int64_t t = next_poll_time(&p, 0);
-    tda_policy_record(&p, t, TDA_SERVER_ERROR, -1, NULL);
-    tda_action a = tda_policy_next(&p, 12 * SEC);
+    tda_policy_record(&p, at(t), TDA_SERVER_ERROR, -1, NULL);
+    tda_action a = tda_policy_next(&p, at(12 * SEC));
     assert_int_equal(a.kind, TDA_ACTION_DONE);
     assert_int_equal(a.result, TDA_SERVER_ERROR);
 }
@@ -243,7 +250,7 @@ static void test_expiry_after_transient_errors_reports_the_error(void **state)
 static void test_missing_life_counts_as_expired(void **state)
 {
     tda_policy p = start(0, 0, 5 * SEC, NULL);
-    tda_action a = tda_policy_next(&p, 0);
+    tda_action a = tda_policy_next(&p, at(0));
     assert_int_equal(a.kind, TDA_ACTION_DONE);
     assert_int_equal(a.result, TDA_EXPIRED);
 }
@@ -254,30 +261,152 @@ static void test_missing_or_negative_interval_means_five_seconds(void **state)
     for (size_t i = 0; i < 3; i++) {
         tda_policy p = start(0, 600 * SEC, bad[i], NULL);
         assert_int_equal(next_poll_time(&p, 0), 5 * SEC);
-        tda_policy_record(&p, 5 * SEC, TDA_PENDING, -1, NULL);
+        tda_policy_record(&p, at(5 * SEC), TDA_PENDING, -1, NULL);
         assert_int_equal(next_poll_time(&p, 5 * SEC), 10 * SEC);
     }
 }
 
 static void test_code_issued_earlier_keeps_its_original_life(void **state)
 {
-    /* Issued at 0, polling starts at 8 s: first poll at once, expiry still at 10 s. */
+    /*
+     * Issued at 0, polling starts at 3 s: the first poll waits one interval
+     * from the start (8 s, not 5 s: the program may have polled it just before
+     * a restart), and the code still expires at 10 s.
+     */
     tda_code code = make_code(1, 10 * SEC, 5 * SEC);
     tda_policy p;
-    tda_policy_init(&p, &code, NULL, 8 * SEC, 7);
-    assert_int_equal(tda_policy_next(&p, 8 * SEC).kind, TDA_ACTION_POLL);
-    tda_policy_record(&p, 8 * SEC, TDA_PENDING, -1, NULL);
-    tda_action a = tda_policy_next(&p, 10 * SEC + 1);
+    tda_policy_init(&p, &code, NULL, at(3 * SEC), 7);
+    assert_int_equal(next_poll_time(&p, 3 * SEC), 8 * SEC);
+    tda_policy_record(&p, at(8 * SEC), TDA_PENDING, -1, NULL);
+    tda_action a = tda_policy_next(&p, at(10 * SEC + 1));
     assert_int_equal(a.kind, TDA_ACTION_DONE);
     assert_int_equal(a.result, TDA_EXPIRED);
+}
+
+static void test_resumed_code_with_too_little_life_left_is_never_polled(void **state)
+{
+    /* Loaded 6 s into a 10 s life: a poll would be due at 11 s, past the end. */
+    tda_code code = make_code(1, 10 * SEC, 5 * SEC);
+    tda_policy p;
+    tda_policy_init(&p, &code, NULL, at(6 * SEC), 7);
+    tda_action a = tda_policy_next(&p, at(6 * SEC));
+    assert_int_equal(a.kind, TDA_ACTION_WAIT);
+    assert_int_equal(a.until_ms, 10 * SEC + 1);
+    a = tda_policy_next(&p, at(10 * SEC + 1));
+    assert_int_equal(a.kind, TDA_ACTION_DONE);
+    assert_int_equal(a.result, TDA_EXPIRED);
+}
+
+static void test_code_issued_before_this_boot_counts_from_then(void **state)
+{
+    /* A saved code loaded after a quick reboot: issued 100 s before the boot clock's zero. */
+    tda_code code = make_code(-100 * SEC, 600 * SEC, 5 * SEC);
+    tda_policy p;
+    tda_policy_init(&p, &code, NULL, at(20 * SEC), 7);
+    assert_int_equal(next_poll_time(&p, 20 * SEC), 25 * SEC);
+    tda_event ev;
+    tda_policy_record(&p, at(25 * SEC), TDA_PENDING, -1, &ev);
+    assert_int_equal(ev.expires_in_ms, 475 * SEC); /* 600 - 100 - 25 */
+    tda_action a = tda_policy_next(&p, at(500 * SEC));
+    assert_int_equal(a.kind, TDA_ACTION_DONE);
+    assert_int_equal(a.result, TDA_EXPIRED);
+}
+
+/* ---- suspend: the boot clock runs on while the monotonic clock stands still */
+
+static tda_instant slept(int64_t mono, int64_t asleep)
+{
+    tda_instant i = {mono, mono + asleep};
+    return i;
+}
+
+static void test_sleeping_past_the_code_life_ends_at_once_without_a_poll(void **state)
+{
+    tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
+    int64_t t = next_poll_time(&p, 0);
+    tda_policy_record(&p, at(t), TDA_PENDING, -1, NULL);
+    /* The lid closes 100 ms later and opens 10 minutes after: monotonic time moved 100 ms. */
+    tda_action a = tda_policy_next(&p, slept(t + 100, 600 * SEC));
+    assert_int_equal(a.kind, TDA_ACTION_DONE);
+    assert_int_equal(a.result, TDA_EXPIRED);
+    /* And still so once the poll that was due comes round on the monotonic clock. */
+    a = tda_policy_next(&p, slept(t + 5 * SEC, 600 * SEC));
+    assert_int_equal(a.kind, TDA_ACTION_DONE);
+    assert_int_equal(a.result, TDA_EXPIRED);
+}
+
+static void test_a_short_sleep_shortens_the_life_but_never_the_interval(void **state)
+{
+    tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
+    int64_t t = next_poll_time(&p, 0);
+    tda_policy_record(&p, at(t), TDA_PENDING, -1, NULL);
+    /* Asleep 3 minutes right after the answer: no poll until 5 s of monotonic time passed. */
+    tda_action a = tda_policy_next(&p, slept(t + 1 * SEC, 180 * SEC));
+    assert_int_equal(a.kind, TDA_ACTION_WAIT);
+    assert_int_equal(a.until_ms, t + 5 * SEC);
+    assert_int_equal(tda_policy_next(&p, slept(t + 5 * SEC - 1, 180 * SEC)).kind, TDA_ACTION_WAIT);
+    assert_int_equal(tda_policy_next(&p, slept(t + 5 * SEC, 180 * SEC)).kind, TDA_ACTION_POLL);
+    /* The life lost those 3 minutes: 600 - 5 - 5 - 180 s are left after the next poll. */
+    tda_event ev;
+    tda_policy_record(&p, slept(t + 5 * SEC, 180 * SEC), TDA_PENDING, -1, &ev);
+    assert_int_equal(ev.expires_in_ms, 410 * SEC);
+    /*
+     * A 429 asks for 500 s, past the end: the wait ends at the code's end, which
+     * on the monotonic clock is 180 s sooner than the code's life says.
+     */
+    int64_t m = t + 5 * SEC + 1;
+    tda_policy_record(&p, slept(m, 180 * SEC), TDA_SLOW_DOWN, 500 * SEC, NULL);
+    a = tda_policy_next(&p, slept(m, 180 * SEC));
+    assert_int_equal(a.kind, TDA_ACTION_WAIT);
+    assert_int_equal(a.until_ms, 600 * SEC - 180 * SEC);
+    a = tda_policy_next(&p, slept(600 * SEC - 180 * SEC, 180 * SEC));
+    assert_int_equal(a.kind, TDA_ACTION_DONE);
+    assert_int_equal(a.result, TDA_EXPIRED);
+}
+
+static void test_sleeping_past_the_deadline_ends_at_once(void **state)
+{
+    tda_poll_options o;
+    memset(&o, 0, sizeof o);
+    o.timeout_ms = 60 * SEC;
+    tda_policy p = start(0, 600 * SEC, 5 * SEC, &o);
+    int64_t t = next_poll_time(&p, 0);
+    tda_policy_record(&p, at(t), TDA_PENDING, -1, NULL);
+    tda_action a = tda_policy_next(&p, slept(t + 10, 120 * SEC));
+    assert_int_equal(a.kind, TDA_ACTION_DONE);
+    assert_int_equal(a.result, TDA_DEADLINE);
+}
+
+static void test_renewal_keeps_the_deadline_and_a_raised_interval(void **state)
+{
+    tda_poll_options o;
+    memset(&o, 0, sizeof o);
+    o.timeout_ms = 100 * SEC;
+    tda_policy p = start(0, 30 * SEC, 5 * SEC, &o);
+    int64_t t = next_poll_time(&p, 0);
+    tda_policy_record(&p, at(t), TDA_SLOW_DOWN, -1, NULL); /* interval 10 s now */
+    tda_code fresh = make_code(40 * SEC, 30 * SEC, 5 * SEC);
+    tda_policy_renew(&p, &fresh, at(40 * SEC));
+    assert_int_equal(p.interval_ms, 10 * SEC);
+    assert_int_equal(p.polls, 1);
+    assert_int_equal(next_poll_time(&p, 40 * SEC), 50 * SEC);
+    tda_policy_record(&p, at(50 * SEC), TDA_PENDING, -1, NULL);
+    tda_action a = tda_policy_next(&p, at(70 * SEC));
+    assert_int_equal(a.kind, TDA_ACTION_DONE);
+    assert_int_equal(a.result, TDA_EXPIRED); /* the new code's own life: 40 + 30 s */
+    tda_code later = make_code(90 * SEC, 30 * SEC, 5 * SEC);
+    tda_policy_renew(&p, &later, at(90 * SEC));
+    a = tda_policy_next(&p, at(100 * SEC));
+    assert_int_equal(a.kind, TDA_ACTION_DONE);
+    assert_int_equal(a.result, TDA_DEADLINE); /* the flow's deadline, not the code's */
 }
 
 static void test_code_older_than_its_life_is_expired_before_any_poll(void **state)
 {
     tda_code code = make_code(1, 10 * SEC, 5 * SEC);
     tda_policy p;
-    tda_policy_init(&p, &code, NULL, 20 * SEC, 7);
-    tda_action a = tda_policy_next(&p, 20 * SEC);
+    tda_policy_init(&p, &code, NULL, at(20 * SEC), 7);
+    tda_action a = tda_policy_next(&p, at(20 * SEC));
     assert_int_equal(a.kind, TDA_ACTION_DONE);
     assert_int_equal(a.result, TDA_EXPIRED);
 }
@@ -286,7 +415,7 @@ static void test_unknown_issue_time_counts_from_the_start_of_polling(void **stat
 {
     tda_code code = make_code(0, 10 * SEC, 5 * SEC);
     tda_policy p;
-    tda_policy_init(&p, &code, NULL, 100 * SEC, 7);
+    tda_policy_init(&p, &code, NULL, at(100 * SEC), 7);
     assert_int_equal(next_poll_time(&p, 100 * SEC), 105 * SEC);
 }
 
@@ -297,11 +426,11 @@ static void test_caller_deadline_ends_the_wait_at_the_deadline(void **state)
     o.timeout_ms = 7 * SEC;
     tda_policy p = start(0, 600 * SEC, 5 * SEC, &o);
     int64_t t = next_poll_time(&p, 0);
-    tda_policy_record(&p, t, TDA_PENDING, -1, NULL);
-    tda_action a = tda_policy_next(&p, t);
+    tda_policy_record(&p, at(t), TDA_PENDING, -1, NULL);
+    tda_action a = tda_policy_next(&p, at(t));
     assert_int_equal(a.kind, TDA_ACTION_WAIT);
     assert_int_equal(a.until_ms, 7 * SEC);
-    a = tda_policy_next(&p, 7 * SEC);
+    a = tda_policy_next(&p, at(7 * SEC));
     assert_int_equal(a.kind, TDA_ACTION_DONE);
     assert_int_equal(a.result, TDA_DEADLINE);
 }
@@ -312,47 +441,131 @@ static void test_deadline_beyond_the_code_life_reports_expiry(void **state)
     memset(&o, 0, sizeof o);
     o.timeout_ms = 60 * SEC;
     tda_policy p = start(0, 12 * SEC, 5 * SEC, &o);
-    tda_action a = tda_policy_next(&p, 12 * SEC);
+    tda_action a = tda_policy_next(&p, at(12 * SEC));
     assert_int_equal(a.kind, TDA_ACTION_DONE);
     assert_int_equal(a.result, TDA_EXPIRED);
 }
 
+/* xorshift64: the pseudo-random server's choices. */
+static uint64_t next_random(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static int64_t max_i64(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
 /*
- * A whole flow against a pseudo-random server: whatever the answers, no poll
- * comes sooner than the interval in force after the previous answer, and the
- * number of polls is bounded by the code's life.
+ * A whole flow against a pseudo-random server: random answers, random answer
+ * times and random Retry-After values (none, 0, or up to 40 s). The interval in
+ * force is computed here from the rules alone, never read back from the
+ * policy: it starts at the code's 5 s; each 429 raises it by the 5 s step, or
+ * to its Retry-After when that is larger, for the rest of the flow. Then:
+ * - after a pending answer the next poll comes exactly one interval later;
+ * - after a 429, exactly the raised interval later;
+ * - after a transient error, no sooner than the interval and no sooner than
+ *   its Retry-After, and no later than the capped backoff (interval doubling
+ *   per failure in a row, at most 60 s) or the Retry-After;
+ * - never a poll for an expired code, and so at most one poll per 5 s of life.
  */
 static void test_no_answer_sequence_makes_a_poll_too_early(void **state)
 {
-    tda_status answers[] = {TDA_PENDING, TDA_PENDING, TDA_SLOW_DOWN, TDA_SERVER_ERROR,
-                            TDA_NETWORK, TDA_TIMED_OUT, TDA_OVERLOADED, TDA_CLOUDFLARE};
+    static const tda_status answers[] = {TDA_PENDING, TDA_PENDING, TDA_PENDING, TDA_SLOW_DOWN,
+                                         TDA_SERVER_ERROR, TDA_NETWORK, TDA_TIMED_OUT,
+                                         TDA_OVERLOADED, TDA_CLOUDFLARE};
+    const int n_answers = (int)(sizeof answers / sizeof answers[0]);
     uint64_t x = 12345;
-    for (int run = 0; run < 200; run++) {
+    long slowdowns_with_retry_after = 0, transients_with_retry_after = 0, total_polls = 0;
+    for (int run = 0; run < 500; run++) {
         tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
-        int64_t now = 0, last_answer = -1, interval = 5 * SEC;
-        int polls = 0;
+        int64_t now = 0, interval = 5 * SEC;
+        int64_t earliest = 5 * SEC, latest = 5 * SEC; /* the first poll: one interval in */
+        int streak = 0, polls = 0;
         for (;;) {
-            tda_action a = tda_policy_next(&p, now);
+            tda_action a = tda_policy_next(&p, at(now));
             if (a.kind == TDA_ACTION_DONE)
                 break;
             if (a.kind == TDA_ACTION_WAIT) {
+                assert_true(a.until_ms > now);
                 now = a.until_ms;
                 continue;
             }
-            if (last_answer >= 0)
-                assert_true(now - last_answer >= interval);
+            if (now < earliest || now > latest)
+                fail_msg("run %d, poll %d at %lld ms: want it from %lld to %lld ms", run,
+                         polls + 1, (long long)now, (long long)earliest, (long long)latest);
             assert_true(now < 600 * SEC); /* never a poll for an expired code */
             polls++;
+            now += (int64_t)(next_random(&x) % 3000); /* the answer takes up to 3 s */
+            tda_status st = answers[next_random(&x) % (uint64_t)n_answers];
+            uint64_t pick = next_random(&x) % 4;
+            int64_t retry_after =
+                pick < 2 ? -1 : pick == 2 ? 0 : (int64_t)(next_random(&x) % 40001);
+            tda_policy_record(&p, at(now), st, retry_after, NULL);
+            if (st == TDA_PENDING) {
+                streak = 0;
+                earliest = latest = now + interval;
+            } else if (st == TDA_SLOW_DOWN) {
+                streak = 0;
+                interval = max_i64(interval + 5 * SEC, retry_after);
+                earliest = latest = now + interval;
+                slowdowns_with_retry_after += retry_after > 0;
+            } else { /* transient */
+                streak++;
+                int64_t backoff = interval;
+                for (int i = 1; i < streak && backoff < 60 * SEC; i++)
+                    backoff *= 2;
+                backoff = backoff < 60 * SEC ? backoff : 60 * SEC;
+                earliest = now + max_i64(interval, retry_after);
+                latest = now + max_i64(max_i64(backoff, interval), retry_after);
+                transients_with_retry_after += retry_after > 0;
+            }
+        }
+        assert_true(polls <= 600 / 5);
+        total_polls += polls;
+    }
+    /* The random server did exercise what the rules are about. */
+    assert_true(slowdowns_with_retry_after > 100);
+    assert_true(transients_with_retry_after > 100);
+    assert_true(total_polls > 5000);
+}
+
+/* The same with the machine falling asleep at random: never a poll of a dead code, none early. */
+static void test_no_sleep_pattern_makes_a_poll_early_or_late_in_life(void **state)
+{
+    uint64_t x = 777;
+    for (int run = 0; run < 200; run++) {
+        tda_policy p = start(0, 600 * SEC, 5 * SEC, NULL);
+        int64_t mono = 0, asleep = 0, last_answer = -1;
+        for (;;) {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            now += (int64_t)(x % 3000); /* the answer takes up to 3 s */
-            last_answer = now;
-            tda_event ev;
-            tda_policy_record(&p, now, answers[x % 8], -1, &ev);
-            interval = ev.interval_ms;
+            if (x % 5 == 0)
+                asleep += (int64_t)(x % (120 * SEC)); /* a suspend of up to 2 minutes */
+            tda_instant now = slept(mono, asleep);
+            tda_action a = tda_policy_next(&p, now);
+            if (a.kind == TDA_ACTION_DONE) {
+                assert_int_equal(a.result, TDA_EXPIRED);
+                assert_true(now.boot_ms >= 600 * SEC);
+                break;
+            }
+            if (a.kind == TDA_ACTION_WAIT) {
+                assert_true(a.until_ms > mono);
+                mono = a.until_ms;
+                continue;
+            }
+            assert_true(now.boot_ms < 600 * SEC);
+            if (last_answer >= 0)
+                assert_true(mono - last_answer >= 5 * SEC);
+            mono += (int64_t)(x % 1000);
+            last_answer = mono;
+            tda_policy_record(&p, slept(mono, asleep), TDA_PENDING, -1, NULL);
         }
-        assert_true(polls <= 600 / 5);
     }
 }
 
@@ -376,11 +589,18 @@ int main(void)
         cmocka_unit_test(test_missing_life_counts_as_expired),
         cmocka_unit_test(test_missing_or_negative_interval_means_five_seconds),
         cmocka_unit_test(test_code_issued_earlier_keeps_its_original_life),
+        cmocka_unit_test(test_resumed_code_with_too_little_life_left_is_never_polled),
+        cmocka_unit_test(test_code_issued_before_this_boot_counts_from_then),
+        cmocka_unit_test(test_sleeping_past_the_code_life_ends_at_once_without_a_poll),
+        cmocka_unit_test(test_a_short_sleep_shortens_the_life_but_never_the_interval),
+        cmocka_unit_test(test_sleeping_past_the_deadline_ends_at_once),
+        cmocka_unit_test(test_renewal_keeps_the_deadline_and_a_raised_interval),
         cmocka_unit_test(test_code_older_than_its_life_is_expired_before_any_poll),
         cmocka_unit_test(test_unknown_issue_time_counts_from_the_start_of_polling),
         cmocka_unit_test(test_caller_deadline_ends_the_wait_at_the_deadline),
         cmocka_unit_test(test_deadline_beyond_the_code_life_reports_expiry),
         cmocka_unit_test(test_no_answer_sequence_makes_a_poll_too_early),
+        cmocka_unit_test(test_no_sleep_pattern_makes_a_poll_early_or_late_in_life),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,9 @@
 /*
  * The protocol as pure functions (src/protocol.h): the JSON each request
  * sends, what every HTTP answer of every endpoint means, Retry-After, and the
- * strict parsing of the code and token answers. Facts from TRAKT_API.md.
+ * strict parsing of the code and token answers. The facts are Trakt's (its
+ * API documentation and contract, late 2026), each stated where it is
+ * checked.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -57,6 +59,12 @@ static tda_status build_code3(const char *id, const char *secret, const char *to
     return tda_build_code_request(id, out);
 }
 
+static tda_status build_refresh3(const char *id, const char *secret, const char *token,
+                                 tda_body *out)
+{
+    return tda_build_refresh_request(id, secret, token, "urn:ietf:wg:oauth:2.0:oob", out);
+}
+
 typedef struct builder {
     const char *what;
     builder_fn fn;
@@ -67,7 +75,7 @@ typedef struct builder {
 static const builder builders[] = {
     {"device code", build_code3, 1, NULL},
     {"device token", tda_build_token_request, 3, "code"},
-    {"refresh", tda_build_refresh_request, 3, "refresh_token"},
+    {"refresh", build_refresh3, 3, "refresh_token"},
     {"revoke", tda_build_revoke_request, 3, "token"},
 };
 #define N_BUILDERS (sizeof builders / sizeof builders[0])
@@ -99,7 +107,11 @@ static const tda_endpoint endpoints[] = {TDA_EP_DEVICE_CODE, TDA_EP_DEVICE_TOKEN
                                          TDA_EP_REVOKE};
 #define N_ENDPOINTS (sizeof endpoints / sizeof endpoints[0])
 
-/* Every status TRAKT_API.md names, plus a redirect and an undocumented 4xx. */
+/*
+ * Every status Trakt documents or is seen to send on these endpoints (200, 400,
+ * 401, 403, 404, 409, 410, 418, 429, 500, 502-504, and Cloudflare's 520-522),
+ * plus redirects, an undocumented 4xx (405) and an unlisted 5xx (501).
+ */
 static const long listed_statuses[] = {200, 301, 302, 400, 401, 403, 404, 405, 409, 410, 418,
                                        429, 500, 501, 502, 503, 504, 520, 521, 522};
 #define N_LISTED (sizeof listed_statuses / sizeof listed_statuses[0])
@@ -116,7 +128,15 @@ static void assert_lacks(const char *haystack, const char *needle)
         fail_msg("\"%s\" contains \"%s\"", haystack, needle);
 }
 
-/* The expected class of each HTTP status, per endpoint (TRAKT_API.md tables). */
+/*
+ * The expected class of each HTTP status, per endpoint. Trakt's answers to a
+ * poll (POST /oauth/device/token): 200 approved, 400 pending, 404 unknown code,
+ * 409 already used, 410 expired, 418 denied, 429 polling too fast, 401 and 403
+ * client refused (or Cloudflare), 500 server error, 502-504 overloaded, 520-522
+ * Cloudflare. The code, refresh and revoke endpoints answer 200, 401/403, 429
+ * and the 5xx alike; a refresh's 400 (invalid_grant) and 401 mean the refresh
+ * token is spent or revoked; revoke answers 200 (any 2xx is fine).
+ */
 typedef struct expect_row {
     long http;
     tda_status want;
@@ -187,7 +207,8 @@ static void test_token_request_has_exactly_code_client_id_and_secret(void **stat
 static void test_refresh_request_has_oob_redirect_and_refresh_grant(void **state)
 {
     tda_body b;
-    assert_int_equal(tda_build_refresh_request("cid", "csecret", "rtok", &b), TDA_OK);
+    assert_int_equal(tda_build_refresh_request("cid", "csecret", "rtok", TDA_DEFAULT_REDIRECT_URI,
+                                               &b), TDA_OK);
     json_t *root = body_json(&b);
     assert_int_equal(json_object_size(root), 5);
     assert_field(root, "refresh_token", "rtok");
@@ -210,6 +231,48 @@ static void test_revoke_request_sends_token_client_id_and_secret(void **state)
     assert_field(root, "client_secret", "csecret");
     json_decref(root);
     tda_body_clear(&b);
+}
+
+static void test_refresh_request_sends_the_redirect_uri_it_is_given(void **state)
+{
+    tda_body b;
+    assert_int_equal(tda_build_refresh_request("cid", NULL, "rtok", "https://app.example/cb", &b),
+                     TDA_OK);
+    json_t *root = body_json(&b);
+    assert_field(root, "redirect_uri", "https://app.example/cb");
+    json_decref(root);
+    tda_body_clear(&b);
+    assert_int_equal(tda_build_refresh_request("cid", NULL, "rtok", NULL, &b),
+                     TDA_INVALID_ARGUMENT);
+}
+
+/* A public client (Trakt's advice for apps on users' devices): no client_secret member at all. */
+static void test_without_a_secret_no_body_has_a_client_secret_member(void **state)
+{
+    for (size_t i = 0; i < N_BUILDERS; i++) {
+        tda_body b;
+        tda_status st = builders[i].fn("cid", NULL, "tok", &b);
+        if (st != TDA_OK)
+            fail_msg("%s request without a secret: %s", builders[i].what, tda_status_name(st));
+        json_t *root = body_json(&b);
+        if (json_object_get(root, "client_secret"))
+            fail_msg("%s request without a secret has a client_secret member: %s",
+                     builders[i].what, b.data);
+        assert_lacks(b.data, "secret");
+        assert_field(root, "client_id", "cid");
+        if (builders[i].args == 3) {
+            assert_field(root, builders[i].token_field, "tok");
+            /* Exactly one member fewer than with a secret. */
+            tda_body with;
+            assert_int_equal(builders[i].fn("cid", "csecret", "tok", &with), TDA_OK);
+            json_t *full = body_json(&with);
+            assert_int_equal(json_object_size(root) + 1, json_object_size(full));
+            json_decref(full);
+            tda_body_clear(&with);
+        }
+        json_decref(root);
+        tda_body_clear(&b);
+    }
 }
 
 /* Quotes, backslashes, control characters and non-ASCII UTF-8 (2, 3 and 4 bytes). */
@@ -262,6 +325,8 @@ static void test_null_argument_is_invalid_argument(void **state)
 {
     for (size_t i = 0; i < N_BUILDERS; i++) {
         for (int slot = 0; slot < builders[i].args; slot++) {
+            if (slot == 1)
+                continue; /* the secret is optional: see the test above */
             const char *args[3] = {"cid", "csecret", "tok"};
             args[slot] = NULL;
             tda_body b = {(char *)"junk", 4};
@@ -657,13 +722,18 @@ static void test_redirect_to_huge_location_keeps_detail_bounded(void **state)
 
 /* ----------------------------------------------------------- no leaks */
 
-static void test_detail_never_contains_error_description_secret(void **state)
+/*
+ * Free text outside an OAuth error object never reaches a detail. The
+ * error_description of one does (Trakt's "session not found" is the reason
+ * an old token fails), so the calls blank their own secrets out of it: see
+ * it_wire's echoed-secret tests.
+ */
+static void test_detail_never_contains_text_or_html_body(void **state)
 {
-    const char json_body[] = "{\"error\":\"invalid_grant\",\"error_description\":\"refresh token "
-                             FAKE_SECRET " is not valid\"}";
     const char text_body[] = "Too many requests from token " FAKE_SECRET;
     const char html_body[] = "<html><body>" FAKE_SECRET "</body></html>";
-    const char *bodies[] = {json_body, text_body, html_body};
+    const char no_code[] = "{\"error_description\":\"" FAKE_SECRET "\"}";
+    const char *bodies[] = {text_body, html_body, no_code};
     for (size_t e = 0; e < N_ENDPOINTS; e++) {
         for (size_t i = 0; i < N_LISTED; i++) {
             for (size_t k = 0; k < sizeof bodies / sizeof bodies[0]; k++) {
@@ -695,6 +765,37 @@ static void test_detail_drops_error_field_that_is_not_an_oauth_code(void **state
     }
 }
 
+static void test_invalid_grant_keeps_trakts_error_description(void **state)
+{
+    tda_response r = resp_json(
+        400, "{\"error\":\"invalid_grant\",\"error_description\":\"session not found\"}");
+    char detail[512];
+    assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_INVALID_GRANT);
+    assert_contains(detail, "\"invalid_grant\": \"session not found\"");
+}
+
+static void test_error_description_is_cleaned_and_capped(void **state)
+{
+    char body[1024];
+    char long_text[400];
+    memset(long_text, 'a', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0';
+    /* Control characters (an escape sequence, a newline) and non-ASCII become '?'. */
+    snprintf(body, sizeof body,
+             "{\"error\":\"invalid_grant\",\"error_description\":\"bad\\u001b[2J\\nline "
+             "\xc3\xa9 %s\"}", long_text);
+    tda_response r = resp_json(400, body);
+    char detail[1024];
+    assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_INVALID_GRANT);
+    assert_contains(detail, "bad?[2J?line ?? aaa");
+    assert_contains(detail, "...\")");
+    for (const char *p = detail; *p; p++)
+        assert_true(*p >= 0x20 && *p < 0x7f);
+    const char *quote = strstr(detail, ": \"bad");
+    assert_non_null(quote);
+    assert_true(strlen(quote) < 130); /* 120 characters of it at most, then "...\")" */
+}
+
 static void test_detail_shows_a_short_oauth_error_code(void **state)
 {
     tda_response r = resp_json(400, "{\"error\":\"invalid_request\",\"error_description\":\"x\"}");
@@ -716,6 +817,87 @@ static void test_classify_fills_retry_after_seconds_on_429(void **state)
     assert_int_equal(classify(TDA_EP_DEVICE_TOKEN, &r, &ra, detail, sizeof detail),
                      TDA_SLOW_DOWN);
     assert_int_equal(ra, 30000);
+}
+
+/* A single call's 429 says how long to wait, or, without Retry-After, how to back off. */
+static void test_rate_limit_detail_says_when_to_try_again(void **state)
+{
+    tda_response r = resp_status(429);
+    r.retry_after = "143";
+    r.server = "cloudflare";
+    r.content_type = "text/plain; charset=UTF-8";
+    r.body = "error code: 1015";
+    r.body_len = strlen(r.body);
+    int64_t ra = 0;
+    char detail[512];
+    assert_int_equal(classify(TDA_EP_DEVICE_CODE, &r, &ra, detail, sizeof detail), TDA_SLOW_DOWN);
+    assert_contains(detail, "from Cloudflare");
+    assert_contains(detail, "wait 143 s before trying again");
+    r.retry_after = NULL;
+    assert_int_equal(classify(TDA_EP_DEVICE_CODE, &r, &ra, detail, sizeof detail), TDA_SLOW_DOWN);
+    assert_int_equal(ra, -1);
+    assert_contains(detail, "no Retry-After");
+    /* A 503 that names a wait says it too. */
+    tda_response busy = resp_status(503);
+    busy.retry_after = "30";
+    assert_int_equal(classify(TDA_EP_REFRESH, &busy, &ra, detail, sizeof detail), TDA_OVERLOADED);
+    assert_contains(detail, "wait 30 s");
+}
+
+/* What pauses every flow of an engine (multi_pace.c), and what slows only one. */
+static void test_which_429_speaks_for_the_whole_ip(void **state)
+{
+    tda_response bare = resp_status(429);
+    assert_false(tda_is_ip_rate_limit(&bare));
+    tda_response empty_body = resp_status(429);
+    empty_body.body = "";
+    assert_false(tda_is_ip_rate_limit(&empty_body));
+    tda_response ra = resp_status(429);
+    ra.retry_after = "2";
+    assert_true(tda_is_ip_rate_limit(&ra));
+    tda_response bad_ra = resp_status(429);
+    bad_ra.retry_after = "soon";
+    assert_false(tda_is_ip_rate_limit(&bad_ra));
+    tda_response xr = resp_status(429);
+    xr.ratelimit = "{\"name\":\"UNAUTHED_API_POST_LIMIT\",\"until\":\"2030-01-01T00:00:00Z\"}";
+    assert_true(tda_is_ip_rate_limit(&xr));
+    tda_response cf_text = resp_status(429);
+    cf_text.body = "error code: 1015";
+    cf_text.body_len = 16;
+    assert_true(tda_is_ip_rate_limit(&cf_text));
+    tda_response cf_server = resp_status(429);
+    cf_server.server = "cloudflare";
+    assert_true(tda_is_ip_rate_limit(&cf_server));
+    tda_response cf_html = resp_json(429, "<!DOCTYPE html><html>rate limited</html>");
+    cf_html.content_type = "text/html";
+    assert_true(tda_is_ip_rate_limit(&cf_html));
+    tda_response busy = resp_status(503);
+    busy.retry_after = "30";
+    assert_false(tda_is_ip_rate_limit(&busy)); /* only a rate limit pauses everyone */
+}
+
+/* A refusal of a request sent without a secret may be about the secret; Cloudflare's is not. */
+static void test_which_refusal_may_want_the_secret(void **state)
+{
+    tda_response r401 = resp_json(401, "{\"error\":\"invalid_client\"}");
+    char detail[512];
+    int64_t ra;
+    for (size_t e = 0; e < N_ENDPOINTS; e++) {
+        tda_status st = classify(endpoints[e], &r401, &ra, detail, sizeof detail);
+        assert_int_equal(tda_refusal_may_want_secret(endpoints[e], &r401, st),
+                         endpoints[e] != TDA_EP_DEVICE_CODE);
+    }
+    tda_response r403 = resp_status(403);
+    tda_status st = classify(TDA_EP_DEVICE_TOKEN, &r403, &ra, detail, sizeof detail);
+    assert_true(tda_refusal_may_want_secret(TDA_EP_DEVICE_TOKEN, &r403, st));
+    tda_response cf = resp_json(403, "<html>Access denied</html>");
+    cf.content_type = "text/html";
+    cf.server = "cloudflare";
+    st = classify(TDA_EP_DEVICE_TOKEN, &cf, &ra, detail, sizeof detail);
+    assert_false(tda_refusal_may_want_secret(TDA_EP_DEVICE_TOKEN, &cf, st));
+    tda_response pending = resp_status(400);
+    st = classify(TDA_EP_DEVICE_TOKEN, &pending, &ra, detail, sizeof detail);
+    assert_false(tda_refusal_may_want_secret(TDA_EP_DEVICE_TOKEN, &pending, st));
 }
 
 static void test_classify_fills_retry_after_on_503(void **state)
@@ -763,8 +945,36 @@ static void test_retry_after_is_capped_at_one_day(void **state)
     assert_int_equal(tda_parse_retry_after("999999999", NOW), DAY_MS);
     assert_int_equal(tda_parse_retry_after("99999999999999999999999999999999", NOW), DAY_MS);
     assert_int_equal(tda_parse_retry_after("Fri, 31 Dec 2100 23:59:59 GMT", NOW), DAY_MS);
-    /* Found by fuzz_retry_after: a date so far ahead that its distance in ms overflowed. */
-    assert_int_equal(tda_parse_retry_after(",2Oct@\n999999592", NOW), DAY_MS);
+    /* Found by fuzz_retry_after: a date so far ahead that its distance in ms overflowed.
+     * libcurl reads this loose form; with a 32-bit time_t it cannot hold the year at all. */
+    if (sizeof(time_t) >= 8)
+        assert_int_equal(tda_parse_retry_after(",2Oct@\n999999592", NOW), DAY_MS);
+    assert_int_equal(tda_parse_retry_after("Sat, 02 Oct 999999592 00:00:00 GMT", NOW), DAY_MS);
+}
+
+/* Dates past January 2038 must work where time_t has 32 bits (i386, older ARM). */
+static void test_dates_past_2038_are_read_in_64_bits(void **state)
+{
+    int64_t when = 0;
+    assert_int_equal(tda_parse_imf_fixdate("Sun, 06 Nov 1994 08:49:37 GMT", &when), 0);
+    assert_int_equal(when, 784111777);
+    assert_int_equal(tda_parse_imf_fixdate("Tue, 19 Jan 2038 03:14:08 GMT", &when), 0);
+    assert_int_equal(when, 2147483648LL);
+    assert_int_equal(tda_parse_imf_fixdate("Fri, 31 Dec 2100 23:59:59 GMT", &when), 0);
+    assert_int_equal(when, 4133980799LL);
+    assert_int_equal(tda_parse_imf_fixdate("Tue, 29 Feb 2000 00:00:00 GMT", &when), 0);
+    assert_int_equal(when, 951782400);
+    /* Not the preferred form, or not a date: left to libcurl or refused. */
+    assert_int_equal(tda_parse_imf_fixdate("Sunday, 06-Nov-94 08:49:37 GMT", &when), -1);
+    assert_int_equal(tda_parse_imf_fixdate("Sun, 06 Nov 1994 08:49:37 GMT trailing", &when), -1);
+    assert_int_equal(tda_parse_imf_fixdate("Xyz, 06 Nov 1994 08:49:37 GMT", &when), -1);
+    assert_int_equal(tda_parse_imf_fixdate("Sun, 06 Noo 1994 08:49:37 GMT", &when), -1);
+    assert_int_equal(tda_parse_imf_fixdate("Sun, 06 Nov 1994 25:49:37 GMT", &when), -1);
+    /* An X-Ratelimit reset 30 s after a 2040 "now" is 30 s away, not "none". */
+    int64_t now2040 = 2208988800LL; /* 2040-01-01T00:00:00Z */
+    assert_int_equal(tda_parse_ratelimit_until("{\"until\":\"2040-01-01T00:00:30Z\"}", now2040),
+                     30000);
+    assert_int_equal(tda_parse_retry_after("Sun, 01 Jan 2040 00:00:45 GMT", now2040), 45000);
 }
 
 /* NOW + 30 s and NOW - 10 s as Trakt writes them. */
@@ -1331,6 +1541,8 @@ int main(void)
         cmocka_unit_test(test_token_request_uses_trakt_field_code),
         cmocka_unit_test(test_token_request_has_exactly_code_client_id_and_secret),
         cmocka_unit_test(test_refresh_request_has_oob_redirect_and_refresh_grant),
+        cmocka_unit_test(test_refresh_request_sends_the_redirect_uri_it_is_given),
+        cmocka_unit_test(test_without_a_secret_no_body_has_a_client_secret_member),
         cmocka_unit_test(test_revoke_request_sends_token_client_id_and_secret),
         cmocka_unit_test(test_every_argument_round_trips_quotes_backslashes_newlines_utf8),
         cmocka_unit_test(test_invalid_utf8_argument_is_invalid_argument),
@@ -1365,16 +1577,22 @@ int main(void)
         cmocka_unit_test(test_redirect_without_location_still_says_redirect),
         cmocka_unit_test(test_redirect_location_control_bytes_never_reach_detail),
         cmocka_unit_test(test_redirect_to_huge_location_keeps_detail_bounded),
-        cmocka_unit_test(test_detail_never_contains_error_description_secret),
+        cmocka_unit_test(test_detail_never_contains_text_or_html_body),
+        cmocka_unit_test(test_invalid_grant_keeps_trakts_error_description),
+        cmocka_unit_test(test_error_description_is_cleaned_and_capped),
         cmocka_unit_test(test_detail_drops_error_field_that_is_not_an_oauth_code),
         cmocka_unit_test(test_detail_shows_a_short_oauth_error_code),
         cmocka_unit_test(test_classify_fills_retry_after_seconds_on_429),
+        cmocka_unit_test(test_rate_limit_detail_says_when_to_try_again),
+        cmocka_unit_test(test_which_429_speaks_for_the_whole_ip),
+        cmocka_unit_test(test_which_refusal_may_want_the_secret),
         cmocka_unit_test(test_classify_fills_retry_after_on_503),
         cmocka_unit_test(test_classify_fills_retry_after_http_date),
         cmocka_unit_test(test_classify_without_retry_after_gives_minus_one),
 
         cmocka_unit_test(test_retry_after_delay_seconds_become_ms),
         cmocka_unit_test(test_retry_after_is_capped_at_one_day),
+        cmocka_unit_test(test_dates_past_2038_are_read_in_64_bits),
         cmocka_unit_test(test_ratelimit_until_becomes_a_delay),
         cmocka_unit_test(test_ratelimit_garbage_is_minus_one),
         cmocka_unit_test(test_classify_uses_ratelimit_only_without_retry_after),

@@ -152,6 +152,23 @@ static void test_version_matches_header(void **state)
     snprintf(want, sizeof want, "%d.%d.%d", TDA_VERSION_MAJOR, TDA_VERSION_MINOR,
              TDA_VERSION_PATCH);
     assert_string_equal(TDA_VERSION_STRING, want);
+    assert_int_equal(TDA_VERSION_NUM,
+                     (TDA_VERSION_MAJOR << 16) | (TDA_VERSION_MINOR << 8) | TDA_VERSION_PATCH);
+    assert_int_equal(tda_version_num(), TDA_VERSION_NUM);
+}
+
+static void test_version_at_least_compares_all_three_parts(void **state)
+{
+    assert_true(TDA_VERSION_AT_LEAST(TDA_VERSION_MAJOR, TDA_VERSION_MINOR, TDA_VERSION_PATCH));
+    assert_true(TDA_VERSION_AT_LEAST(0, 0, 0));
+    assert_false(TDA_VERSION_AT_LEAST(TDA_VERSION_MAJOR, TDA_VERSION_MINOR, TDA_VERSION_PATCH + 1));
+    assert_false(TDA_VERSION_AT_LEAST(TDA_VERSION_MAJOR, TDA_VERSION_MINOR + 1, 0));
+    assert_false(TDA_VERSION_AT_LEAST(TDA_VERSION_MAJOR + 1, 0, 0));
+    if (TDA_VERSION_MINOR > 0)
+        assert_true(TDA_VERSION_AT_LEAST(TDA_VERSION_MAJOR, TDA_VERSION_MINOR - 1, 255));
+#if !TDA_VERSION_AT_LEAST(0, 1, 0)
+    fail_msg("TDA_VERSION_AT_LEAST must work in #if");
+#endif
 }
 
 int main(void)
@@ -167,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_unknown_status_message_is_unknown_status),
         cmocka_unit_test(test_unknown_status_is_not_transient_and_ends_a_flow),
         cmocka_unit_test(test_version_matches_header),
+        cmocka_unit_test(test_version_at_least_compares_all_three_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

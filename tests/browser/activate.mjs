@@ -18,6 +18,16 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SHOTS = process.env.TDA_SCREENSHOTS; // optional folder for PNGs of each page
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
+// Time limits are for an idle machine, scaled like every bound in the tests
+// (tests/slow.h): $TDA_TEST_SLOW, a whole number, 1 when unset.
+const SLOW = Number(process.env.TDA_TEST_SLOW || '1');
+if (!Number.isInteger(SLOW) || SLOW < 1 || SLOW > 1000) {
+  const value = process.env.TDA_TEST_SLOW;
+  console.log(`FAILED: TDA_TEST_SLOW=${value}: want a whole number from 1 to 1000`);
+  process.exit(1);
+}
+const bound = (ms) => ms * SLOW;
+
 let passed = 0;
 let failed = 0;
 const children = [];
@@ -40,7 +50,7 @@ function start(cmd, args, env) {
 }
 
 // Resolves with the first stdout line for which pick() returns a value.
-function firstLine(child, pick, what, ms = 15000) {
+function firstLine(child, pick, what, ms = bound(15000)) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -54,7 +64,7 @@ function firstLine(child, pick, what, ms = 15000) {
   });
 }
 
-function exitCode(child, ms = 15000) {
+function exitCode(child, ms = bound(15000)) {
   return new Promise((resolve, reject) => {
     if (child.exitCode !== null) return resolve(child.exitCode);
     const timer = setTimeout(() => reject(new Error('timed out waiting for exit')), ms);
@@ -100,7 +110,7 @@ async function startBrowser() {
   const browser = { base: `${base}/session/${session.sessionId}`, driver };
   // A click on Approve submits a form: the result page may still be loading when the
   // next element is looked up, so lookups wait for it (up to 10 s) instead of failing.
-  await webdriver(browser.base, 'POST', '/timeouts', { implicit: 10000 });
+  await webdriver(browser.base, 'POST', '/timeouts', { implicit: bound(10000) });
   return browser;
 }
 

@@ -12,7 +12,10 @@ expect_rc 0 "--help"
 check "--help lists the exit codes" contains "$SCRATCH/out" "130  interrupted"
 cli --version
 expect_rc 0 "--version"
-check "--version names the program" contains "$SCRATCH/out" "trakt-device-auth 0.1.0"
+version=$(sed -n 's/^project(traktdeviceauth VERSION \([0-9.]*\) .*/\1/p' "$(dirname "$0")/../../CMakeLists.txt")
+check "project() in CMakeLists.txt names a version ($version)" [ -n "$version" ]
+check "--version names the program and project()'s version" \
+    contains "$SCRATCH/out" "trakt-device-auth $version"
 cli
 expect_rc 2 "no command is a usage error"
 cli frobnicate
@@ -30,9 +33,11 @@ expect_rc 2 "--timeout must be a number"
 cli login --base-url http://example.com
 expect_rc 2 "plain http to a non-loopback host is refused"
 check "... and the error says why" contains "$SCRATCH/err" "loopback"
-SECRET= cli login
-expect_rc 2 "login without a secret and without a terminal"
-check "... says how to give one" contains "$SCRATCH/err" "TRAKT_CLIENT_SECRET"
+SECRET= cli login --ask-secret
+expect_rc 2 "login --ask-secret without a terminal"
+check "... says how else to give one" contains "$SCRATCH/err" "TRAKT_CLIENT_SECRET"
+cli login --ask-secret --client-secret-file /dev/null
+expect_rc 2 "--ask-secret with another way to give the secret"
 
 echo "# login, status, token, refresh, revoke"
 start_emulator --interval 0.2 --approve-after-polls 2
@@ -53,6 +58,7 @@ expect_rc 0 "status"
 check "status says valid" contains "$SCRATCH/out" "State:      valid"
 check "status shows no token" sh -c "! grep -q '$access\|$refresh' '$SCRATCH/out'"
 cli status --json
+expect_rc 0 "status --json"
 check "status --json gives the state" contains "$SCRATCH/out" '"state":"valid"'
 
 cli token
@@ -67,6 +73,7 @@ check "refresh saved a new access token" [ "$(json_field "$TOKEN" access_token)"
 check "... and a new refresh token" [ "$(json_field "$TOKEN" refresh_token)" != "$refresh" ]
 check "the file is still 0600" [ "$(mode_of "$TOKEN")" = 600 ]
 cli refresh --json
+expect_rc 0 "refresh --json"
 check "refresh --json reports the event" contains "$SCRATCH/out" '"event":"refreshed"'
 
 cli revoke
@@ -120,12 +127,14 @@ echo "# refresh failures keep the stored token"
 start_emulator --interval 0.2 --approve-after-polls 0 --fault refresh:1-2:503 --fault refresh:3:drop
 new_home
 cli login
+expect_rc 0 "a login to refresh from"
 before=$(cat "$TOKEN")
 cli refresh
 expect_rc 5 "refresh while Trakt answers 503"
 check "... leaves the token file as it was" [ "$(cat "$TOKEN")" = "$before" ]
 check "... and says it is untouched" contains "$SCRATCH/err" "untouched"
 cli refresh
+expect_rc 5 "refresh while Trakt still answers 503"
 cli refresh
 expect_rc 5 "refresh on a dropped connection"
 check "... leaves the token file as it was" [ "$(cat "$TOKEN")" = "$before" ]
@@ -133,6 +142,7 @@ cli refresh
 expect_rc 0 "refresh once Trakt is back"
 cp "$TOKEN" "$SCRATCH/spent"
 cli refresh
+expect_rc 0 "a refresh that spends the saved refresh token"
 cp "$SCRATCH/spent" "$TOKEN"
 cli refresh
 expect_rc 6 "a spent refresh token: log in again"
@@ -143,6 +153,7 @@ echo "# token refreshes by the token's own lifetime"
 start_emulator --interval 0.2 --approve-after-polls 0 --token-life 50 --fault refresh:2:503
 new_home
 cli login
+expect_rc 0 "a login with a 50 s token"
 first=$(json_field "$TOKEN" access_token)
 cli token
 expect_rc 0 "token when 50 s of a 50 s life remain"
@@ -155,14 +166,15 @@ expect_rc 0 "token when the refresh fails but the token still works"
 check "... prints the still-valid token" [ "$(cat "$SCRATCH/out")" = "$second" ]
 check "... with a warning" contains "$SCRATCH/err" "warning"
 SECRET= cli token
-expect_rc 0 "token when a refresh is due but no secret is available"
-check "... prints the still-valid token" [ "$(cat "$SCRATCH/out")" = "$second" ]
-check "... and says why it could not refresh" contains "$SCRATCH/err" "client secret"
+expect_rc 0 "token when a refresh is due and no secret is given"
+check "... refreshes without one (tests/cli/public.sh has more)" [ "$(stat_of refreshes)" = 2 ]
+check "... and prints the new token" [ "$(cat "$SCRATCH/out")" != "$second" ]
 
 echo "# token file trouble"
 start_emulator --interval 0.2 --approve-after-polls 0
 new_home
 cli login
+expect_rc 0 "a login to spoil the file of"
 chmod 644 "$TOKEN"
 cli token
 expect_rc 8 "a world-readable token file is refused"
@@ -184,6 +196,7 @@ cli token
 expect_rc 8 "a corrupt token file"
 check "... says so" contains "$SCRATCH/err" "not a valid token file"
 cli login
+expect_rc 0 "login replaces a corrupt token file"
 cli token --client-id other-app
 expect_rc 6 "a token of another client id"
 check "... names both ids" contains "$SCRATCH/err" "belongs to client id test-id, not other-app"
@@ -192,12 +205,40 @@ cli login --client-id other-app
 expect_rc 8 "login as another app refuses to destroy this app's token"
 check "... says so" contains "$SCRATCH/err" "would destroy it"
 check "... and the file is untouched" [ "$(cat "$TOKEN")" = "$before" ]
-chmod 500 "$(dirname "$TOKEN")"
-if [ "$(id -u)" != 0 ]; then
-    cli login
-    expect_rc 8 "an unwritable token directory is found before the code is shown"
+
+echo "# an unwritable token directory"
+# Root may write anywhere, so as root (as CI runs it) the CLI runs as the
+# unprivileged uid 65534 under setpriv (util-linux), from a copy it can reach
+# whatever the build directory's permissions; any other user runs it directly.
+home_before=$HOME_DIR
+new_home
+cli_real=$TDA_CLI
+if [ "$(id -u)" = 0 ]; then
+    if command -v setpriv >/dev/null; then
+        chmod 711 "$SCRATCH"
+        mkdir -m 755 "$SCRATCH/bin"
+        cp "$TDA_CLI" "$SCRATCH/bin/trakt-device-auth"
+        chmod 755 "$SCRATCH/bin/trakt-device-auth"
+        TDA_CLI=$SCRATCH/bin/trakt-device-auth
+        chown -R 65534:65534 "$HOME_DIR"
+        CLI_AS="setpriv --reuid=65534 --regid=65534 --clear-groups"
+    else
+        bad "setpriv (util-linux) is needed to check an unwritable directory as root"
+    fi
 fi
+cli login
+expect_rc 0 "login as uid $(${CLI_AS:-} id -u)"
+chmod 500 "$(dirname "$TOKEN")"
+codes=$(stat_of codes_issued)
+cli login
+expect_rc 8 "an unwritable token directory is refused"
+check "... before a code is asked for" [ "$(stat_of codes_issued)" = "$codes" ]
+check "... saying why" contains "$SCRATCH/err" "$(dirname "$TOKEN")"
 chmod 700 "$(dirname "$TOKEN")"
+CLI_AS=""
+TDA_CLI=$cli_real
+HOME_DIR=$home_before
+TOKEN="$HOME_DIR/.config/trakt-device-auth/token.json"
 
 echo "# status and token take the client id from the file"
 set +e

@@ -1,7 +1,8 @@
 #!/bin/sh
 # --help, the man page and the README stay in step with the program: every
-# option --help lists is in trakt-device-auth(1) and the README mentions the
-# main ones; every exit status --help lists is documented in the man page;
+# option --help lists is in trakt-device-auth(1), and the README mentions the
+# main ones (the list below, each also in --help); every exit status --help
+# lists is documented in the man page; the README's table lists every command;
 # every row of the fault matrix (tests/it_faults.c) is in doc/FAULTS.md.
 set -e
 . "$(dirname "$0")/lib.sh"
@@ -14,7 +15,19 @@ for opt in $options; do
     escaped=$(printf '%s' "$opt" | sed 's/-/\\\\-/g')
     check "the man page documents $opt" grep -q -- "$escaped" "$man"
 done
-for status in $(sed -n 's/^  \([0-9][0-9]*\)  .*/\1/p' "$SCRATCH/help"); do
+# The options a README reader needs; the rest are left to --help and the man page.
+# (Not --client-secret: the README steers people to the others.)
+readme_options="--client-id --client-secret-file --token-file --base-url --json --verbose
+--timeout --help"
+for opt in $readme_options; do
+    check "--help lists $opt" grep -Eq -- "$opt([^a-z-]|\$)" "$SCRATCH/help"
+    check "the README mentions $opt" grep -Eq -- "$opt([^a-z-]|\$)" "$root/README.md"
+done
+statuses=$(sed -n 's/^  \([0-9][0-9]*\)  .*/\1/p' "$SCRATCH/help")
+# A pattern that found nothing would check nothing: --help lists 0 to 8 and 130.
+check "--help lists exit statuses 0 to 8 and 130 ($(echo $statuses))" \
+    [ "$(echo $statuses)" = "0 1 2 3 4 5 6 7 8 130" ]
+for status in $statuses; do
     check "the man page documents exit status $status" grep -q "^\.B $status\$" "$man"
 done
 for cmd in login refresh revoke status token; do
@@ -33,4 +46,11 @@ while IFS= read -r row; do
         bad "doc/FAULTS.md lacks the fault matrix row '$row' of tests/it_faults.c (add it, in backticks, to its endpoint's table)"
     fi
 done <"$SCRATCH/fault_rows"
+# The version is written once, in project(): both programs report that one.
+version=$(sed -n 's/^project(traktdeviceauth VERSION \([0-9.]*\) .*/\1/p' "$root/CMakeLists.txt")
+check "CMakeLists.txt's project() has a version" [ -n "$version" ]
+check "trakt-device-auth --version reports $version" \
+    sh -c '"$1" --version | head -n 1 | grep -qx "trakt-device-auth $2"' sh "$TDA_CLI" "$version"
+check "trakt-oauth-emulator --version reports $version" \
+    sh -c '"$1" --version | grep -qx "trakt-oauth-emulator $2"' sh "$TDA_EMULATOR" "$version"
 finish

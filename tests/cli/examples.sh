@@ -9,9 +9,9 @@ set -e
 : "${TDA_EXAMPLE_DIR:?set TDA_EXAMPLE_DIR to the built examples}"
 
 for example in multi_poll multi_libuv; do
-    start_emulator --interval 0.1 --approve-after-polls 2
+    EMU_SECRET_ARGS= start_emulator --interval 0.1 --approve-after-polls 2 # a public app
     set +e
-    env TRAKT_CLIENT_ID=test-id TRAKT_CLIENT_SECRET=test-secret TRAKT_OAUTH_URL="$EMU_URL" \
+    env -u TRAKT_CLIENT_SECRET TRAKT_CLIENT_ID=test-id TRAKT_OAUTH_URL="$EMU_URL" \
         ${TDA_CLI_WRAP:-} "$TDA_EXAMPLE_DIR/example_$example" 6 >"$SCRATCH/out" 2>"$SCRATCH/err"
     RC=$?
     set -e
@@ -19,6 +19,7 @@ for example in multi_poll multi_libuv; do
     check "... all 6 authorized" contains "$SCRATCH/out" "6 of 6 authorized"
     check "... no early poll" [ "$(stat_of early_polls)" = 0 ]
     check "... 3 polls per flow" [ "$(stat_of polls)" = 18 ]
+    check "... none with a client secret" [ "$(stat_of secrets_sent)" = 0 ]
     kill "$EMU_PID"
 done
 

@@ -21,6 +21,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 99' INT TERM
 
+# Time limits are written for an idle machine and scaled like every bound in
+# the tests (tests/slow.h): by $TDA_TEST_SLOW, a whole number, 1 when unset.
+SLOW=${TDA_TEST_SLOW:-1}
+case $SLOW in
+    '' | *[!0-9]* | 0) SLOW=bad ;;
+    *) [ "$SLOW" -le 1000 ] || SLOW=bad ;;
+esac
+if [ "$SLOW" = bad ]; then
+    echo "FAILED: TDA_TEST_SLOW=$TDA_TEST_SLOW: want a whole number from 1 to 1000"
+    exit 1
+fi
+# bound_tries N: N tries (of a fixed pause each) on an idle machine, for this run.
+bound_tries() { echo $(($1 * SLOW)); }
+
 ok() { CHECKS=$((CHECKS + 1)); echo "ok: $*"; }
 bad() { CHECKS=$((CHECKS + 1)); FAILURES=$((FAILURES + 1)); echo "FAILED: $*"; }
 check() { # check "what" command...
@@ -28,11 +42,14 @@ check() { # check "what" command...
     if "$@"; then ok "$what"; else bad "$what"; fi
 }
 
-# start_emulator [options...]: sets EMU_URL (and EMU_PID); secret is test-secret.
+# start_emulator [options...]: sets EMU_URL (and EMU_PID); secret is test-secret, or
+# none (a public app) when EMU_SECRET_ARGS is set and empty.
 start_emulator() {
     fifo="$SCRATCH/emu.$$.$(date +%s%N)"
     mkfifo "$fifo"
-    "$TDA_EMULATOR" --port 0 --client-id test-id --client-secret test-secret --quiet "$@" >"$fifo" &
+    # shellcheck disable=SC2086 # the default is two words
+    "$TDA_EMULATOR" --port 0 --client-id test-id ${EMU_SECRET_ARGS---client-secret test-secret} \
+        --quiet "$@" >"$fifo" &
     EMU_PID=$!
     EMULATOR_PIDS="$EMULATOR_PIDS $EMU_PID"
     read -r line <"$fifo"
@@ -41,9 +58,12 @@ start_emulator() {
     case $EMU_URL in http://*|https://*) ;; *) echo "emulator did not start: $line"; exit 1 ;; esac
 }
 
-# stat_of NAME: one counter from the emulator's /stats.
+# stat_of NAME: one counter from the emulator's /stats. When there is none (the
+# emulator is gone), a text unlike any other, so that comparing two such reads
+# can never pass.
 stat_of() {
-    curl -s "$EMU_URL/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
+    value=$(curl -s "$EMU_URL/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p")
+    echo "${value:-no-stats-$(date +%s%N)}"
 }
 
 # A fresh home for each scenario: the CLI's default token path lives in it.
@@ -74,6 +94,7 @@ expect_rc() { # expect_rc WANT "what"
 }
 
 contains() { grep -q -- "$2" "$1"; }
+contains_text() { case $1 in *"$2"*) return 0 ;; *) return 1 ;; esac; } # contains_text TEXT PART
 
 # json_field FILE NAME: a string or number field of a small JSON file.
 json_field() {

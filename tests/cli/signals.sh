@@ -8,19 +8,32 @@ set -e
 . "$(dirname "$0")/lib.sh"
 
 # spawn ARGS...: the CLI in the background (never approved), PID in CLI_PID,
-# returns once it has shown the code.
+# returns once it has shown the code; a CLI that never shows one within 10 s
+# (scaled) is a failure, and the test stops: what follows would test nothing.
 spawn() {
-    # A previous run's output must not count: a signal sent before this CLI has even
-    # started can be lost in the forked shell (dash), and it would poll until expiry.
-    rm -f "$SCRATCH/out"
+    # Emptied first: the last run's "enter the code" must not pass for this one's, or the
+    # signal below would reach this CLI before it even runs (and be lost, as happened).
+    : >"$SCRATCH/out"
+    : >"$SCRATCH/err"
     env HOME="$HOME_DIR" TRAKT_CLIENT_ID=test-id TRAKT_CLIENT_SECRET="${SPAWN_SECRET-test-secret}" \
         TRAKT_OAUTH_URL="$EMU_URL" "$TDA_CLI" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null &
     CLI_PID=$!
     tries=0
-    until grep -q "enter the code" "$SCRATCH/out" 2>/dev/null || [ $tries -ge 200 ]; do
+    until grep -q "enter the code" "$SCRATCH/out" 2>/dev/null; do
+        if [ $tries -ge "$(bound_tries 200)" ] || ! running "$CLI_PID"; then
+            bad "'$*' showed no code (stderr: $(head -c 300 "$SCRATCH/err"))"
+            kill -s KILL "$CLI_PID" 2>/dev/null
+            finish
+            exit 1
+        fi
         sleep 0.05
         tries=$((tries + 1))
     done
+}
+
+# running PID: the process is alive, not a zombie (a zombie's cmdline is empty).
+running() {
+    [ -r "/proc/$1/stat" ] && [ "$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat")" != Z ]
 }
 
 reap() { # reap: waits for CLI_PID, exit status in RC
@@ -46,6 +59,7 @@ echo "# the token lock"
 start_emulator --interval 0.05 --approve-after-polls 0 --token-life 30
 new_home
 cli login
+expect_rc 0 "a login to lock"
 # Another process holds the lock (flock(1) takes the same kind of lock): a subshell
 # that locks it and becomes a sleep, so killing that one process frees the lock.
 (exec 9>"$TOKEN.lock" && flock 9 && exec sleep 30) >/dev/null 2>&1 &
@@ -61,17 +75,19 @@ check "... with a warning" contains "$SCRATCH/err" "warning: could not refresh"
 env HOME="$HOME_DIR" TRAKT_CLIENT_ID=test-id TRAKT_CLIENT_SECRET=test-secret \
     TRAKT_OAUTH_URL="$EMU_URL" "$TDA_CLI" refresh >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null &
 CLI_PID=$!
-# Only once it waits for the lock (it has the lock file open): a SIGINT sent sooner can
-# land before its handler exists, while a background job still ignores SIGINT, and be lost.
+# Until it has the lock file open (its signal handlers are in place by then): a
+# SIGINT that came sooner would hit a background job's ignored SIGINT.
 tries=0
 until ls -l "/proc/$CLI_PID/fd" 2>/dev/null | grep -q 'token\.json\.lock' || [ $tries -ge 400 ]; do
     sleep 0.05
     tries=$((tries + 1))
 done
-sleep 0.1
+refreshes_before=$(stat_of refreshes)
+check "refresh is still waiting for the lock" running "$CLI_PID"
 kill -s INT "$CLI_PID"
 reap
 expect_rc 130 "Ctrl-C while waiting for the lock"
+check "... before any refresh request" [ "$(stat_of refreshes)" = "$refreshes_before" ]
 kill "$holder"
 wait "$holder" 2>/dev/null || true
 cli refresh
@@ -81,10 +97,16 @@ echo "# --client-secret leaves the command line"
 start_emulator --interval 0.2
 new_home
 SPAWN_SECRET= spawn login --client-secret test-secret
-cmdline=$(tr '\0' ' ' </proc/$CLI_PID/cmdline)
-check "the secret is not in /proc/PID/cmdline ($cmdline)" sh -c "! echo '$cmdline' | grep -q test-secret"
-kill -s INT "$CLI_PID"
+# Read while the CLI is alive and waiting: a dead one's cmdline is empty and proves nothing.
+check "login with --client-secret is running, waiting for approval" running "$CLI_PID"
+cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$CLI_PID/cmdline" || true)
+check "its /proc/PID/cmdline is its own ($cmdline)" \
+    contains_text "$cmdline" " login --client-secret"
+check "the secret is not in /proc/PID/cmdline" \
+    sh -c '! printf "%s" "$1" | grep -q test-secret' - "$cmdline"
+kill -s INT "$CLI_PID" 2>/dev/null || true
 reap
+expect_rc 130 "... and Ctrl-C then ends it"
 
 echo "# --verbose redacts every secret"
 start_emulator --interval 0.05 --approve-after-polls 1 --token-life 30
@@ -99,6 +121,7 @@ cli refresh -v
 expect_rc 0 "refresh -v"
 cat "$SCRATCH/out" "$SCRATCH/err" >>"$SCRATCH/verbose"
 cli token -v
+expect_rc 0 "token -v"
 cat "$SCRATCH/err" >>"$SCRATCH/verbose"
 second_access=$(json_field "$TOKEN" access_token)
 second_refresh=$(json_field "$TOKEN" refresh_token)

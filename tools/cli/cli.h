@@ -17,8 +17,12 @@ typedef enum cli_command { CLI_LOGIN, CLI_REFRESH, CLI_REVOKE, CLI_STATUS, CLI_T
 typedef struct cli_options {
     cli_command command;
     const char *client_id;          /* --client-id or TRAKT_CLIENT_ID; may be NULL */
-    char *client_secret;            /* owned, wiped: --client-secret or TRAKT_CLIENT_SECRET */
+    char *client_secret;            /* owned, wiped: --client-secret or TRAKT_CLIENT_SECRET;
+                                       NULL: a public client, as Trakt advises */
     const char *client_secret_file; /* --client-secret-file */
+    bool ask_secret;                /* --ask-secret: prompt for it without echo */
+    const char *redirect_uri;       /* --redirect-uri or TRAKT_REDIRECT_URI; NULL: oob */
+    bool qr_prefill;                /* --qr-prefill: the QR code holds URL/CODE */
     char *token_file;               /* owned: --token-file, TRAKT_TOKEN_FILE or the default;
                                        with a key, that key's file (for messages) */
     const char *key;                /* --key or TRAKT_TOKEN_KEY: a token per account; NULL: one */
@@ -30,6 +34,8 @@ typedef struct cli_options {
     const char *user_agent;         /* --user-agent or TRAKT_USER_AGENT; NULL: ours */
     const char *ca_file;            /* --ca-file or TRAKT_CA_FILE; NULL: the system's CAs */
     double timeout_s;               /* --timeout; 0: none given */
+    int renew;                      /* login --renew[=N]: new codes allowed; -1: no limit */
+    bool new_code;                  /* login --new-code: do not resume a saved code */
     bool json, no_qr, verbose, quiet;
 } cli_options;
 
@@ -37,7 +43,7 @@ typedef struct cli_options {
 enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_FAILURE = 1,     /* anything not listed below */
-    CLI_EXIT_USAGE = 2,       /* bad command line or missing client id or secret */
+    CLI_EXIT_USAGE = 2,       /* bad command line, no client id, or no secret typed */
     CLI_EXIT_DENIED = 3,      /* the user pressed Deny */
     CLI_EXIT_EXPIRED = 4,     /* the code expired, was used, or --timeout passed */
     CLI_EXIT_NETWORK = 5,     /* network, timeout or server trouble: try again later */
@@ -70,6 +76,8 @@ void cli_format_time(long long unix_seconds, char *out, size_t size);
 void cli_format_duration(long long seconds, char *out, size_t size);
 /* The exit code and message for a failed library call, with the client's detail. */
 int cli_fail_call(const cli_options *o, tda_client *c, tda_status st, const char *what);
+/* "try again in 2 min 23 s (after 05:40:12 UTC)": when a wait of ms from now ends. */
+void cli_format_try_again(long ms, char *out, size_t size);
 
 /* ---- signals.c: Ctrl-C and friends cancel the client in flight */
 void cli_signals_install(void);
@@ -77,11 +85,16 @@ void cli_signals_watch(tda_client *c); /* NULL: none */
 int cli_signal_received(void);         /* the signal number, or 0 */
 
 /* ---- secret.c */
-/* Fills o->client_secret from the file or a no-echo prompt when not set yet. */
-int cli_require_secret(cli_options *o);
+/*
+ * The client secret is optional (Trakt: it is not secret inside an app on the
+ * user's device). Fills o->client_secret from --client-secret-file, or from a
+ * no-echo prompt with --ask-secret, when not set yet; none is fine.
+ */
+int cli_gather_secret(cli_options *o);
 
 /* ---- session.c: a library client set up from the options */
-int cli_client_new(cli_options *o, bool need_secret, const char *client_id, tda_client **out);
+/* use_secret: give the client the secret, if the user supplied one. */
+int cli_client_new(cli_options *o, bool use_secret, const char *client_id, tda_client **out);
 void cli_client_free(tda_client *c);
 /* The --verbose log callback: one line to stderr. */
 void cli_log_to_stderr(const char *line, void *userdata);
@@ -93,6 +106,10 @@ char *cli_default_token_dir(void);
 int cli_open_store(cli_options *o);
 /* The exit code and message for a failed store or token call, from the library's detail. */
 int cli_fail_stored(const cli_options *o, tda_status st, const char *detail, const char *what);
+
+/* ---- code_request.c: the codes login asks for itself, waiting out rate limits */
+/* tda_generate_code, with Trakt's 429s waited out (a few times, 15 min at most). */
+tda_status cli_request_code(const cli_options *o, tda_client *c, tda_code *code);
 
 /* ---- commands */
 int cli_login(cli_options *o);

@@ -24,34 +24,50 @@ static double seconds(int64_t ms)
     return (double)ms / 1000.0;
 }
 
-login_view *login_view_start(const cli_options *o, const tda_code *code)
+/* The "code" line of --json: the first code, a resumed one, and each renewal's. */
+static void json_code(const cli_options *o, const tda_code *code, bool resumed, int renewals)
+{
+    char qr_url[1200];
+    cli_qr_target(o, code, qr_url, sizeof qr_url);
+    cli_json_line(json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:b, s:i}", "event", "code",
+                            "user_code", code->user_code, "verification_url",
+                            code->verification_url, "qr_url", qr_url, "expires_in",
+                            seconds(tda_code_remaining_ms(code)), "interval",
+                            seconds(code->interval_ms), "resumed", resumed, "renewals",
+                            renewals));
+}
+
+/* The plain instruction line, as a log reader sees it. */
+static void plain_code(const tda_code *code)
+{
+    char life[64];
+    cli_format_duration((tda_code_remaining_ms(code) + 999) / 1000, life, sizeof life);
+    printf("To authorize, open %s and enter the code %s (valid for %s)\n",
+           code->verification_url, code->user_code, life);
+    fflush(stdout);
+}
+
+login_view *login_view_start(const cli_options *o, const tda_code *code, bool resumed)
 {
     login_view *v = calloc(1, sizeof *v);
     if (!v)
         return NULL;
     v->o = o;
     v->kind = o->json ? VIEW_JSON : isatty(STDOUT_FILENO) && !o->quiet ? VIEW_TERMINAL : VIEW_PLAIN;
-    if (v->kind == VIEW_TERMINAL && !(v->terminal = terminal_view_start(o, code)))
+    const char *note = resumed ? "(Resumed: the code shown before the restart.)" : NULL;
+    if (v->kind == VIEW_TERMINAL && !(v->terminal = terminal_view_start(o, code, note)))
         v->kind = VIEW_PLAIN;
     if (v->kind == VIEW_JSON) {
-        char qr_url[1200];
-        snprintf(qr_url, sizeof qr_url, "%s/%s", code->verification_url, code->user_code);
-        cli_json_line(json_pack("{s:s, s:s, s:s, s:s, s:f, s:f}", "event", "code", "user_code",
-                                code->user_code, "verification_url", code->verification_url,
-                                "verification_url_complete", qr_url, "expires_in",
-                                seconds(code->expires_in_ms), "interval",
-                                seconds(code->interval_ms)));
+        json_code(o, code, resumed, 0);
     } else if (v->kind == VIEW_PLAIN) {
-        char life[64];
-        cli_format_duration(code->expires_in_ms / 1000, life, sizeof life);
-        printf("To authorize, open %s and enter the code %s (valid for %s)\n",
-               code->verification_url, code->user_code, life);
-        fflush(stdout);
+        if (resumed)
+            printf("Resumed the code shown before the restart; it is still valid.\n");
+        plain_code(code);
     }
     return v;
 }
 
-static void json_event(const tda_event *ev)
+static void json_event(const cli_options *o, const tda_event *ev)
 {
     switch (ev->kind) {
     case TDA_EVENT_PENDING:
@@ -74,6 +90,9 @@ static void json_event(const tda_event *ev)
         break;
     case TDA_EVENT_SUCCESS:
         break; /* "authorized" follows once the token is saved */
+    case TDA_EVENT_NEW_CODE:
+        json_code(o, ev->code, false, ev->renewals);
+        break;
     }
 }
 
@@ -81,7 +100,7 @@ void login_view_event(const tda_event *ev, void *view)
 {
     login_view *v = view;
     if (v->kind == VIEW_JSON) {
-        json_event(ev);
+        json_event(v->o, ev);
     } else if (v->kind == VIEW_TERMINAL) {
         terminal_view_event(v->terminal, ev);
     } else if (!v->o->quiet) {
@@ -91,6 +110,10 @@ void login_view_event(const tda_event *ev, void *view)
         else if (ev->kind == TDA_EVENT_RETRY)
             fprintf(stderr, CLI_NAME ": %s (HTTP %ld); retrying in %.1f s\n",
                     tda_strerror(ev->status), ev->http_status, seconds(ev->next_poll_in_ms));
+    }
+    if (v->kind == VIEW_PLAIN && ev->kind == TDA_EVENT_NEW_CODE) {
+        printf("The code expired unused; here is a new one.\n");
+        plain_code(ev->code);
     }
 }
 

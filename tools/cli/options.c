@@ -2,6 +2,7 @@
  * The command line and the environment. Options override environment
  * variables; everything has a default except the client id and secret.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -30,10 +31,16 @@ static const char usage_text[] =
     "Options:\n"
     "  --client-id ID           the app's client id (or TRAKT_CLIENT_ID); status and\n"
     "                           token take it from the token file when not given\n"
-    "  --client-secret SECRET   the app's client secret (or TRAKT_CLIENT_SECRET); visible\n"
-    "                           to other users in ps while starting: prefer the others\n"
+    "\n"
+    "  The client id is all Trakt needs: its docs now say a client secret inside a\n"
+    "  TV, desktop or plugin app is not secret, and to send one only from your own\n"
+    "  server. Without one of the next options none is sent. If Trakt still asks\n"
+    "  for this app's secret (exit 7 says so), give it:\n"
+    "  --client-secret SECRET   the secret (or TRAKT_CLIENT_SECRET); visible to other\n"
+    "                           users in ps while starting: prefer the others\n"
     "  --client-secret-file F   read the secret from the first line of file F\n"
-    "                           without any of these, it is asked for on the terminal\n"
+    "  --ask-secret             ask for the secret on the terminal, without echo\n"
+    "\n"
     "  --token-file PATH        where the token lives (or TRAKT_TOKEN_FILE); default\n"
     "                           $XDG_CONFIG_HOME/trakt-device-auth/token.json\n"
     "  --key NAME               keep one token per account NAME (or TRAKT_TOKEN_KEY),\n"
@@ -55,6 +62,16 @@ static const char usage_text[] =
     "                           for another process holding the token lock (default 60)\n"
     "  --json                   machine-readable output, one JSON object per line\n"
     "  --no-qr                  no QR code in login's terminal view\n"
+    "  --qr-prefill             the QR code opens URL/CODE, the code filled in, not\n"
+    "                           the URL as Trakt sent it, which Trakt now advises;\n"
+    "                           the prefill is unconfirmed on its auth host\n"
+    "  --redirect-uri URI       sent with a refresh (or TRAKT_REDIRECT_URI); default\n"
+    "                           " TDA_DEFAULT_REDIRECT_URI ", as device apps register\n"
+    "  --new-code               login: get a new code even when a login that was\n"
+    "                           killed left one that is still valid (by default it\n"
+    "                           is shown again and polled, saved in TOKEN_FILE.code)\n"
+    "  --renew[=N]              login: when a code expires unused, show a new one,\n"
+    "                           at most N times (default: until Ctrl-C or --timeout)\n"
     "  -v, --verbose            log every request and answer on stderr, secrets redacted\n"
     "  -q, --quiet              only errors (login still shows the code and URL)\n"
     "  -V, --version            print the version and exit\n"
@@ -74,7 +91,12 @@ enum {
     OPT_CA_FILE,
     OPT_TIMEOUT,
     OPT_JSON,
-    OPT_NO_QR
+    OPT_NO_QR,
+    OPT_ASK_SECRET,
+    OPT_QR_PREFILL,
+    OPT_REDIRECT_URI,
+    OPT_NEW_CODE,
+    OPT_RENEW
 };
 
 static const struct option long_options[] = {
@@ -91,6 +113,11 @@ static const struct option long_options[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"json", no_argument, NULL, OPT_JSON},
     {"no-qr", no_argument, NULL, OPT_NO_QR},
+    {"ask-secret", no_argument, NULL, OPT_ASK_SECRET},
+    {"qr-prefill", no_argument, NULL, OPT_QR_PREFILL},
+    {"redirect-uri", required_argument, NULL, OPT_REDIRECT_URI},
+    {"new-code", no_argument, NULL, OPT_NEW_CODE},
+    {"renew", optional_argument, NULL, OPT_RENEW},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, 'V'},
@@ -265,6 +292,33 @@ int cli_parse_options(int argc, char **argv, cli_options *o, bool *done)
         case OPT_NO_QR:
             o->no_qr = true;
             break;
+        case OPT_ASK_SECRET:
+            o->ask_secret = true;
+            break;
+        case OPT_QR_PREFILL:
+            o->qr_prefill = true;
+            break;
+        case OPT_REDIRECT_URI:
+            o->redirect_uri = optarg;
+            break;
+        case OPT_NEW_CODE:
+            o->new_code = true;
+            break;
+        case OPT_RENEW: {
+            if (!optarg) {
+                o->renew = TDA_RENEW_UNLIMITED;
+                break;
+            }
+            char *end = NULL;
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            if (end == optarg || *end || errno || n < 1 || n > 1000000)
+                return usage_error("--renew wants a number of new codes from 1 up (--renew=3), "
+                                   "or nothing for no limit, not '%s'",
+                                   optarg);
+            o->renew = (int)n;
+            break;
+        }
         case 'v':
             o->verbose = true;
             break;
@@ -303,10 +357,15 @@ int cli_parse_options(int argc, char **argv, cli_options *o, bool *done)
     o->command = commands[i].command;
     if (o->quiet && o->verbose)
         return usage_error("%s", "--quiet and --verbose contradict each other");
+    if (o->ask_secret && (o->client_secret || o->client_secret_file))
+        return usage_error("%s", "--ask-secret and --client-secret(-file) contradict each other");
+    if ((o->renew || o->new_code) && o->command != CLI_LOGIN)
+        return usage_error("%s only goes with login", o->renew ? "--renew" : "--new-code");
 
     if (!o->client_id)
         o->client_id = env_or_null("TRAKT_CLIENT_ID");
-    if (!o->client_secret && !o->client_secret_file && env_or_null("TRAKT_CLIENT_SECRET")) {
+    if (!o->client_secret && !o->client_secret_file && !o->ask_secret &&
+        env_or_null("TRAKT_CLIENT_SECRET")) {
         o->client_secret = strdup(getenv("TRAKT_CLIENT_SECRET"));
         if (!o->client_secret)
             return CLI_EXIT_FAILURE;
@@ -317,6 +376,8 @@ int cli_parse_options(int argc, char **argv, cli_options *o, bool *done)
         o->user_agent = env_or_null("TRAKT_USER_AGENT");
     if (!o->ca_file)
         o->ca_file = env_or_null("TRAKT_CA_FILE");
+    if (!o->redirect_uri)
+        o->redirect_uri = env_or_null("TRAKT_REDIRECT_URI");
     return choose_store(o, token_file, token_dir);
 }
 

@@ -4,6 +4,7 @@
  * foreground and the bottom one's as background.
  */
 #include <qrencode.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,14 @@
 #define DARK(code, x, y)                                                                           \
     ((x) >= 0 && (y) >= 0 && (x) < (code)->width && (y) < (code)->width &&                        \
      ((code)->data[(y) * (code)->width + (x)] & 1))
+
+void cli_qr_target(const cli_options *o, const tda_code *code, char *out, size_t size)
+{
+    if (o->qr_prefill)
+        snprintf(out, size, "%s/%s", code->verification_url, code->user_code);
+    else
+        snprintf(out, size, "%s", code->verification_url);
+}
 
 void cli_lines_free(cli_lines *l)
 {

@@ -1,7 +1,10 @@
 /*
- * The client secret, never echoed: from the environment or --client-secret
- * (options.c), from the first line of --client-secret-file, or typed at a
- * prompt on the terminal with echo off. Every copy is wiped when freed.
+ * The client secret, when the user has one: Trakt made it optional in 2026
+ * and says a secret shipped inside an app on the user's device is not
+ * secret, so without one the CLI sends none. When given, it comes from the
+ * environment or --client-secret (options.c), from the first line of
+ * --client-secret-file, or, with --ask-secret, typed at a prompt on the
+ * terminal with echo off. Never echoed; every copy is wiped when freed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,8 +69,9 @@ static int prompt_secret(cli_options *o)
         if (tty >= 0)
             close(tty);
         cli_error(o, CLI_EXIT_USAGE, TDA_OK,
-                  "no client secret: set TRAKT_CLIENT_SECRET or use --client-secret-file "
-                  "(or run on a terminal to be asked for it)");
+                  "--ask-secret needs a terminal to ask on; without one, give the secret with "
+                  "TRAKT_CLIENT_SECRET or --client-secret-file (or leave it out, as Trakt now "
+                  "advises for apps on users' devices)");
         return CLI_EXIT_USAGE;
     }
     char prompt[256];
@@ -117,11 +121,11 @@ static int prompt_secret(cli_options *o)
     return CLI_EXIT_OK;
 }
 
-int cli_require_secret(cli_options *o)
+int cli_gather_secret(cli_options *o)
 {
     if (o->client_secret)
         return CLI_EXIT_OK;
     if (o->client_secret_file)
         return read_secret_file(o);
-    return prompt_secret(o);
+    return o->ask_secret ? prompt_secret(o) : CLI_EXIT_OK;
 }

@@ -9,21 +9,21 @@ void cli_log_to_stderr(const char *line, void *userdata)
     fprintf(stderr, "%s\n", line);
 }
 
-int cli_client_new(cli_options *o, bool need_secret, const char *client_id, tda_client **out)
+int cli_client_new(cli_options *o, bool use_secret, const char *client_id, tda_client **out)
 {
     *out = NULL;
     if (!client_id) {
         cli_error(o, CLI_EXIT_USAGE, TDA_OK,
                   "no client id: set TRAKT_CLIENT_ID or use --client-id (your app's id at "
-                  "https://trakt.tv/oauth/applications)");
+                  "https://app.trakt.tv/settings/apps)");
         return CLI_EXIT_USAGE;
     }
-    if (need_secret) {
-        int rc = cli_require_secret(o);
+    if (use_secret) {
+        int rc = cli_gather_secret(o);
         if (rc != CLI_EXIT_OK)
             return rc;
     }
-    tda_client *c = tda_client_new(client_id, need_secret ? o->client_secret : NULL);
+    tda_client *c = tda_client_new(client_id, use_secret ? o->client_secret : NULL);
     if (!c) {
         cli_error(o, CLI_EXIT_USAGE, TDA_INVALID_ARGUMENT,
                   "the client id must be printable ASCII (or memory ran out)");
@@ -40,6 +40,12 @@ int cli_client_new(cli_options *o, bool need_secret, const char *client_id, tda_
         cli_error(o, CLI_EXIT_USAGE, st,
                   "unusable base URL '%s': it must be https://, or http:// to a loopback address",
                   o->base_url);
+        tda_client_free(c);
+        return CLI_EXIT_USAGE;
+    }
+    if (o->redirect_uri && (st = tda_client_set_redirect_uri(c, o->redirect_uri)) != TDA_OK) {
+        cli_error(o, CLI_EXIT_USAGE, st,
+                  "the redirect URI must be 1 to 1024 printable ASCII bytes");
         tda_client_free(c);
         return CLI_EXIT_USAGE;
     }

@@ -14,8 +14,10 @@
 
 /*
  * A client for the stored token: the client id from the options, else the one
- * the token records. The secret is used when one was configured; it is never
- * asked for here, since `token` runs inside scripts.
+ * the token records. The secret is used when one was configured (the
+ * environment, --client-secret-file); it is asked for only with --ask-secret,
+ * before the library takes the token's lock, so a prompt never keeps other
+ * processes waiting.
  */
 static int client_for_stored(cli_options *o, tda_client **c)
 {
@@ -28,9 +30,7 @@ static int client_for_stored(cli_options *o, tda_client **c)
             return cli_fail_stored(o, st, tda_store_error_detail(o->store), o->token_file);
         id = t.client_id;
     }
-    int rc = o->client_secret_file ? cli_require_secret(o) : CLI_EXIT_OK;
-    if (rc == CLI_EXIT_OK)
-        rc = cli_client_new(o, o->client_secret != NULL, id, c);
+    int rc = cli_client_new(o, true, id, c);
     tda_token_clear(&t);
     return rc;
 }
@@ -61,7 +61,7 @@ int cli_refresh(cli_options *o)
     if (st == TDA_OK)
         report_refreshed(o, &t, &info);
     else
-        rc = cli_fail_stored(o, st, tda_client_error_detail(c), "refresh failed");
+        rc = cli_fail_call(o, c, st, "refresh failed");
     tda_token_clear(&t);
     cli_client_free(c);
     return rc;
@@ -95,7 +95,7 @@ int cli_token(cli_options *o)
     tda_get_info info;
     tda_status st = tda_token_get(c, o->store, o->key, &t, &info);
     if (st != TDA_OK) {
-        rc = cli_fail_stored(o, st, tda_client_error_detail(c), "no valid token");
+        rc = cli_fail_call(o, c, st, "no valid token");
     } else {
         if (info.stale && !o->quiet) {
             char left[64];
@@ -163,7 +163,7 @@ int cli_revoke(cli_options *o)
         return rc;
     tda_status st = tda_token_revoke_stored(c, o->store, o->key);
     if (st != TDA_OK)
-        rc = cli_fail_stored(o, st, tda_client_error_detail(c), "revoke failed");
+        rc = cli_fail_call(o, c, st, "revoke failed");
     cli_client_free(c);
     if (rc == CLI_EXIT_OK) {
         if (o->json)

@@ -3,7 +3,8 @@
  * the URL and the big code on the right, and under them one status line that
  * a small thread redraws every second with the time left and the poll state.
  * Everything fits an 80x24 terminal; when the terminal is smaller the QR code
- * is left out, never the text.
+ * is left out, never the text. A new code (renewal) clears the screen and
+ * draws it all again, so a screen nobody watched shows only a code that works.
  */
 #include <langinfo.h>
 #include <locale.h>
@@ -27,7 +28,8 @@ struct terminal_view {
     pthread_cond_t wake;
     bool stop;
     bool utf8;
-    int64_t expires_at_ms; /* monotonic */
+    const cli_options *o; /* for each redraw: --no-qr, --qr-prefill */
+    int64_t expires_at_ms; /* tda_boottime_ms(): a suspend counts down the code too */
     char state[200];       /* what polling is doing, for the status line */
 };
 
@@ -49,14 +51,14 @@ static void terminal_size(int *cols, int *rows)
     }
 }
 
-/* The text column; returns its widest line in columns. */
-static int compose_text(const tda_code *code, const cli_lines *big, bool with_qr,
-                        char right[RIGHT_LINES][160], int *count)
+/* The text column; returns its widest line in columns. note: under the title, or NULL. */
+static int compose_text(const tda_code *code, const cli_lines *big, bool with_qr, bool prefill,
+                        const char *note, char right[RIGHT_LINES][160], int *count)
 {
     int n = 0, width = 0;
 #define ADD(...) snprintf(right[n++], sizeof right[0], __VA_ARGS__)
     ADD("To authorize this device on Trakt:");
-    ADD("%s", "");
+    ADD("%s", note ? note : "");
     ADD("1. On a phone or computer, open");
     ADD("   %s", code->verification_url);
     ADD("%s", "");
@@ -66,10 +68,14 @@ static int compose_text(const tda_code *code, const cli_lines *big, bool with_qr
         ADD("   %s", big->line[i]);
     ADD("%s", "");
     ADD("   %s", code->user_code);
-    if (with_qr) {
+    if (with_qr && prefill) {
         ADD("%s", "");
         ADD("Or scan the QR code: it opens the");
         ADD("page with the code filled in.");
+    } else if (with_qr) {
+        ADD("%s", "");
+        ADD("Or scan the QR code to open that");
+        ADD("page, then enter the code.");
     }
 #undef ADD
     *count = n;
@@ -83,17 +89,18 @@ static int compose_text(const tda_code *code, const cli_lines *big, bool with_qr
     return width;
 }
 
-static void draw_layout(const tda_code *code, bool utf8, bool want_qr)
+static void draw_layout(const cli_options *o, const tda_code *code, bool utf8, const char *note)
 {
     cli_lines big = {0}, qr = {0};
     if (cli_big_text(code->user_code, utf8, &big) != 0)
         big.count = 0;
     char qr_text[1200];
-    snprintf(qr_text, sizeof qr_text, "%s/%s", code->verification_url, code->user_code);
+    cli_qr_target(o, code, qr_text, sizeof qr_text);
+    bool want_qr = !o->no_qr;
     bool with_qr = want_qr && utf8 && cli_qr_render(qr_text, &qr) == 0;
     char right[RIGHT_LINES][160];
     int count = 0;
-    int text_width = compose_text(code, &big, with_qr, right, &count);
+    int text_width = compose_text(code, &big, with_qr, o->qr_prefill, note, right, &count);
     int cols, rows;
     terminal_size(&cols, &rows);
     /* Two lines below for the status line and the shell prompt after it. */
@@ -102,7 +109,7 @@ static void draw_layout(const tda_code *code, bool utf8, bool want_qr)
         with_qr = false;
         qr_note = "(The QR code needs a larger terminal window.)";
         cli_lines_free(&qr);
-        text_width = compose_text(code, &big, false, right, &count);
+        text_width = compose_text(code, &big, false, false, note, right, &count);
     } else if (want_qr && !utf8) {
         qr_note = "(No QR code: the terminal does not use UTF-8.)";
     }
@@ -124,7 +131,7 @@ static void draw_layout(const tda_code *code, bool utf8, bool want_qr)
 /* The status line, drawn over itself. Called with the lock held. */
 static void draw_status_locked(terminal_view *t)
 {
-    int64_t left_ms = t->expires_at_ms - tda_monotonic_ms();
+    int64_t left_ms = t->expires_at_ms - tda_boottime_ms();
     long long left = left_ms > 0 ? (left_ms + 999) / 1000 : 0;
     printf("\r\033[KCode expires in %lld:%02lld %s %s", left / 60, left % 60, t->utf8 ? "\u00b7" : "-",
            t->state);
@@ -138,7 +145,7 @@ static void *countdown(void *arg)
     while (!t->stop) {
         draw_status_locked(t);
         /* Wake at the next whole second of the countdown, so the seconds tick evenly. */
-        int64_t left_ms = t->expires_at_ms - tda_monotonic_ms();
+        int64_t left_ms = t->expires_at_ms - tda_boottime_ms();
         int64_t step = left_ms > 0 ? (left_ms % 1000) + 1 : 1000;
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
@@ -154,16 +161,16 @@ static void *countdown(void *arg)
     return NULL;
 }
 
-terminal_view *terminal_view_start(const cli_options *o, const tda_code *code)
+terminal_view *terminal_view_start(const cli_options *o, const tda_code *code, const char *note)
 {
     terminal_view *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->utf8 = terminal_is_utf8();
-    int64_t issued = code->issued_at_ms ? code->issued_at_ms : tda_monotonic_ms();
-    t->expires_at_ms = issued + code->expires_in_ms;
+    t->o = o;
+    t->expires_at_ms = tda_boottime_ms() + tda_code_remaining_ms(code);
     snprintf(t->state, sizeof t->state, "waiting for the code to be entered");
-    draw_layout(code, t->utf8, !o->no_qr);
+    draw_layout(o, code, t->utf8, note);
 
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -188,7 +195,7 @@ terminal_view *terminal_view_start(const cli_options *o, const tda_code *code)
 void terminal_view_event(terminal_view *t, const tda_event *ev)
 {
     pthread_mutex_lock(&t->lock);
-    t->expires_at_ms = tda_monotonic_ms() + ev->expires_in_ms;
+    t->expires_at_ms = tda_boottime_ms() + ev->expires_in_ms;
     double next_s = (double)ev->next_poll_in_ms / 1000.0;
     switch (ev->kind) {
     case TDA_EVENT_PENDING:
@@ -205,6 +212,12 @@ void terminal_view_event(terminal_view *t, const tda_event *ev)
         break;
     case TDA_EVENT_SUCCESS:
         snprintf(t->state, sizeof t->state, "approved");
+        break;
+    case TDA_EVENT_NEW_CODE:
+        /* The screen shows the old code until here: clear it and draw the new one. */
+        printf("\033[H\033[2J");
+        draw_layout(t->o, ev->code, t->utf8, "(A new code: the last one expired unused.)");
+        snprintf(t->state, sizeof t->state, "waiting for the new code to be entered");
         break;
     }
     draw_status_locked(t);

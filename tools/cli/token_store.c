@@ -75,34 +75,3 @@ int cli_open_store(cli_options *o)
     }
     return CLI_EXIT_OK;
 }
-
-/* What the user can do, where the library's detail does not say it already. */
-static const char *hint_for(int code, tda_status st)
-{
-    switch (code) {
-    case CLI_EXIT_LOGIN_AGAIN:
-        return "run '" CLI_NAME " login'";
-    case CLI_EXIT_NETWORK:
-        return "the stored token is untouched; try again later";
-    case CLI_EXIT_FORBIDDEN:
-        return st == TDA_TLS ? NULL
-                             : "check the client id and secret, and that the app is approved on "
-                               "Trakt";
-    default:
-        return NULL;
-    }
-}
-
-int cli_fail_stored(const cli_options *o, tda_status st, const char *detail, const char *what)
-{
-    if (st == TDA_CANCELLED && cli_signal_received()) {
-        int code = CLI_EXIT_SIGNAL_BASE + cli_signal_received();
-        cli_error(o, code, st, "%s: interrupted", what);
-        return code;
-    }
-    int code = cli_exit_code(st);
-    const char *hint = hint_for(code, st);
-    cli_error(o, code, st, "%s: %s%s%s", what, detail && *detail ? detail : tda_strerror(st),
-              hint ? "; " : "", hint ? hint : "");
-    return code;
-}

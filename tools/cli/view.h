@@ -28,13 +28,22 @@ static inline const char *cli_half_block(bool top, bool bottom)
  */
 int cli_qr_render(const char *text, cli_lines *out);
 
+/*
+ * What the QR code holds: verification_url exactly as the server sent it, as
+ * Trakt advises since July 2026 ("the QR code should use
+ * https://auth.trakt.tv/activate"); with --qr-prefill, URL/CODE, the older
+ * prefill that is unconfirmed on the auth host.
+ */
+void cli_qr_target(const cli_options *o, const tda_code *code, char *out, size_t size);
+
 /* big_text.c: letters and digits drawn 4x5 pixels large, in half blocks or in '#'. */
 int cli_big_text(const char *text, bool utf8, cli_lines *out);
 
 /* The running login display: one of three kinds, chosen from the options and stdout. */
 typedef struct login_view login_view;
 
-login_view *login_view_start(const cli_options *o, const tda_code *code);
+/* resumed: the code is the one a killed login showed (the view says so). */
+login_view *login_view_start(const cli_options *o, const tda_code *code, bool resumed);
 void login_view_event(const tda_event *event, void *view);
 /* Ends the live part (countdown), clearing its line; the outcome is printed after. */
 void login_view_stop(login_view *v);
@@ -47,7 +56,9 @@ void login_view_free(login_view *v);
 
 /* terminal_view.c: the live display for a person at a terminal. */
 typedef struct terminal_view terminal_view;
-terminal_view *terminal_view_start(const cli_options *o, const tda_code *code);
+/* note: a line under the title, e.g. that the code was resumed; may be NULL. */
+terminal_view *terminal_view_start(const cli_options *o, const tda_code *code, const char *note);
+/* Also redraws everything for TDA_EVENT_NEW_CODE. */
 void terminal_view_event(terminal_view *t, const tda_event *event);
 void terminal_view_stop(terminal_view *t, const char *final_line);
 void terminal_view_log(terminal_view *t, const char *line);

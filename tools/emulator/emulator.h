@@ -21,8 +21,10 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "traktdeviceauth_version.h"
+
 #define EMU_NAME "trakt-oauth-emulator"
-#define EMU_VERSION "0.1.0"
+#define EMU_VERSION TDA_VERSION_STRING /* from project() in CMakeLists.txt */
 
 #define EMU_MAX_BODY ((size_t) 64 * 1024)
 #define EMU_NS_PER_SEC INT64_C(1000000000)
@@ -107,6 +109,10 @@ struct emu_fault {
   enum emu_fault_kind kind;
   unsigned int status; /* EMU_FAULT_STATUS only */
   bool html;
+  bool cloudflare; /* server: cloudflare, and its plain "error code: 1015" body */
+  bool empty;      /* no body at all */
+  char error[32];  /* an OAuth error body {"error": ..., "error_description": ...} */
+  char description[96];
   bool ratelimit;
   unsigned long ratelimit_reset; /* seconds from now to X-Ratelimit's until */
   bool has_retry_after;
@@ -129,7 +135,8 @@ struct emu_config {
   struct emu_duration scenario_after;
   /* These point into argv, which outlives the server. */
   const char *client_id;
-  const char *client_secret;
+  const char *client_secret; /* NULL: a public app */
+  bool require_secret;        /* refuse requests without a secret, as Trakt did before */
   const char *verification_url;
   const char *log_path;
   const char *tls_cert_path;
@@ -151,6 +158,7 @@ enum emu_counter {
   EMU_C_REFRESHES,
   EMU_C_REVOKES,
   EMU_C_FAULTS_INJECTED,
+  EMU_C_SECRETS_SENT, /* requests to an OAuth endpoint that carried client_secret */
   EMU_C_COUNT
 };
 
@@ -212,9 +220,13 @@ struct emu_answer {
   size_t stream_len;
   size_t cut_at;
   const char *note; /* extra word for the request log */
+  /* Which code a request was about, by its serial ("code=3"): tests follow
+   * one code's polls across a client's restart without logging the code. */
+  char code_note[32];
 };
 
 struct emu_issued_code {
+  unsigned long serial; /* 1 for the first code issued */
   char device_code[EMU_SECRET_HEX + 1];
   char user_code[EMU_USER_CODE_LEN + 1];
   char verification_url[EMU_URL_MAX];
@@ -294,7 +306,8 @@ bool emu_state_issue_code(struct emu_server *srv, int64_t now,
                           struct emu_issued_code *out);
 enum emu_poll_outcome emu_state_poll(struct emu_server *srv,
                                      const char *device_code, int64_t arrival,
-                                     struct emu_pair_text *out);
+                                     struct emu_pair_text *out,
+                                     unsigned long *serial);
 enum emu_refresh_outcome emu_state_refresh(struct emu_server *srv,
                                            const char *refresh_token,
                                            struct emu_pair_text *out);
@@ -329,6 +342,7 @@ void emu_handle_refresh(struct emu_server *srv, const char *body, size_t len,
 void emu_handle_revoke(struct emu_server *srv, const char *body, size_t len,
                        struct emu_answer *ans);
 void emu_handle_stats(struct emu_server *srv, struct emu_answer *ans);
+bool emu_body_has_secret(const char *body, size_t len);
 
 /* activate_page.c */
 void emu_activate_form(const char *path_code, struct emu_answer *ans);
@@ -338,9 +352,10 @@ bool emu_normalize_user_code(const char *in, size_t len, char *out,
                              size_t out_size);
 
 /* log.c */
+enum emu_secret_seen { EMU_SECRET_NOT_ASKED, EMU_SECRET_ABSENT, EMU_SECRET_SENT };
 void emu_log_request(struct emu_server *srv, int64_t arrival,
                      const char *method, const char *url,
-                     const struct emu_answer *ans);
+                     enum emu_secret_seen secret, const struct emu_answer *ans);
 void emu_say(const struct emu_server *srv, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void emu_mhd_log(void *cls, const char *fmt, va_list ap)

@@ -35,20 +35,38 @@ static bool same_text(const char *got, const char *want) {
   return got != NULL && strcmp(got, want) == 0;
 }
 
-/* Returns true when the request has been answered with a client error. */
+/* Trakt, since July 2026: the secret is deprecated and optional. A public
+ * app (no --client-secret) takes requests without one; an app with a
+ * secret takes none or the right one; --require-secret restores the old
+ * rule that refuses a request without one. A wrong secret is always 401. */
 static bool client_rejected(const struct emu_config *cfg, const json_t *req,
                             struct emu_answer *ans) {
+  bool sent = json_object_get(req, "client_secret") != NULL;
+
   if (cfg->client_id != NULL &&
       !same_text(field_string(req, "client_id"), cfg->client_id)) {
     emu_answer_error(ans, MHD_HTTP_FORBIDDEN, "invalid_client");
     return true;
   }
-  if (cfg->client_secret != NULL &&
+  if (!sent && cfg->require_secret) {
+    emu_answer_error(ans, MHD_HTTP_UNAUTHORIZED, "invalid_client");
+    ans->note = "no secret";
+    return true;
+  }
+  if (sent && cfg->client_secret != NULL &&
       !same_text(field_string(req, "client_secret"), cfg->client_secret)) {
     emu_answer_error(ans, MHD_HTTP_UNAUTHORIZED, "invalid_client");
     return true;
   }
   return false;
+}
+
+bool emu_body_has_secret(const char *body, size_t len) {
+  json_t *req = parse_object(body, len);
+  bool sent = json_object_get(req, "client_secret") != NULL;
+
+  json_decref(req);
+  return sent;
 }
 
 static json_t *token_json(const struct emu_config *cfg,
@@ -74,6 +92,7 @@ void emu_handle_device_code(struct emu_server *srv, const char *body,
   } else if (!emu_state_issue_code(srv, arrival, &code)) {
     emu_answer_empty(ans, MHD_HTTP_INTERNAL_SERVER_ERROR);
   } else {
+    snprintf(ans->code_note, sizeof ans->code_note, "code=%lu", code.serial);
     emu_answer_json(
         ans, MHD_HTTP_OK,
         json_pack("{s:s, s:s, s:s, s:o, s:o}", "device_code", code.device_code,
@@ -95,8 +114,13 @@ static unsigned long interval_ceil_seconds(const struct emu_config *cfg) {
 static void answer_poll(struct emu_server *srv, const char *device_code,
                         int64_t arrival, struct emu_answer *ans) {
   struct emu_pair_text pair;
+  unsigned long serial = 0;
+  enum emu_poll_outcome outcome =
+      emu_state_poll(srv, device_code, arrival, &pair, &serial);
 
-  switch (emu_state_poll(srv, device_code, arrival, &pair)) {
+  if (serial != 0)
+    snprintf(ans->code_note, sizeof ans->code_note, "code=%lu", serial);
+  switch (outcome) {
   case EMU_POLL_UNKNOWN:
     emu_answer_empty(ans, MHD_HTTP_NOT_FOUND);
     break;

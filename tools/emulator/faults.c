@@ -125,6 +125,8 @@ static bool parse_json_op(const char *text, struct emu_fault *f) {
 static bool parse_extra(const char *text, struct emu_fault *f) {
   static const char retry_prefix[] = "retry-after=";
   static const char ratelimit_prefix[] = "ratelimit=";
+  static const char error_prefix[] = "error=";
+  static const char description_prefix[] = "description=";
 
   if (f->kind == EMU_FAULT_JSON)
     return parse_json_op(text, f);
@@ -133,6 +135,23 @@ static bool parse_extra(const char *text, struct emu_fault *f) {
   if (strcmp(text, "html") == 0) {
     f->html = true;
     return true;
+  }
+  if (strcmp(text, "cloudflare") == 0) {
+    f->cloudflare = true;
+    return true;
+  }
+  if (strcmp(text, "empty") == 0) {
+    f->empty = true;
+    return true;
+  }
+  if (strncmp(text, error_prefix, sizeof error_prefix - 1) == 0) {
+    text += sizeof error_prefix - 1;
+    return strspn(text, "abcdefghijklmnopqrstuvwxyz_") == strlen(text) &&
+           copy_word(text, strlen(text), f->error, sizeof f->error);
+  }
+  if (strncmp(text, description_prefix, sizeof description_prefix - 1) == 0) {
+    text += sizeof description_prefix - 1;
+    return copy_word(text, strlen(text), f->description, sizeof f->description);
   }
   if (strcmp(text, "ratelimit") == 0) {
     f->ratelimit = true;
@@ -177,14 +196,22 @@ static bool parse_fields(char *rest, struct emu_fault *f, const char **why) {
                  ? "json takes up to 6 of set=FIELD=JSON, del=FIELD, "
                    "dup=FIELD, garbage, array, non-utf8"
              : f->kind == EMU_FAULT_STATUS
-                 ? "option must be html, ratelimit[=SECONDS] or "
-                   "retry-after=SECONDS"
+                 ? "option must be html, cloudflare, empty, error=CODE, "
+                   "description=TEXT, ratelimit[=SECONDS] or retry-after=SECONDS"
                  : "this action takes no options";
       return false;
     }
   }
   if (f->kind == EMU_FAULT_JSON && f->op_count == 0) {
     *why = "json needs at least one alteration";
+    return false;
+  }
+  if (f->description[0] != '\0' && f->error[0] == '\0') {
+    *why = "description=TEXT goes with error=CODE";
+    return false;
+  }
+  if ((int) f->html + (int) f->empty + (f->error[0] != '\0') > 1) {
+    *why = "give at most one body: html, empty or error=CODE";
     return false;
   }
   return true;
@@ -293,10 +320,24 @@ void emu_fault_answer(const struct emu_fault *fault, struct emu_answer *ans) {
     emu_answer_owned(ans, fault->status, "text/html; charset=UTF-8",
                      html_page(fault->status, phrase));
     ans->cloudflare = true;
+  } else if (fault->empty) {
+    emu_answer_empty(ans, fault->status);
+  } else if (fault->error[0] != '\0') {
+    emu_answer_json(ans, fault->status,
+                    fault->description[0] != '\0'
+                        ? json_pack("{s:s, s:s}", "error", fault->error,
+                                    "error_description", fault->description)
+                        : json_pack("{s:s}", "error", fault->error));
+  } else if (fault->cloudflare) {
+    /* 16 bytes, as Cloudflare's rate-limiting rule answers (error 1015). */
+    emu_answer_owned(ans, fault->status, "text/plain; charset=UTF-8",
+                     strdup("error code: 1015"));
   } else {
     emu_answer_owned(ans, fault->status, "text/plain; charset=utf-8",
                      text_body(fault->status, phrase));
   }
+  if (fault->cloudflare)
+    ans->cloudflare = true;
   ans->has_retry_after = fault->has_retry_after;
   ans->retry_after = fault->retry_after;
   ans->ratelimit = fault->ratelimit;

@@ -295,9 +295,17 @@ static enum MHD_Result finish_request(struct emu_server *srv,
                                       const char *method) {
   struct emu_answer ans;
   const struct emu_fault *fault = NULL;
+  enum emu_secret_seen secret = EMU_SECRET_NOT_ASKED;
   enum MHD_Result ret;
 
   memset(&ans, 0, sizeof ans);
+  if (req->endpoint < EMU_EP_FAULTABLE) {
+    secret = req->body != NULL && emu_body_has_secret(req->body, req->len)
+                 ? EMU_SECRET_SENT
+                 : EMU_SECRET_ABSENT;
+    if (secret == EMU_SECRET_SENT)
+      emu_count(srv, EMU_C_SECRETS_SENT);
+  }
   if (req->number != 0)
     fault = emu_fault_find(&srv->config, req->endpoint, req->number);
   if (fault != NULL)
@@ -313,7 +321,7 @@ static enum MHD_Result finish_request(struct emu_server *srv,
     if (fault != NULL)
       emu_fault_spoil(fault, &ans);
   }
-  emu_log_request(srv, req->arrival, method, url, &ans);
+  emu_log_request(srv, req->arrival, method, url, secret, &ans);
   if (ans.stall) {
     req->stalled = emu_hold_stalled(srv, conn);
     ret = req->stalled ? MHD_YES : MHD_NO;

@@ -27,9 +27,23 @@ static void loggable_path(const char *url, char *out, size_t size) {
   printable(url, out, size);
 }
 
+/* Whether a request carried a client secret is logged (never the secret), so
+ * tests can show that a public client sent none. */
+static const char *secret_word(enum emu_secret_seen secret) {
+  switch (secret) {
+  case EMU_SECRET_ABSENT:
+    return " secret=no";
+  case EMU_SECRET_SENT:
+    return " secret=yes";
+  case EMU_SECRET_NOT_ASKED:
+  default:
+    return "";
+  }
+}
+
 void emu_log_request(struct emu_server *srv, int64_t arrival,
                      const char *method, const char *url,
-                     const struct emu_answer *ans) {
+                     enum emu_secret_seen secret, const struct emu_answer *ans) {
   char path[LOG_PATH_MAX], verb[LOG_METHOD_MAX], status[16];
   int64_t since = arrival - srv->start_ns;
 
@@ -42,10 +56,12 @@ void emu_log_request(struct emu_server *srv, int64_t arrival,
   else
     snprintf(status, sizeof status, "%u", ans->status);
   pthread_mutex_lock(&srv->lock);
-  fprintf(srv->log, "%lld.%03lld %s %s %s%s%s\n",
+  fprintf(srv->log, "%lld.%03lld %s %s %s%s%s%s%s%s\n",
           (long long) (since / EMU_NS_PER_SEC),
           (long long) (since % EMU_NS_PER_SEC / 1000000), verb, path, status,
-          ans->note != NULL ? " " : "", ans->note != NULL ? ans->note : "");
+          secret_word(secret), ans->code_note[0] != '\0' ? " " : "",
+          ans->code_note, ans->note != NULL ? " " : "",
+          ans->note != NULL ? ans->note : "");
   fflush(srv->log);
   pthread_mutex_unlock(&srv->lock);
 }

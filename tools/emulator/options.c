@@ -16,6 +16,7 @@ enum {
   OPT_TOKEN_LIFE,
   OPT_CLIENT_ID,
   OPT_CLIENT_SECRET,
+  OPT_REQUIRE_SECRET,
   OPT_VERIFICATION_URL,
   OPT_APPROVE_AFTER_POLLS,
   OPT_APPROVE_AFTER,
@@ -36,6 +37,7 @@ static const struct option long_options[] = {
     {"token-life", required_argument, NULL, OPT_TOKEN_LIFE},
     {"client-id", required_argument, NULL, OPT_CLIENT_ID},
     {"client-secret", required_argument, NULL, OPT_CLIENT_SECRET},
+    {"require-secret", no_argument, NULL, OPT_REQUIRE_SECRET},
     {"verification-url", required_argument, NULL, OPT_VERIFICATION_URL},
     {"approve-after-polls", required_argument, NULL, OPT_APPROVE_AFTER_POLLS},
     {"approve-after", required_argument, NULL, OPT_APPROVE_AFTER},
@@ -62,7 +64,12 @@ static const char usage_text[] =
     "  --token-life N              access token lifetime, whole seconds "
     "(604800)\n"
     "  --client-id ID              accept only this client id\n"
-    "  --client-secret S           accept only this client secret\n"
+    "  --client-secret S           the app has this secret: requests may send\n"
+    "                              it or none (Trakt made it optional), any\n"
+    "                              other is refused with 401; without this\n"
+    "                              option, a public app that needs none\n"
+    "  --require-secret            refuse requests without a secret (401),\n"
+    "                              as Trakt did before July 2026\n"
     "  --verification-url URL      URL to hand out instead of BASE/activate\n"
     "  --approve-after-polls N     approve each code on its poll N+1\n"
     "  --approve-after S           approve each code S seconds after issue\n"
@@ -75,7 +82,10 @@ static const char usage_text[] =
     "                              an HTTP status 200-599, drop, stall, huge\n"
     "                              (10 MB body); or after Trakt acted: lose,\n"
     "                              cut-headers, cut-body, json. A status takes\n"
-    "                              OPTs html, retry-after=S, ratelimit[=S];\n"
+    "                              OPTs html, cloudflare (its text/plain\n"
+    "                              \"error code: 1015\"), empty (no body),\n"
+    "                              error=CODE and description=TEXT (an OAuth\n"
+    "                              error body), retry-after=S, ratelimit[=S];\n"
     "                              json takes 1 to 6 of set=FIELD=JSON,\n"
     "                              del=FIELD, dup=FIELD, garbage, array,\n"
     "                              non-utf8 (no ':' inside a value)\n"
@@ -263,6 +273,9 @@ static bool apply_option(struct emu_config *cfg, int opt, const char *value,
     return set_text(&cfg->client_id, value, why);
   case OPT_CLIENT_SECRET:
     return set_text(&cfg->client_secret, value, why);
+  case OPT_REQUIRE_SECRET:
+    cfg->require_secret = true;
+    return true;
   case OPT_VERIFICATION_URL:
     if (strlen(value) >= EMU_URL_MAX) {
       *why = "too long";

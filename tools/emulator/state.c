@@ -18,6 +18,7 @@ enum decision { DECISION_NONE, DECISION_APPROVED, DECISION_DENIED };
 struct emu_code {
   char device_code[EMU_SECRET_HEX + 1];
   char user_code[EMU_USER_CODE_LEN + 1];
+  unsigned long serial; /* 1 for the first code issued: names it in the log */
   int64_t issued_ns;
   int64_t last_poll_ns;
   bool polled;
@@ -44,6 +45,7 @@ static const char *const counter_names[EMU_C_COUNT] = {
     [EMU_C_REFRESHES] = "refreshes",
     [EMU_C_REVOKES] = "revokes",
     [EMU_C_FAULTS_INJECTED] = "faults_injected",
+    [EMU_C_SECRETS_SENT] = "secrets_sent",
 };
 
 int64_t emu_now_ns(void) {
@@ -157,7 +159,8 @@ bool emu_state_issue_code(struct emu_server *srv, int64_t now,
     stored = emu_index_put(&store->codes_by_user, code->user_code, code);
   }
   if (stored) {
-    srv->counters[EMU_C_CODES_ISSUED]++;
+    code->serial = (unsigned long) ++srv->counters[EMU_C_CODES_ISSUED];
+    out->serial = code->serial;
     memcpy(out->device_code, code->device_code, sizeof out->device_code);
     memcpy(out->user_code, code->user_code, sizeof out->user_code);
     memcpy(out->verification_url, srv->verification_url,
@@ -278,13 +281,15 @@ static enum emu_poll_outcome poll_code(struct emu_server *srv,
 
 enum emu_poll_outcome emu_state_poll(struct emu_server *srv,
                                      const char *device_code, int64_t arrival,
-                                     struct emu_pair_text *out) {
+                                     struct emu_pair_text *out,
+                                     unsigned long *serial) {
   enum emu_poll_outcome outcome = EMU_POLL_UNKNOWN;
   struct emu_code *code;
 
   pthread_mutex_lock(&srv->lock);
   srv->counters[EMU_C_POLLS]++;
   code = emu_index_get(&srv->store.codes_by_device, device_code);
+  *serial = code != NULL ? code->serial : 0;
   if (code != NULL)
     outcome = poll_code(srv, code, arrival, out);
   if (outcome == EMU_POLL_EARLY)

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Static analysis of the library and the tools, as CI runs it: clang-tidy
+# (.clang-tidy), cppcheck and gcc -fanalyzer. Any finding fails; a finding
+# that is wrong is suppressed beside the code with the reason (NOLINT for
+# clang-tidy, cppcheck-suppress for cppcheck). Part of scripts/test.sh.
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/deps.sh analyze
+jobs=$(nproc 2>/dev/null || echo 2)
+dir=build/analyze
+cmake -S . -B "$dir" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DTDA_BUILD_TESTS=OFF >/dev/null
+cmake --build "$dir" -j "$jobs" >/dev/null # makes the generated headers
+files=$(git ls-files 'src/*.c' 'tools/*.c')
+
+echo "== clang-tidy"
+# shellcheck disable=SC2086
+run-clang-tidy -quiet -use-color=0 -p "$dir" -j "$jobs" $files >"$dir/clang-tidy.log" 2>&1 || {
+    grep -E 'warning:|error:' -A3 "$dir/clang-tidy.log" | head -n 100
+    echo "clang-tidy: findings above (full log: $dir/clang-tidy.log)"
+    exit 1
+}
+echo "clang-tidy: no findings"
+
+echo "== cppcheck"
+# shellcheck disable=SC2086
+cppcheck --project="$dir/compile_commands.json" --enable=warning,portability,performance \
+    --inline-suppr --quiet -j "$jobs" --error-exitcode=1 --suppress=missingIncludeSystem \
+    --library=posix --library=gnu --library=libcurl --library=scripts/cppcheck/jansson.cfg -i"$dir" -ibench -ifuzz -iexamples -itests \
+    --template='{file}:{line}: {severity}: {message} [{id}]' 2>&1
+echo "cppcheck: no findings"
+
+echo "== gcc -fanalyzer"
+cmake -S . -B "$dir-gcc" -DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS="-fanalyzer -Werror" \
+    -DTDA_BUILD_TESTS=OFF >/dev/null
+cmake --build "$dir-gcc" -j "$jobs" --clean-first >/dev/null
+echo "gcc -fanalyzer: no findings"
