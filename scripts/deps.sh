@@ -29,7 +29,7 @@ if [ "${1:-}" = analyze ]; then
     packages="$packages clang-tidy cppcheck"
 fi
 if [ "${1:-}" = deb ]; then
-    packages="$packages dpkg-dev debhelper lintian man-db"
+    packages="$packages dpkg-dev debhelper lintian man-db libpq-dev"
 fi
 if [ "${1:-}" = cross ]; then
     packages="gcc-i686-linux-gnu crossbuild-essential-arm64 qemu-user-static file"
