@@ -1,6 +1,6 @@
 #!/bin/sh
 # A throw-away PostgreSQL server for one test program (tests/pg_server.c,
-# tests/cli/postgres.sh and bench/pg.sh use it): initdb into DIR, listening
+# tests/cli/postgres.sh and bench/pg_store.sh use it): initdb into DIR, listening
 # only on a Unix socket in DIR (listen_addresses ''), run as an unprivileged
 # user (nobody when run as root, as CI does; PostgreSQL refuses root).
 #
