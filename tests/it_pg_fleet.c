@@ -16,7 +16,8 @@
  *    transient statuses that name PostgreSQL, never invalid_grant, finish
  *    every key once the server is back, and no pair is lost.
  *
- * Under valgrind (TDA_UNDER_VALGRIND) the same tests run with fewer keys and
+ * Give-up limits go through test_bound_ms (tests/slow.h). Under valgrind
+ * (TDA_UNDER_VALGRIND) the same tests run with fewer keys and
  * kills: 32 workers under memcheck on two cores take minutes per pass, and
  * what is checked does not depend on the number of keys.
  */
@@ -36,6 +37,7 @@
 
 #include "emu.h"
 #include "pg_server.h"
+#include "slow.h"
 #include "traktdeviceauth.h"
 
 #ifndef TDA_UNDER_VALGRIND
@@ -416,7 +418,7 @@ static void test_workers_killed_while_holding_row_locks_lose_no_pair(void **stat
     int kills = 0;
     PGconn *watch = pg_server_connect(&pg);
     uint64_t seed = 88172645463325252u;
-    int64_t give_up = tda_monotonic_ms() + 120000 * (TDA_UNDER_VALGRIND ? 10 : 1);
+    int64_t give_up = tda_monotonic_ms() + test_bound_ms(120000);
     while (kills < KILLS) {
         if (tda_monotonic_ms() > give_up)
             fail_msg("only %d kills landed under a row lock", kills);
@@ -458,7 +460,7 @@ static void test_workers_killed_while_holding_row_locks_lose_no_pair(void **stat
 
     /* No row is left locked: the server let go of every killed session's rows. */
     int64_t t0 = tda_monotonic_ms();
-    while (idle_in_transaction() > 0 && tda_monotonic_ms() - t0 < 10000)
+    while (idle_in_transaction() > 0 && tda_monotonic_ms() - t0 < test_bound_ms(10000))
         usleep(10 * 1000);
     assert_no_row_locked("t_kill", KILL_KEYS);
     assert_int_equal(pg_server_long(&pg, "SELECT count(*) FROM t_kill"), KILL_KEYS);
@@ -533,7 +535,7 @@ static void restart_worker(const emu *e, int index, const char *out_path, int st
         for (int i = 0; i < RESTART_KEYS; i++) {
             char key[32];
             key_name(order[i], key, sizeof key);
-            int64_t until = tda_monotonic_ms() + 30000 * (TDA_UNDER_VALGRIND ? 10 : 1);
+            int64_t until = tda_monotonic_ms() + test_bound_ms(30000);
             for (;;) {
                 tda_token t;
                 tda_get_info info;
@@ -585,7 +587,8 @@ static void test_a_server_restart_during_refreshes_is_transient_and_loses_nothin
     close(start[1]);
     /* Once the run is well under way: a third of a round's refreshes. */
     int64_t t0 = tda_monotonic_ms();
-    while (emu_get_stats(&e).refreshes < RESTART_KEYS / 3 && tda_monotonic_ms() - t0 < 60000)
+    while (emu_get_stats(&e).refreshes < RESTART_KEYS / 3 &&
+           tda_monotonic_ms() - t0 < test_bound_ms(60000))
         usleep(5 * 1000);
     long before = emu_get_stats(&e).refreshes;
     pg_server_restart(&pg);
