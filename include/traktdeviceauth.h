@@ -85,7 +85,8 @@ typedef enum tda_status {
     TDA_FILE_CORRUPT = 24,       /* token or code file not valid (a code: or from the future) */
     TDA_WRONG_CLIENT = 25,       /* the token (or saved code) belongs to another client id */
     TDA_LOCKED = 26,             /* another process held the token's lock past the timeout */
-    TDA_NO_SPACE = 27            /* no room to save a token or code: disk or quota full */
+    TDA_NO_SPACE = 27,           /* no room to save a token or code: disk or quota full */
+    TDA_UNSUPPORTED = 28         /* this build left the feature out (the PostgreSQL store) */
 } tda_status;
 
 /* A one-line English message; never NULL, also for unknown values. */
@@ -696,6 +697,72 @@ TDA_API tda_store *tda_store_file_new(const char *path);
  * the length of a key that comes from elsewhere.
  */
 TDA_API tda_store *tda_store_dir_new(const char *dir);
+
+/*
+ * A PostgreSQL store, for a fleet: processes on many machines that share
+ * users' tokens. One row per (client_id, key) in table (NULL:
+ * "trakt_tokens"; "name" or "schema.name", plain identifiers, case kept),
+ * made on first use when missing:
+ *
+ *   CREATE TABLE trakt_tokens (client_id text NOT NULL, key text NOT NULL,
+ *       token jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(),
+ *       PRIMARY KEY (client_id, key));
+ *
+ * token holds the token file's JSON (tda_token_save's fields and stamp), so a
+ * pair is one value and its access and refresh tokens always come from the
+ * same answer. A table without these columns (others are fine if they may be
+ * left NULL or have a default) is TDA_IO with a detail saying what is wrong,
+ * found before any refresh token is spent. PostgreSQL 11 or later.
+ *
+ * conninfo is what libpq takes: a postgresql:// URI or key=value pairs; what
+ * it leaves out comes from the PG* environment variables and ~/.pgpass, as for
+ * psql; NULL or "" takes everything from there. TLS as libpq does it
+ * (sslmode=verify-full and friends). client_id is the Trakt client id whose
+ * tokens this store keeps (the rows' client_id); a token of another is
+ * TDA_WRONG_CLIENT. Keys: 1 to 256 bytes of UTF-8 without control characters
+ * (every value is a bound parameter: quotes and the like are just bytes).
+ *
+ * The lock is a transaction: BEGIN, SELECT ... FOR UPDATE of the row, held
+ * across the refresh request; the new pair is written and committed before
+ * tda_token_get returns it, so a process on another machine waiting for that
+ * row reads the new pair and makes no request. The wait is bounded by the
+ * store's lock timeout (PostgreSQL's lock_timeout: TDA_LOCKED) and ended by
+ * tda_client_cancel at once (the connection is closed, the server rolls
+ * back). A process killed while it holds the row: its connection closes and
+ * PostgreSQL releases the row; one whose machine vanished: the server ends
+ * the transaction after 2 minutes idle (idle_in_transaction_session_timeout,
+ * set for the transaction only).
+ *
+ * Faults: a server that cannot be reached, restarts or drops the connection
+ * is TDA_NETWORK (transient: tda_token_get returns the stored token while it
+ * works), a statement unanswered for 15 s TDA_TIMED_OUT; what was not
+ * committed is rolled back, so the stored pair is the one from before. Once
+ * the refresh token is spent, a lost connection does not lose the new pair:
+ * the store connects again for up to 20 s and writes it where the row still
+ * holds the spent pair (or already holds this one); a process that meanwhile
+ * got invalid_grant for that spent pair looks at the row again for up to a
+ * second before it says to log in again. A refresh answer lost on
+ * the way from Trakt cannot be recovered by anyone: the row keeps the old
+ * pair, and the next call reports TDA_INVALID_GRANT (log in again).
+ *
+ * Details name the table, key, database and host, libpq's or the server's
+ * reason and SQLSTATE, never the connection string, its password or a token
+ * (a server's DETAIL lines, which can quote a row, are not passed on).
+ *
+ * A token that is not due is one SELECT; the handle keeps the last row it
+ * parsed (wiped when freed) and does not parse an unchanged one again.
+ *
+ * Connects at first use, not here. NULL when client_id is not 1 to 256 bytes
+ * of printable ASCII, table is not a plain name, or memory runs out. One
+ * handle per thread (each has its own connection); open it after fork().
+ * Built when pkg-config finds libpq (Debian: libpq-dev); without it, this
+ * returns a store whose every call fails with TDA_UNSUPPORTED and a detail
+ * saying so (see tda_store_pg_available).
+ */
+TDA_API tda_store *tda_store_pg_new(const char *conninfo, const char *client_id,
+                                    const char *table);
+/* 1 when this build has the PostgreSQL store, 0 when it was left out. */
+TDA_API int tda_store_pg_available(void);
 
 /* Frees the store (and calls its ops' destroy). NULL is fine. */
 TDA_API void tda_store_free(tda_store *s);

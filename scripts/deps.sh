@@ -6,7 +6,9 @@
 #          the browser test, openssl for the TLS tests' certificates,
 #          abigail-tools for the ABI check, groff and man-db for the man(3)
 #          pages (rendered; found by man after install), faketime for the
-#          wrong-clock tests;
+#          wrong-clock tests, postgresql and libpq-dev for the PostgreSQL
+#          store's tests, which start a server of their own (a plain build
+#          without libpq-dev leaves that store out);
 #   cross  the i386 and arm64 builds: cross compilers, qemu-user-static and the
 #          libraries of both architectures (added to dpkg first);
 #   deb    the Debian packages: dpkg-dev, debhelper, lintian, man-db;
@@ -21,13 +23,13 @@ cross_libs="libc6-dev libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libq
 libcmocka-dev libuv1-dev"
 if [ "${1:-}" = test ]; then
     packages="$packages valgrind clang tmux zbar-tools nodejs chromium chromium-driver openssl
-abigail-tools groff-base man-db faketime"
+abigail-tools groff-base man-db faketime postgresql libpq-dev"
 fi
 if [ "${1:-}" = analyze ]; then
     packages="$packages clang-tidy cppcheck"
 fi
 if [ "${1:-}" = deb ]; then
-    packages="$packages dpkg-dev debhelper lintian man-db"
+    packages="$packages dpkg-dev debhelper lintian man-db libpq-dev"
 fi
 if [ "${1:-}" = cross ]; then
     packages="gcc-i686-linux-gnu crossbuild-essential-arm64 qemu-user-static file"

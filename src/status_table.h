@@ -35,4 +35,5 @@
     X(FILE_CORRUPT, FINAL, "the token file does not hold a valid token")                          \
     X(WRONG_CLIENT, FINAL, "the saved token belongs to another client id")                        \
     X(LOCKED, TRANSIENT, "another process holds the token's lock: try again later")              \
-    X(NO_SPACE, FINAL, "no room to save the token: the disk or a quota is full")
+    X(NO_SPACE, FINAL, "no room to save the token: the disk or a quota is full")                  \
+    X(UNSUPPORTED, FINAL, "this build of the library was made without that feature")

@@ -14,7 +14,7 @@
 #include "internal.h"
 
 #define FIRST_STATUS 0
-#define LAST_STATUS 27
+#define LAST_STATUS 28
 
 typedef struct pinned {
     tda_status status;
@@ -52,6 +52,7 @@ static const pinned pins[] = {
     {TDA_WRONG_CLIENT, 25, "WRONG_CLIENT"},
     {TDA_LOCKED, 26, "LOCKED"},
     {TDA_NO_SPACE, 27, "NO_SPACE"},
+    {TDA_UNSUPPORTED, 28, "UNSUPPORTED"},
 };
 #define N_PINS (sizeof pins / sizeof pins[0])
 

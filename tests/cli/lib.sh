@@ -78,7 +78,7 @@ new_home() {
 cli() {
     set +e
     ${CLI_AS:-} env HOME="$HOME_DIR" XDG_CONFIG_HOME= TRAKT_TOKEN_FILE= TRAKT_TOKEN_KEY= \
-        TRAKT_TOKEN_DIR= TRAKT_CLIENT_ID=test-id \
+        TRAKT_TOKEN_DIR= TRAKT_TOKEN_STORE= TRAKT_CLIENT_ID=test-id \
         TRAKT_CLIENT_SECRET="${SECRET-test-secret}" TRAKT_OAUTH_URL="$EMU_URL" \
         ${TDA_CLI_WRAP:-} "$TDA_CLI" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null
     RC=$?

@@ -27,6 +27,8 @@ typedef struct cli_options {
                                        with a key, that key's file (for messages) */
     const char *key;                /* --key or TRAKT_TOKEN_KEY: a token per account; NULL: one */
     char *token_dir;                /* owned: --token-dir, TRAKT_TOKEN_DIR or the default */
+    char *store_url;                /* owned, wiped (may hold a password): --store or
+                                       TRAKT_TOKEN_STORE, a postgresql:// URI; NULL: files */
     tda_store *store;               /* cli_open_store: where the token lives */
     const char *base_url;           /* --base-url or TRAKT_OAUTH_URL; NULL: Trakt's */
     const char *user_agent;         /* --user-agent or TRAKT_USER_AGENT; NULL: ours */

@@ -40,6 +40,7 @@ int cli_exit_code(tda_status st)
     case TDA_NO_SPACE:
         return CLI_EXIT_TOKEN_FILE;
     case TDA_INVALID_ARGUMENT:
+    case TDA_UNSUPPORTED: /* --store asks for what this build left out */
         return CLI_EXIT_USAGE;
     case TDA_CANCELLED: /* the signal decides (cli_signal_received); 130 when none is known */
         return CLI_EXIT_SIGNAL_BASE + 2;
@@ -54,7 +55,8 @@ const char cli_exit_code_help[] =
     "Exit status:\n"
     "  0    success\n"
     "  1    any other failure (out of memory, an internal error)\n"
-    "  2    usage: bad command line, no client id, or no secret typed at --ask-secret\n"
+    "  2    usage: bad command line, no client id, no secret typed at --ask-secret,\n"
+    "       or a --store this build cannot use\n"
     "  3    the user denied the request\n"
     "  4    the code expired or was already used, or --timeout passed: run login again\n"
     "  5    network, timeout or server trouble (5xx, Cloudflare, rate limit): try\n"

@@ -47,6 +47,10 @@ static const char usage_text[] =
     "                           each in its own file in the --token-dir\n"
     "  --token-dir DIR          where --key's tokens live (or TRAKT_TOKEN_DIR); default\n"
     "                           $XDG_CONFIG_HOME/trakt-device-auth/tokens\n"
+    "  --store URL              keep --key's tokens in PostgreSQL instead (or\n"
+    "                           TRAKT_TOKEN_STORE): a postgresql:// URI as libpq takes\n"
+    "                           it, table trakt_tokens; machines sharing it refresh\n"
+    "                           each token once; needs --client-id\n"
     "  --base-url URL           the OAuth server (or TRAKT_OAUTH_URL); default\n"
     "                           " TDA_DEFAULT_BASE_URL "; http:// only for loopback\n"
     "  --user-agent UA          the User-Agent to send (or TRAKT_USER_AGENT)\n"
@@ -81,6 +85,7 @@ enum {
     OPT_TOKEN_FILE,
     OPT_KEY,
     OPT_TOKEN_DIR,
+    OPT_STORE,
     OPT_BASE_URL,
     OPT_USER_AGENT,
     OPT_CA_FILE,
@@ -101,6 +106,7 @@ static const struct option long_options[] = {
     {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
     {"key", required_argument, NULL, OPT_KEY},
     {"token-dir", required_argument, NULL, OPT_TOKEN_DIR},
+    {"store", required_argument, NULL, OPT_STORE},
     {"base-url", required_argument, NULL, OPT_BASE_URL},
     {"user-agent", required_argument, NULL, OPT_USER_AGENT},
     {"ca-file", required_argument, NULL, OPT_CA_FILE},
@@ -161,7 +167,31 @@ static const char *env_or_null(const char *name)
     return v && *v ? v : NULL;
 }
 
-/* One token file, or with a key a directory of them: never both. */
+/* A store URL: PostgreSQL's, the only kind there is (libpq takes both schemes). */
+static int store_url_ok(const char *url)
+{
+    return strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0;
+}
+
+/* --store (or TRAKT_TOKEN_STORE): with a key and a client id, and no file options. */
+static int choose_pg_store(cli_options *o, const char *token_file, const char *token_dir)
+{
+    if (!store_url_ok(o->store_url))
+        return usage_error("%s", "--store (or TRAKT_TOKEN_STORE) wants a postgresql:// URI, "
+                                 "e.g. postgresql://app@db.example/trakt");
+    if (token_file || token_dir)
+        return usage_error("%s", "--store keeps the tokens in PostgreSQL: --token-file and "
+                                 "--token-dir (or TRAKT_TOKEN_FILE / TRAKT_TOKEN_DIR) do not "
+                                 "go with it");
+    if (!o->key)
+        return usage_error("%s", "--store holds one token per account: give --key too");
+    if (!o->client_id)
+        return usage_error("%s", "--store keeps each client id's tokens apart: give --client-id "
+                                 "(or TRAKT_CLIENT_ID)");
+    return CLI_EXIT_OK;
+}
+
+/* One token file, or with a key a directory of them or PostgreSQL: never two. */
 static int choose_store(cli_options *o, const char *token_file, const char *token_dir)
 {
     if (!o->key)
@@ -170,6 +200,13 @@ static int choose_store(cli_options *o, const char *token_file, const char *toke
         token_file = env_or_null("TRAKT_TOKEN_FILE");
     if (!token_dir)
         token_dir = env_or_null("TRAKT_TOKEN_DIR");
+    if (!o->store_url && env_or_null("TRAKT_TOKEN_STORE")) {
+        o->store_url = strdup(getenv("TRAKT_TOKEN_STORE"));
+        if (!o->store_url)
+            return CLI_EXIT_FAILURE;
+    }
+    if (o->store_url)
+        return choose_pg_store(o, token_file, token_dir);
     if (o->key && token_file)
         return usage_error("%s", "--key picks an account's token in --token-dir; --token-file "
                                  "holds a single token: give one or the other (or unset "
@@ -224,6 +261,13 @@ int cli_parse_options(int argc, char **argv, cli_options *o, bool *done)
             break;
         case OPT_TOKEN_DIR:
             token_dir = optarg;
+            break;
+        case OPT_STORE:
+            /* It may hold a password: kept like a secret, blanked in ps. */
+            cli_wipe_secret(&o->store_url);
+            o->store_url = take_secret_argument(optarg);
+            if (!o->store_url)
+                return CLI_EXIT_FAILURE;
             break;
         case OPT_BASE_URL:
             o->base_url = optarg;
@@ -349,6 +393,7 @@ void cli_wipe_secret(char **secret)
 void cli_options_clear(cli_options *o)
 {
     cli_wipe_secret(&o->client_secret);
+    cli_wipe_secret(&o->store_url);
     free(o->token_file);
     o->token_file = NULL;
     free(o->token_dir);

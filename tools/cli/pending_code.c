@@ -6,6 +6,9 @@
  * beside it (TOKEN_FILE.code.lock) keeps a second login from polling the same
  * code at the same time, which would double the poll rate.
  *
+ * With --store (PostgreSQL) there is no token file to put it beside, and
+ * the code is not saved: a restarted login shows a new one (path NULL).
+ *
  * The file is removed when the login ends: approved, denied, expired, failed,
  * or stopped with Ctrl-C. SIGTERM and SIGHUP (a service manager restarting
  * the program, a shutdown, a closed terminal) leave it, like SIGKILL.
@@ -22,6 +25,8 @@ int cli_pending_open(const cli_options *o, cli_pending *p)
 {
     memset(p, 0, sizeof *p);
     p->lock_fd = -1;
+    if (o->store_url)
+        return CLI_EXIT_OK;
     size_t len = strlen(o->token_file) + sizeof ".code";
     p->path = malloc(len);
     if (!p->path)
@@ -91,6 +96,8 @@ int cli_pending_take(const cli_options *o, cli_pending *p, tda_code *code)
 {
     memset(code, 0, sizeof *code);
     p->resumed = false;
+    if (!p->path)
+        return CLI_EXIT_OK;
     if (o->new_code) {
         cli_pending_remove(p);
         return CLI_EXIT_OK;
@@ -140,6 +147,8 @@ int cli_pending_take(const cli_options *o, cli_pending *p, tda_code *code)
 
 void cli_pending_save(const cli_options *o, cli_pending *p, const tda_code *code)
 {
+    if (!p->path)
+        return;
     tda_status st = tda_code_save(code, p->path);
     if (st == TDA_OK) {
         p->saved = true;
@@ -175,7 +184,8 @@ void cli_pending_remove(cli_pending *p)
 
 void cli_pending_close(cli_pending *p)
 {
-    tda_token_unlock(p->lock_fd);
+    if (p->lock_fd >= 0)
+        tda_token_unlock(p->lock_fd);
     p->lock_fd = -1;
     free(p->path);
     p->path = NULL;

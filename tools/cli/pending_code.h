@@ -5,7 +5,7 @@
 #include "cli.h"
 
 typedef struct cli_pending {
-    char *path;   /* TOKEN_FILE.code */
+    char *path;   /* TOKEN_FILE.code; NULL with --store: nothing is saved */
     int lock_fd;  /* TOKEN_FILE.code.lock, held for the whole login */
     bool resumed; /* the code came from the file */
     bool saved;   /* the file holds the code being polled */

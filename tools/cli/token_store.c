@@ -3,7 +3,7 @@
  * owns everything about keeping the token (locks, room, atomic saves, the
  * checks and their wording: see tda_store_file_new, tda_token_get); this file
  * only picks the place: one token file, or with --key one file per account
- * in a directory.
+ * in a directory, or one row per account in PostgreSQL (--store).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +48,17 @@ char *cli_default_token_dir(void)
 
 int cli_open_store(cli_options *o)
 {
-    o->store = o->key ? tda_store_dir_new(o->token_dir) : tda_store_file_new(o->token_file);
+    if (o->store_url) {
+        o->store = tda_store_pg_new(o->store_url, o->client_id, NULL);
+        if (!o->store) {
+            /* The URL was checked; what the library refuses here is the client id. */
+            cli_error(o, CLI_EXIT_USAGE, TDA_INVALID_ARGUMENT, "--store: the client id must be 1 "
+                      "to 256 printable characters without spaces to key tokens in PostgreSQL");
+            return CLI_EXIT_USAGE;
+        }
+    } else {
+        o->store = o->key ? tda_store_dir_new(o->token_dir) : tda_store_file_new(o->token_file);
+    }
     double wait_s = o->timeout_s > 0 ? o->timeout_s : DEFAULT_LOCK_WAIT_S;
     if (!o->store || tda_store_set_lock_timeout_ms(o->store, (long)(wait_s * 1000.0)) != TDA_OK) {
         cli_error(o, CLI_EXIT_FAILURE, TDA_NO_MEMORY, "out of memory");
