@@ -384,9 +384,15 @@ TDA_API tda_status tda_revoke_token(tda_client *c, const char *access_token);
  * borrow one of a few pooled handles, and connections are kept alive and
  * shared by all flows.
  *
- * Use: tda_multi_add() each code; then loop: watch tda_multi_fds() for
- * readiness and tda_multi_timeout_ms() for time, and call tda_multi_perform()
- * when either fires. Without an event loop, tda_multi_wait() does the waiting.
+ * Use: tda_multi_add() each code, then drive the engine one of three ways:
+ *  - an event loop (libuv, GLib, epoll): the callback API below. The engine
+ *    says which descriptor to watch for what, and when to call it back, as
+ *    each changes; the loop reports each ready descriptor and each expired
+ *    timer with tda_multi_socket_action(). No descriptor is polled twice.
+ *  - a poll(2) loop of its own: watch tda_multi_fds() for readiness and
+ *    tda_multi_timeout_ms() for time, and call tda_multi_perform() when
+ *    either fires (the snapshot API: simple, but re-lists every descriptor).
+ *  - no loop at all: tda_multi_wait() does the waiting.
  * Everything happens on the calling thread, and every tda_multi_ and tda_flow_
  * function must be called from that one thread. tda_flow_cancel() and
  * tda_multi_cancel_all() end flows at the next perform; so does
@@ -458,7 +464,12 @@ TDA_API const char *tda_flow_error_detail(const tda_flow *f);
 /* Flows not yet ended. */
 TDA_API size_t tda_multi_flow_count(const tda_multi *m);
 
-/* The descriptors to watch (events set, revents 0); returns how many, at most max. */
+/*
+ * The descriptors to watch: copies up to max of them into fds (events set,
+ * revents 0) and returns how many there are in all, which may be more than
+ * max: a return above max means the array was too short and the rest were
+ * not copied. fds NULL or max 0 asks only for the count.
+ */
 TDA_API int tda_multi_fds(tda_multi *m, struct pollfd *fds, int max);
 /*
  * Milliseconds until tda_multi_perform() is due (0: now); -1 when there is no
@@ -474,6 +485,63 @@ TDA_API tda_status tda_multi_perform(tda_multi *m);
  * then performs. Costs no CPU while it sleeps.
  */
 TDA_API tda_status tda_multi_wait(tda_multi *m, long max_ms);
+
+/*
+ * The callback API, for event loops; modelled on libcurl's
+ * CURLMOPT_SOCKETFUNCTION, CURLMOPT_TIMERFUNCTION and curl_multi_socket_action,
+ * which the engine uses underneath. The engine calls:
+ *
+ *  - the socket function whenever what a descriptor is to be watched for
+ *    changes: what is TDA_WATCH_IN, TDA_WATCH_OUT or TDA_WATCH_INOUT (start
+ *    watching, or change the events), or TDA_WATCH_REMOVE (stop watching:
+ *    the descriptor may be closed right after). socketp is what the program
+ *    attached with tda_multi_assign(), NULL until then. Besides libcurl's
+ *    sockets this names the client's cancel pipe (TDA_WATCH_IN), so that a
+ *    tda_client_cancel() from another thread or a signal handler wakes the
+ *    loop. Setting the function reports every descriptor watched already.
+ *  - the timer function whenever the time until the engine is next due
+ *    changes: call tda_multi_socket_action(m, TDA_SOCKET_TIMEOUT, 0) once
+ *    timeout_ms have passed (0: as soon as possible, from the loop), replacing
+ *    any earlier timer; -1 means no timer (no flow left). Setting the function
+ *    reports the current time at once.
+ *
+ * Both are called from inside tda_multi_ calls (socket action, add, cancel,
+ * free), on the engine's thread, and must not call tda_multi_ or tda_flow_
+ * functions themselves: they only arm or disarm watchers. The loop, on a
+ * ready descriptor, calls tda_multi_socket_action(m, fd, events) with what it
+ * saw (TDA_READY_IN, TDA_READY_OUT, TDA_READY_ERR; 0 when it cannot tell), and
+ * the engine acts on that descriptor and on whatever is due, as
+ * tda_multi_perform() would, without polling any other. tda_multi_free()
+ * reports TDA_WATCH_REMOVE for every descriptor still watched and calls no
+ * timer function. The snapshot functions keep working beside this.
+ */
+#define TDA_WATCH_IN 1
+#define TDA_WATCH_OUT 2
+#define TDA_WATCH_INOUT 3
+#define TDA_WATCH_REMOVE 4
+typedef void (*tda_socket_fn)(tda_multi *m, int fd, int what, void *userdata, void *socketp);
+typedef void (*tda_timer_fn)(tda_multi *m, long timeout_ms, void *userdata);
+/* fn NULL turns the callback off. TDA_INVALID_ARGUMENT when m is NULL. */
+TDA_API tda_status tda_multi_set_socket_fn(tda_multi *m, tda_socket_fn fn, void *userdata);
+TDA_API tda_status tda_multi_set_timer_fn(tda_multi *m, tda_timer_fn fn, void *userdata);
+/*
+ * Attaches socketp (say, the loop's watcher) to a descriptor the engine
+ * watches, handed back with each socket function call for it.
+ * TDA_INVALID_ARGUMENT when fd is not being watched.
+ */
+TDA_API tda_status tda_multi_assign(tda_multi *m, int fd, void *socketp);
+
+#define TDA_SOCKET_TIMEOUT (-1) /* tda_multi_socket_action: the timer expired */
+#define TDA_READY_IN 1
+#define TDA_READY_OUT 2
+#define TDA_READY_ERR 4
+/*
+ * fd is ready for events (TDA_READY_ bits), or fd is TDA_SOCKET_TIMEOUT and
+ * the timer expired: reads answers, sends what is due, ends flows (done
+ * callbacks run from here). Never blocks. A descriptor the engine no longer
+ * watches is ignored.
+ */
+TDA_API tda_status tda_multi_socket_action(tda_multi *m, int fd, int events);
 
 /* ------------------------------------------------------------------ logging */
 
