@@ -86,6 +86,8 @@ static void run_poll_loop(tda_multi *m) {
 
   while (tda_multi_flow_count(m) > 0) {
     int n = tda_multi_fds(m, fds, (int) (sizeof fds / sizeof fds[0]));
+    if (n > (int) (sizeof fds / sizeof fds[0]))
+      bench_die("more descriptors than the array holds");
     long timeout = tda_multi_timeout_ms(m);
     if (poll(fds, (nfds_t) n, timeout > 60000 ? 60000 : (int) timeout) < 0)
       bench_die("poll failed");

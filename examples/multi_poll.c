@@ -62,6 +62,10 @@ int main(int argc, char **argv)
     while (multi && tda_multi_flow_count(multi) > 0) {
         struct pollfd fds[16];
         int nfds = tda_multi_fds(multi, fds, 16);
+        if (nfds > 16) { /* the total: more than fit, so some would go unwatched */
+            fprintf(stderr, "more than 16 descriptors to watch\n");
+            return 1;
+        }
         poll(fds, (nfds_t)nfds, (int)tda_multi_timeout_ms(multi));
         tda_multi_perform(multi);
     }
