@@ -103,6 +103,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: TRAKT_CLIENT_ID=.. multi_glib [1-%d]\n", MAX_FLOWS);
         return 2;
     }
+    if (tda_global_init() != TDA_OK) /* once, at start: libcurl's and jansson's set-up */
+        return 1;
     tda_client *client = tda_client_new(id, secret);
     if (!client || (url && tda_client_set_base_url(client, url) != TDA_OK))
         return 1;
@@ -132,6 +134,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++)
         tda_code_clear(&codes[i]);
     tda_client_free(client);
+    tda_global_cleanup();
     printf("%d of %d authorized\n", succeeded, n);
     return succeeded == n ? 0 : 1;
 }

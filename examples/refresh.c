@@ -21,6 +21,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: TRAKT_CLIENT_ID=.. refresh REFRESH_TOKEN\n");
         return 2;
     }
+    if (tda_global_init() != TDA_OK) /* once, at start: libcurl's and jansson's set-up */
+        return 1;
     tda_client *client = tda_client_new(id, secret);
     if (!client)
         return 1;
@@ -46,5 +48,6 @@ int main(int argc, char **argv)
     }
     tda_token_clear(&token);
     tda_client_free(client);
+    tda_global_cleanup();
     return st == TDA_OK ? 0 : 1;
 }

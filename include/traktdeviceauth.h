@@ -6,11 +6,14 @@
  *
  * This header is the whole public API and its reference documentation.
  *
+ * Set-up: call tda_global_init() once at start, before any other thread
+ * exists, and tda_global_cleanup() at the end (see there). Loading the
+ * library changes nothing in the process by itself.
+ *
  * Threads: a tda_client is used by one thread at a time. tda_client_cancel()
  * is the one call that may come from any thread or from a signal handler.
- * Different clients are independent. Call curl_global_init() once before
- * creating clients from several threads (libcurl's own rule); a single-threaded
- * program need not.
+ * Different clients are independent once tda_global_init() has run (it does
+ * libcurl's global init, which libcurl requires before threads use it).
  *
  * Memory: every string in a result struct is owned by that struct and freed
  * (after being wiped, since most are secrets) by its _clear function.
@@ -84,6 +87,39 @@ TDA_API const char *tda_strerror(tda_status s);
 TDA_API const char *tda_status_name(tda_status s);
 /* 1 when waiting and trying again can help (5xx, 52x, network, timeout). */
 TDA_API int tda_status_is_transient(tda_status s);
+
+/* ------------------------------------------------------------------ set-up */
+
+/*
+ * Process-wide set-up, the way curl_global_init() and ares_library_init() do
+ * it, and nothing of it happens unless the program calls this:
+ *  - libcurl's global init (curl_global_init), which a program with threads
+ *    needs before they create clients; no need to link libcurl for it;
+ *  - jansson's allocations routed through the library's allocator, so that
+ *    jansson running out of memory is reported as TDA_NO_MEMORY. This is
+ *    skipped when the program has given jansson an allocator of its own
+ *    (json_set_alloc_funcs) before: its choice wins. The library's
+ *    allocator is the C library's malloc and free, so objects the program's
+ *    own jansson code makes stay compatible.
+ * Counted: safe to call more than once, each call matched by a
+ * tda_global_cleanup(); safe from several threads at once, though libcurl
+ * wants its own init done before other threads run. TDA_NO_MEMORY when
+ * libcurl's init failed (nothing is set up then).
+ *
+ * Without it everything still works, libcurl initialising itself on first
+ * use (not safe while threads run), and out of memory still never crashes:
+ * only a failed allocation inside jansson is then reported as a malformed
+ * answer or file (TDA_BAD_RESPONSE, TDA_FILE_CORRUPT) or, when saving, as
+ * TDA_INVALID_ARGUMENT, instead of TDA_NO_MEMORY.
+ */
+TDA_API tda_status tda_global_init(void);
+/*
+ * Undoes tda_global_init() when its last call is matched: jansson's allocator
+ * goes back to malloc and free (unless the program set another since) and
+ * libcurl's global cleanup runs. Call it at the end, after every client,
+ * engine and jansson object is gone. Extra calls do nothing.
+ */
+TDA_API void tda_global_cleanup(void);
 
 /* ------------------------------------------------------------------ client */
 

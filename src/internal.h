@@ -28,6 +28,13 @@ void tda_json_oom_reset(void);
 int tda_json_oom_happened(void);
 /* Wipes a NUL-terminated string, then frees it. NULL is fine. */
 void tda_free_secret(char *s);
+/*
+ * For tda_global_init (global.c): installs the wrapper as jansson's allocator
+ * when jansson still has its default one (1: installed, 0: left alone), and
+ * takes it out again when it is still installed.
+ */
+int tda_jansson_route(void);
+void tda_jansson_unroute(void);
 
 /* ---- url.c ---- */
 /*
