@@ -244,8 +244,7 @@ static tda_status send_request(tda_multi *m, tda_flow *f, int index, int64_t now
                                                        f->device_code, &s->body);
     if (st != TDA_OK)
         return st;
-    tda_http_request rq = {url, c->headers, s->body.data, s->body.len,
-                           c->timeout_ms, INT64_MAX, -1, NULL};
+    tda_http_request rq = {url, c->headers, s->body.data, s->body.len, c->timeout_ms, -1, NULL};
     st = tda_slot_prepare(s->http, &rq, f->detail, sizeof f->detail);
     if (st == TDA_OK && curl_multi_add_handle(m->curlm, s->http->easy) != CURLM_OK)
         st = TDA_NO_MEMORY;
