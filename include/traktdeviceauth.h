@@ -49,36 +49,82 @@ TDA_API unsigned int tda_version_num(void);
 
 /*
  * Every call reports one of these. Values are stable and never reused.
- * The table in src/status_table.h makes the names and messages.
+ *
+ * The one table of statuses (the idea of libuv's UV_ERRNO_MAP): the enum
+ * below, tda_status_name(), tda_strerror() and how polling treats each
+ * status are all made from it, and nothing restates it. Columns: name (the
+ * enum's without TDA_), value (the ABI: never changed, never reused), kind,
+ * message (what tda_strerror() says). kind is how the polling policy treats
+ * the status when an answer brings it, so changing that means changing the
+ * kind here and nowhere else:
+ *   SUCCESS    the flow is done (a token)
+ *   WAIT       keep waiting: poll again after the interval
+ *   SLOW_DOWN  poll again after a longer interval, kept for the rest of the flow
+ *   TRANSIENT  waiting and trying again can help: retry with backoff
+ *   FINAL      ends a flow at once; retrying the same request cannot help
+ * What each HTTP status and transfer failure maps to is src/status_rules.c.
+ * A program may expand the table with its own X macro, e.g. for a switch.
  */
+#define TDA_STATUS_MAP(X)                                                                          \
+    X(OK, 0, SUCCESS, "success")                                                                   \
+    /* 400 on a poll */                                                                            \
+    X(PENDING, 1, WAIT, "the user has not entered the code yet")                                   \
+    /* 429: polling or calling too fast */                                                         \
+    X(SLOW_DOWN, 2, SLOW_DOWN, "too many requests: slow down")                                     \
+    /* 418 */                                                                                      \
+    X(DENIED, 3, FINAL, "the user denied access")                                                  \
+    /* 410, or the code outlived expires_in */                                                     \
+    X(EXPIRED, 4, FINAL, "the code expired before the user entered it: get a new code")            \
+    /* 409 */                                                                                      \
+    X(ALREADY_USED, 5, FINAL, "a token was already issued for this code: get a new code")          \
+    /* 404 on a poll */                                                                            \
+    X(INVALID_DEVICE_CODE, 6, FINAL, "the device code is not known to the server")                 \
+    /* refresh token spent, revoked or unknown: log in again */                                    \
+    X(INVALID_GRANT, 7, FINAL,                                                                     \
+      "the refresh token is no longer valid: the user must authorize again")                       \
+    /* 401/403: bad client id or secret, unapproved app, Cloudflare block */                       \
+    X(FORBIDDEN, 8, FINAL,                                                                         \
+      "forbidden: bad client id or secret, unapproved app, or blocked by Cloudflare")              \
+    /* 500 and other 5xx */                                                                        \
+    X(SERVER_ERROR, 9, TRANSIENT, "the server reported an internal error")                         \
+    /* 502, 503, 504 */                                                                            \
+    X(OVERLOADED, 10, TRANSIENT, "the server is overloaded: try again later")                      \
+    /* 520, 521, 522 */                                                                            \
+    X(CLOUDFLARE, 11, TRANSIENT, "Cloudflare could not reach the server")                          \
+    /* an HTTP status Trakt does not document for this call */                                     \
+    X(UNEXPECTED_STATUS, 12, FINAL, "the server answered with an unexpected HTTP status")          \
+    /* could not connect, connection dropped */                                                    \
+    X(NETWORK, 13, TRANSIENT,                                                                      \
+      "network error: could not reach the server or the connection dropped")                       \
+    /* answer malformed, oversized, or missing a field */                                          \
+    X(BAD_RESPONSE, 14, FINAL, "the server's answer was malformed")                                \
+    /* one request got no complete answer in time */                                               \
+    X(TIMED_OUT, 15, TRANSIENT, "the request timed out")                                           \
+    /* tda_client_cancel() was called */                                                           \
+    X(CANCELLED, 16, FINAL, "cancelled")                                                           \
+    /* the caller passed something unusable */                                                     \
+    X(INVALID_ARGUMENT, 17, FINAL, "invalid argument")                                             \
+    X(NO_MEMORY, 18, FINAL, "out of memory")                                                       \
+    /* a local file or system call failed */                                                       \
+    X(IO, 19, FINAL, "input/output error")                                                         \
+    /* the caller's own deadline passed before the user approved */                                \
+    X(DEADLINE, 20, FINAL, "the caller's deadline passed before the user approved")                \
+    /* bad certificate, or no TLS at all (an https URL for a plain-http server) */                \
+    X(TLS, 21, FINAL,                                                                              \
+      "TLS failed: the certificate could not be verified, or the server does not speak TLS")       \
+    /* no token file (or saved code) at that path: log in first */                                 \
+    X(FILE_MISSING, 22, FINAL, "no token file: log in first")                                      \
+    /* token or code file: a symlink, not ours, or others can read it */                           \
+    X(FILE_INSECURE, 23, FINAL, "the token file is a symlink, not yours, or readable by others")   \
+    /* token or code file not valid (a code: or from the future) */                                \
+    X(FILE_CORRUPT, 24, FINAL, "the token file does not hold a valid token")                       \
+    /* the token (or saved code) belongs to another client id */                                   \
+    X(WRONG_CLIENT, 25, FINAL, "the saved token belongs to another client id")
+
 typedef enum tda_status {
-    TDA_OK = 0,
-    TDA_PENDING = 1,             /* 400 on a poll: the user has not entered the code yet */
-    TDA_SLOW_DOWN = 2,           /* 429: polling or calling too fast */
-    TDA_DENIED = 3,              /* 418: the user said no */
-    TDA_EXPIRED = 4,             /* 410, or the code outlived expires_in */
-    TDA_ALREADY_USED = 5,        /* 409: a token was already issued for this code */
-    TDA_INVALID_DEVICE_CODE = 6, /* 404 on a poll */
-    TDA_INVALID_GRANT = 7,       /* refresh token spent, revoked or unknown: log in again */
-    TDA_FORBIDDEN = 8,           /* 401/403: bad client id or secret, unapproved app, Cloudflare block */
-    TDA_SERVER_ERROR = 9,        /* 500 and other 5xx: transient */
-    TDA_OVERLOADED = 10,         /* 502, 503, 504: transient */
-    TDA_CLOUDFLARE = 11,         /* 520, 521, 522: transient */
-    TDA_UNEXPECTED_STATUS = 12,  /* an HTTP status Trakt does not document for this call */
-    TDA_NETWORK = 13,            /* could not connect, connection dropped: transient */
-    TDA_BAD_RESPONSE = 14,       /* answer malformed, oversized, or missing a field */
-    TDA_TIMED_OUT = 15,          /* one request got no complete answer in time: transient */
-    TDA_CANCELLED = 16,          /* tda_client_cancel() was called */
-    TDA_INVALID_ARGUMENT = 17,   /* the caller passed something unusable */
-    TDA_NO_MEMORY = 18,
-    TDA_IO = 19,                 /* a local file or system call failed */
-    TDA_DEADLINE = 20,           /* the caller's own deadline passed before the user approved */
-    TDA_TLS = 21,                /* the server's certificate could not be verified, or it does not
-                                    speak TLS (an https URL for a plain-http server): final */
-    TDA_FILE_MISSING = 22,       /* no token file (or saved code) at that path: log in first */
-    TDA_FILE_INSECURE = 23,      /* token or code file: a symlink, not ours, or others can read it */
-    TDA_FILE_CORRUPT = 24,       /* token or code file not valid (a code: or from the future) */
-    TDA_WRONG_CLIENT = 25        /* the token (or saved code) belongs to another client id */
+#define TDA_STATUS_ENUM_ROW_(name, value, kind, message) TDA_##name = value,
+    TDA_STATUS_MAP(TDA_STATUS_ENUM_ROW_)
+#undef TDA_STATUS_ENUM_ROW_
 } tda_status;
 
 /* A one-line English message; never NULL, also for unknown values. */

@@ -51,8 +51,19 @@ int64_t tda_utc_seconds(const struct tm *tm);
 /* Parses an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") in any locale: 0 and *out, or -1. */
 int tda_parse_imf_fixdate(const char *s, int64_t *out);
 
-/* ---- status.c ---- */
-/* 1 for statuses that end a flow at once with no retry. */
+/* ---- status.c: the kind column of TDA_STATUS_MAP (the public header) ---- */
+typedef enum tda_status_kind {
+    TDA_KIND_SUCCESS,
+    TDA_KIND_WAIT,
+    TDA_KIND_SLOW_DOWN,
+    TDA_KIND_TRANSIENT,
+    TDA_KIND_FINAL
+} tda_status_kind;
+/* The kind of s; FINAL for a value the table does not have. */
+tda_status_kind tda_status_kind_of(tda_status s);
+/* 1 for statuses that end a flow at once with no retry (FINAL). */
 int tda_status_is_final(tda_status s);
+/* 1 when an answer with s ends a flow: SUCCESS or FINAL. */
+int tda_status_ends_flow(tda_status s);
 
 #endif

@@ -145,12 +145,9 @@ static int set_waiting(tda_multi *m, tda_flow *f, int64_t end_ms)
 static void explain_end(tda_flow *f, tda_status result)
 {
     const tda_policy *p = &f->policy;
-    if (result == TDA_ALREADY_USED && f->answer_lost)
-        snprintf(f->detail, sizeof f->detail,
-                 "HTTP 409: a token was already issued for this code, but an earlier answer was "
-                 "lost in transit, and with it the token: it cannot be fetched again; start a new "
-                 "login");
-    else if (result == TDA_EXPIRED && p->last_status == TDA_PENDING && f->renewal.fetched > 0)
+    if (tda_explain_lost_token(result, f->answer_lost, f->detail, sizeof f->detail))
+        return; /* the status rules' account of a 409 after a lost answer */
+    if (result == TDA_EXPIRED && p->last_status == TDA_PENDING && f->renewal.fetched > 0)
         snprintf(f->detail, sizeof f->detail,
                  "%d codes expired one after another, %d poll%s in all, without approval: no "
                  "renewal left", f->renewal.fetched + 1, p->polls, p->polls == 1 ? "" : "s");
@@ -400,7 +397,7 @@ static void finish_request(tda_multi *m, tda_flow *f, CURLcode rc)
     /* The answer's bytes were read: the slot is free again, its buffers wiped. The reading
      * itself ended the request (the pace adds its own ms). */
     give_back_slot(m, f, now.mono_ms - 1);
-    if (st == TDA_NETWORK || st == TDA_TIMED_OUT)
+    if (tda_answer_may_be_lost(st))
         f->answer_lost = 1;
     tda_event ev;
     int over = tda_policy_record(&f->policy, now, st, out.retry_after_ms, &ev);

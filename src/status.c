@@ -1,50 +1,56 @@
-/* Names, messages and classes of tda_status, all from src/status_table.h. */
+/* Names, messages and kinds of tda_status, all from TDA_STATUS_MAP in the public header. */
 #include "internal.h"
-#include "status_table.h"
 
-enum status_kind { FLOW, TRANSIENT, FINAL };
-
-typedef struct status_info {
-    tda_status status;
-    const char *name;
-    enum status_kind kind;
-    const char *message;
-} status_info;
-
-#define TDA_STATUS_ROW(name, kind, message) {TDA_##name, #name, kind, message},
-static const status_info status_rows[] = {TDA_STATUS_TABLE(TDA_STATUS_ROW)};
-#undef TDA_STATUS_ROW
-
-static const status_info *status_find(tda_status s)
+tda_status_kind tda_status_kind_of(tda_status s)
 {
-    for (size_t i = 0; i < sizeof status_rows / sizeof status_rows[0]; i++)
-        if (status_rows[i].status == s)
-            return &status_rows[i];
-    return NULL;
+    switch (s) {
+#define TDA_KIND_ROW(name, value, kind, message)                                                 \
+    case TDA_##name:                                                                               \
+        return TDA_KIND_##kind;
+        TDA_STATUS_MAP(TDA_KIND_ROW)
+#undef TDA_KIND_ROW
+    }
+    return TDA_KIND_FINAL; /* an unknown value ends a flow: nothing can be learnt by retrying */
 }
 
 const char *tda_strerror(tda_status s)
 {
-    const status_info *info = status_find(s);
-    return info ? info->message : "unknown status";
+    switch (s) {
+#define TDA_MESSAGE_ROW(name, value, kind, message)                                              \
+    case TDA_##name:                                                                               \
+        return message;
+        TDA_STATUS_MAP(TDA_MESSAGE_ROW)
+#undef TDA_MESSAGE_ROW
+    }
+    return "unknown status";
 }
 
 const char *tda_status_name(tda_status s)
 {
-    const status_info *info = status_find(s);
-    return info ? info->name : "UNKNOWN";
+    switch (s) {
+#define TDA_NAME_ROW(name, value, kind, message)                                                 \
+    case TDA_##name:                                                                               \
+        return #name;
+        TDA_STATUS_MAP(TDA_NAME_ROW)
+#undef TDA_NAME_ROW
+    }
+    return "UNKNOWN";
 }
 
 int tda_status_is_transient(tda_status s)
 {
-    const status_info *info = status_find(s);
-    return info && info->kind == TRANSIENT;
+    return tda_status_kind_of(s) == TDA_KIND_TRANSIENT;
 }
 
 int tda_status_is_final(tda_status s)
 {
-    const status_info *info = status_find(s);
-    return !info || info->kind == FINAL;
+    return tda_status_kind_of(s) == TDA_KIND_FINAL;
+}
+
+int tda_status_ends_flow(tda_status s)
+{
+    tda_status_kind k = tda_status_kind_of(s);
+    return k == TDA_KIND_SUCCESS || k == TDA_KIND_FINAL;
 }
 
 const char *tda_version(void)

@@ -133,6 +133,22 @@ tda_status tda_classify_transfer_failure(int curl_code, const char *curl_text, i
     return st;
 }
 
+int tda_answer_may_be_lost(tda_status transfer_status)
+{
+    return transfer_status == TDA_NETWORK || transfer_status == TDA_TIMED_OUT;
+}
+
+int tda_explain_lost_token(tda_status result, int answer_lost, char *detail, size_t size)
+{
+    if (result != TDA_ALREADY_USED || !answer_lost)
+        return 0;
+    snprintf(detail, size,
+             "HTTP 409: a token was already issued for this code, but an earlier answer was "
+             "lost in transit, and with it the token: it cannot be fetched again; start a new "
+             "login");
+    return 1;
+}
+
 #define DESCRIPTION_MAX 120 /* of error_description kept in a detail */
 
 /*
