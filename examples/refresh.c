@@ -1,11 +1,17 @@
 /*
- * Refresh and revoke: exchange a refresh token for a new pair, then revoke the
- * new access token. Reads TRAKT_CLIENT_ID, TRAKT_OAUTH_URL (optional),
- * TRAKT_CLIENT_SECRET (optional, only for an app Trakt still asks for it) and
- * the refresh token from the first argument.
+ * A valid token whenever the program needs one: the pattern for every program
+ * that keeps its token between runs. tda_token_get reads the stored token
+ * and, only when it is due, refreshes it under a lock that all processes
+ * share, saving the new pair before returning it. Start it from many
+ * processes at once: they make one refresh between them.
  *
- * Refresh tokens are single use: a real program saves the new pair durably
- * before anything else, and keeps the old one on a transient failure.
+ * Reads TRAKT_CLIENT_ID, TRAKT_CLIENT_SECRET (optional: only for an app that
+ * Trakt still asks for it; never ship one inside an app), TRAKT_OAUTH_URL
+ * (optional, e.g. the emulator's), and the path of a token file such as
+ * `trakt-device-auth login` writes.
+ *
+ *   cc refresh.c $(pkg-config --cflags --libs traktdeviceauth) -o refresh
+ *   ./refresh ~/.config/trakt-device-auth/token.json
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,38 +21,48 @@
 int main(int argc, char **argv)
 {
     const char *id = getenv("TRAKT_CLIENT_ID");
-    const char *secret = getenv("TRAKT_CLIENT_SECRET");
     const char *url = getenv("TRAKT_OAUTH_URL");
     if (!id || argc != 2) {
-        fprintf(stderr, "usage: TRAKT_CLIENT_ID=.. refresh REFRESH_TOKEN\n");
+        fprintf(stderr, "usage: TRAKT_CLIENT_ID=.. [TRAKT_CLIENT_SECRET=..] refresh TOKEN_FILE\n");
         return 2;
     }
     if (tda_global_init() != TDA_OK) /* once, at start: libcurl's and jansson's set-up */
         return 1;
-    tda_client *client = tda_client_new(id, secret);
-    if (!client)
+    tda_client *client = tda_client_new(id, getenv("TRAKT_CLIENT_SECRET"));
+    tda_store *store = tda_store_file_new(argv[1]);
+    if (!client || !store || (url && tda_client_set_base_url(client, url) != TDA_OK)) {
+        fprintf(stderr, "cannot set up the client\n");
         return 1;
-    tda_status st = url ? tda_client_set_base_url(client, url) : TDA_OK;
-    tda_token token = {0};
-    if (st == TDA_OK)
-        st = tda_refresh_token(client, argv[1], &token);
+    }
+    tda_client_set_user_agent(client, "example-refresh/1.0");
+
+    /* 1. get: one call, safe against other processes; refreshes only when due. */
+    tda_token token;
+    tda_get_info info;
+    tda_status st = tda_token_get(client, store, NULL, &token, &info);
     if (st == TDA_OK) {
-        printf("refreshed: new pair valid until %lld (Unix time)\n", (long long)token.expires_at);
-        st = tda_revoke_token(client, token.access_token);
-        if (st == TDA_OK)
-            printf("revoked the new access token\n");
-    } else if (st == TDA_INVALID_GRANT) {
-        fprintf(stderr, "the refresh token is spent, revoked or too old: authorize again (%s)\n",
+        if (info.stale)
+            fprintf(stderr, "could not refresh now (%s); the stored token still works\n",
+                    tda_client_error_detail(client));
+        printf("%s token, valid for %lld s more\n",
+               info.refreshed ? "a refreshed"
+               : info.rotated ? "another process's new"
+                              : "the stored",
+               (long long)(info.age.remaining_ms / 1000));
+        /*
+         * 2. use: send "Authorization: Bearer <token.access_token>" to https://api.trakt.tv
+         * with this request. The token is a secret: never print or log it. Call
+         * tda_token_get again before the next request rather than keeping the token.
+         */
+    } else if (st == TDA_FILE_MISSING || st == TDA_INVALID_GRANT) {
+        fprintf(stderr, "log in first (trakt-device-auth login): %s\n",
                 tda_client_error_detail(client));
-    } else if (tda_status_is_transient(st)) {
-        fprintf(stderr, "temporary failure, keep the stored token and retry later: %s\n",
+    } else {
+        fprintf(stderr, "no valid token: %s (%s)\n", tda_strerror(st),
                 tda_client_error_detail(client));
     }
-    if (st != TDA_OK && st != TDA_INVALID_GRANT && !tda_status_is_transient(st)) {
-        const char *detail = tda_client_error_detail(client); /* holds tda_strerror's text */
-        fprintf(stderr, "error: %s\n", *detail ? detail : tda_strerror(st));
-    }
-    tda_token_clear(&token);
+    tda_token_clear(&token); /* wipes it */
+    tda_store_free(store);
     tda_client_free(client);
     tda_global_cleanup();
     return st == TDA_OK ? 0 : 1;

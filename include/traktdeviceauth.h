@@ -17,6 +17,14 @@
  *
  * Memory: every string in a result struct is owned by that struct and freed
  * (after being wiped, since most are secrets) by its _clear function.
+ *
+ * Binary compatibility: the structs a program allocates (tda_code, tda_token,
+ * tda_poll_options, tda_token_age, tda_get_info, tda_store_ops) end in
+ * reserved room, which later versions fill with new members without changing
+ * the size. Zero them before use (= {0}, or memset) and a program built
+ * against this version keeps working with a later libtraktdeviceauth1, whose
+ * new members then read as zero: their defaults. doc/symbols-in-versions
+ * lists the version that added each function.
  */
 #ifndef TRAKTDEVICEAUTH_H
 #define TRAKTDEVICEAUTH_H
@@ -119,7 +127,11 @@ TDA_API unsigned int tda_version_num(void);
     /* token or code file not valid (a code: or from the future) */                                \
     X(FILE_CORRUPT, 24, FINAL, "the token file does not hold a valid token")                       \
     /* the token (or saved code) belongs to another client id */                                   \
-    X(WRONG_CLIENT, 25, FINAL, "the saved token belongs to another client id")
+    X(WRONG_CLIENT, 25, FINAL, "the saved token belongs to another client id")                     \
+    /* another process held the token's lock past the timeout */                                   \
+    X(LOCKED, 26, TRANSIENT, "another process holds the token's lock: try again later")            \
+    /* no room to save a token or code: disk or quota full */                                      \
+    X(NO_SPACE, 27, FINAL, "no room to save the token: the disk or a quota is full")
 
 typedef enum tda_status {
 #define TDA_STATUS_ENUM_ROW_(name, value, kind, message) TDA_##name = value,
@@ -292,7 +304,23 @@ typedef struct tda_code {
      * is recognised (tda_code_load). May be NULL.
      */
     char *client_id;
+    /* Room for members later versions add without changing the size: keep it zero. */
+    void *reserved[4];
 } tda_code;
+
+/*
+ * When a token arrived, by this machine's clocks. Every token the calls return
+ * is stamped as it arrives and the token file keeps the stamp, because whether
+ * a token is due is judged from the time elapsed since then (tda_token_age_of),
+ * never from Trakt's created_at read against a local clock that may be years
+ * off. All zero means unknown (a file saved by an older version).
+ */
+typedef struct tda_received {
+    int64_t wall_s;    /* CLOCK_REALTIME, Unix seconds: possibly wrong, usually steady */
+    int64_t uptime_ms; /* CLOCK_BOOTTIME in ms: exact, counts suspend, restarts at boot */
+    char boot_id[40];  /* the kernel's boot id ("" unknown): which boot uptime_ms counts in */
+    char host[20];     /* a hash of /etc/machine-id ("" unknown): which machine */
+} tda_received;
 
 /* A token pair. Expiry is created_at + expires_in; no lifetime is assumed. */
 typedef struct tda_token {
@@ -309,6 +337,9 @@ typedef struct tda_token {
      * another application is recognised (tda_token_load). May be NULL.
      */
     char *client_id;
+    tda_received received; /* when it arrived here (see tda_token_age_of) */
+    /* Room for members later versions add without changing the size: keep it zero. */
+    void *reserved[4];
 } tda_token;
 
 /* Frees every string after wiping it and zeroes the struct. NULL is fine. */
@@ -418,6 +449,8 @@ typedef struct tda_poll_options {
      * 429s pause the engine like a poll's. timeout_ms bounds the whole flow.
      */
     int renewals;
+    /* Room for members later versions add without changing the size: keep it zero. */
+    void *reserved[4];
 } tda_poll_options;
 
 #define TDA_RENEW_UNLIMITED (-1)
@@ -642,7 +675,9 @@ TDA_API void tda_client_set_log(tda_client *c, tda_log_fn fn, void *userdata);
  * temporary file in the same directory with mode 0600, fsynced, renamed over
  * path, and the directory fsynced. So after a crash at any moment the file
  * holds the old token or the new one, whole. The directory must exist.
- * Refuses (TDA_FILE_INSECURE) when path is a symlink. TDA_IO on other failures.
+ * Refuses (TDA_FILE_INSECURE) when path is a symlink. TDA_NO_SPACE when the
+ * disk or a quota is full, TDA_IO on other failures. (To keep a token that is
+ * refreshed, prefer a store and tda_token_get.)
  */
 TDA_API tda_status tda_token_save(const tda_token *token, const char *path);
 
@@ -676,7 +711,9 @@ TDA_API void tda_token_unlock(int lock_fd);
  *
  * Saves the code with the same care as tda_token_save (the device code is a
  * secret): a 0600 temporary file, fsynced, renamed over path, the directory
- * fsynced; a symlink at path is refused (TDA_FILE_INSECURE). The file holds
+ * fsynced; a symlink at path is refused (TDA_FILE_INSECURE); a full disk or
+ * quota is TDA_NO_SPACE. Temporary files that killed saves left beside path
+ * (over 5 s old) are removed first. The file holds
  * the answer's fields, code->client_id, and the issue time by the wall clock
  * and by this boot's tda_boottime_ms() with the boot's id. TDA_INVALID_ARGUMENT
  * when a string is missing or the issue time is unknown (issued_at_unix_ms 0).
@@ -712,8 +749,299 @@ TDA_API tda_status tda_code_load(const char *path, const char *expected_client_i
  * 1 when the token should be refreshed at Unix time now: when less than a
  * tenth of its own lifetime remains (at least 60 s), or it has expired. No
  * fixed margin: lifetimes have been 3 months, 24 hours and 7 days.
+ * This compares Trakt's created_at with the caller's now, which is wrong on a
+ * machine whose clock is wrong; tda_token_age_of() is the rule that is not.
  */
 TDA_API int tda_token_needs_refresh(const tda_token *token, int64_t now);
+
+/* ------------------------------------------------------------------ when a token is due */
+
+/*
+ * How old a token is by the local clocks, from its received stamp, now.
+ *
+ * The time elapsed since the token arrived is told by the first rule that applies:
+ *  1. Same boot (the stamp's boot_id is this boot's): CLOCK_BOOTTIME now minus
+ *     uptime_ms. Exact, suspend included, and blind to every change of the
+ *     wall clock: a clock a year off, in 1970, or set by NTP meanwhile.
+ *  2. An earlier boot of this machine (same host): the wall clock's difference,
+ *     if it is at least the time since this boot began. The token arrived
+ *     before this boot, so a smaller difference proves the wall clock wrong
+ *     (a box without a real-time clock that boots in 1970): unknown.
+ *  3. Another machine (a store shared by several) or one not known: the wall
+ *     clock's difference when it is not negative, else unknown. Machines that
+ *     share a store need wall clocks that roughly agree.
+ *  4. No stamp (a file saved by an older version): as rule 3, with Trakt's
+ *     created_at standing in for the wall clock at arrival.
+ * CLOCK_MONOTONIC is not used: it stops during suspend, and a laptop that
+ * slept through a week would take a week-old token for a fresh one.
+ *
+ * Unknown counts as due and as expired: one refresh, and the new pair arrives
+ * in this boot, so rule 1 judges it from then on. Hence a wall clock that is
+ * wrong but steady causes no early refresh at all, and a clock that jumps or a
+ * reboot into a wrong clock causes at most one.
+ *
+ * Due: less than a tenth of expires_in remains (at least 60 s), as for
+ * tda_token_needs_refresh. Expired: none remains.
+ */
+typedef struct tda_token_age {
+    int known;            /* 0: the elapsed time cannot be told (then due and expired are 1) */
+    int64_t elapsed_ms;   /* since the token arrived; 0 when unknown */
+    int64_t remaining_ms; /* expires_in minus elapsed: <= 0 once expired; 0 when unknown */
+    int due;              /* refresh now */
+    int expired;          /* the access token no longer works */
+    /* Room for members later versions add without changing the size: keep it zero. */
+    void *reserved[4];
+} tda_token_age;
+
+/* Judges token (NULL: unknown) by the rules above at this moment. */
+TDA_API void tda_token_age_of(const tda_token *token, tda_token_age *out);
+
+/* ------------------------------------------------------------------ token stores */
+
+/*
+ * Where tokens live between runs: a store holds one token per key (a user id,
+ * an account name) and an exclusive lock per key that works across processes.
+ * The lifecycle below is written once over any store. Built in: the file
+ * store (one token in one file, the CLI's default) and the directory store
+ * (one file per key). An application can bring its own (its settings
+ * database, a keyring) by filling a tda_store_ops.
+ *
+ * A store handle, like a client, is used by one thread at a time; open one
+ * per thread (they are cheap: their locks exclude each other as they exclude
+ * other processes). Its last error is in tda_store_error_detail(), which
+ * names the path or key, the cause and the fix, and never a token.
+ */
+typedef struct tda_store tda_store; /* opaque */
+
+/*
+ * A file store: the token in the JSON file at path (tda_token_save's format,
+ * with its safety rules), the lock in path + ".lock". The file's directory is
+ * made (mode 0700) when first needed. Keys: only NULL. NULL on no memory or an
+ * empty path.
+ *
+ * Before a refresh token is spent, the store makes a temporary file beside
+ * the token file and allocates the most a token file can take (80 KiB,
+ * posix_fallocate); the new pair is later written into that room, flushed,
+ * renamed over the old file, and the directory flushed. So a full disk or
+ * quota, a read-only filesystem or a directory that became unwritable fail
+ * before the spend, and after a crash at any moment the file holds the old
+ * pair or the new one, whole. (On copy-on-write filesystems, btrfs or ZFS,
+ * rewriting allocated room can need new room: there the reservation is a
+ * best effort.) If the filesystem reports an error flushing the new file, it
+ * is put in place all the same, since the old one holds a spent refresh
+ * token, and the detail warns. A file that a crash left empty or all NUL
+ * bytes (a filesystem that did not honour fsync) is TDA_FILE_CORRUPT, says
+ * so, and is left for a login to replace. Temporary files that killed saves
+ * left behind are removed under the lock.
+ */
+TDA_API tda_store *tda_store_file_new(const char *path);
+
+/*
+ * A directory store: one token file per key in dir, for programs that serve
+ * several users. A key is 1 to 64 bytes and neither "." nor ".."; it may not
+ * hold '/' or control bytes. Every byte other than a-z, 0-9, '-', '_' and a
+ * '.' that is not the first is escaped as %XX (capitals too, so that keys
+ * differing only in case stay apart on case-insensitive filesystems):
+ * key "Alice" is the file "%41lice.json", its lock "%41lice.json.lock".
+ * A bad key is TDA_INVALID_ARGUMENT with a detail saying which rule it broke
+ * (never quoting the key). A key is a C string, so a NUL byte ends it: check
+ * the length of a key that comes from elsewhere.
+ */
+TDA_API tda_store *tda_store_dir_new(const char *dir);
+
+/* Frees the store (and calls its ops' destroy). NULL is fine. */
+TDA_API void tda_store_free(tda_store *s);
+
+/*
+ * How long a call waits for a lock another process holds before giving up
+ * with TDA_LOCKED: default 60000 ms; 0 tries once. There is no "for ever":
+ * tda_client_cancel() ends a wait at once instead.
+ */
+TDA_API tda_status tda_store_set_lock_timeout_ms(tda_store *s, long ms);
+
+/*
+ * Called with every new pair the store is given (a refresh by tda_token_get
+ * or tda_token_renew, a tda_store_save), after the store has saved and
+ * unlocked, with the outcome of the save in saved: for applications that also
+ * keep the token elsewhere. Even when the save failed the pair is passed, so
+ * that it is not lost with a spent refresh token. The token is only lent.
+ */
+typedef void (*tda_token_fn)(const char *key, const tda_token *token, tda_status saved,
+                             void *userdata);
+TDA_API void tda_store_on_token(tda_store *s, tda_token_fn fn, void *userdata);
+
+/* The last store call's failure, e.g. "/home/u/t.json has mode 0644: ..."; "" after success. */
+TDA_API const char *tda_store_error_detail(const tda_store *s);
+
+/* Where key's token lives, for messages (a path): valid until the next call on s. */
+TDA_API const char *tda_store_location(tda_store *s, const char *key);
+
+/*
+ * Whether a token could be saved under key now: call it before showing a
+ * code, so that no user approves a login that cannot be kept. The file stores
+ * make the directory if needed (0700), and check that it is ours and not open
+ * to others, that the file is not a symlink or anything but a file, and that
+ * a token file can really be written there (a temporary file of full size is
+ * made and removed: this finds a read-only filesystem, a directory we may not
+ * write, a full disk or quota). With client_id, a token of another client
+ * already stored there is TDA_WRONG_CLIENT (saving would destroy it).
+ */
+TDA_API tda_status tda_store_check(tda_store *s, const char *key, const char *client_id);
+
+/* Reads key's token without the lock, as tda_token_load does (client_id may be NULL). */
+TDA_API tda_status tda_store_load(tda_store *s, const char *key, const char *client_id,
+                                  tda_token *out);
+
+/*
+ * Saves a token that exists nowhere else (a login's) under key: takes the
+ * lock, secures the room, saves durably, unlocks, then calls the hook.
+ */
+TDA_API tda_status tda_store_save(tda_store *s, const char *key, const tda_token *token);
+
+/* ---- your own store */
+
+/* What a store's lock op is given: how long it may wait, and what ends the wait early. */
+typedef struct tda_store_wait {
+    int64_t deadline_ms; /* on tda_monotonic_ms(); give up with TDA_LOCKED after it */
+    int cancel_fd;       /* readable once the client is cancelled: TDA_CANCELLED; -1: none */
+} tda_store_wait;
+
+/*
+ * For a store's lock op: sleeps in poll(2) until fd (-1: none) is ready for
+ * events, max_ms passes, the wait's cancel_fd is readable or its deadline
+ * passes. TDA_OK in the first two cases (try again), else TDA_CANCELLED or
+ * TDA_LOCKED. A lock that can only be tried (flock) retries every few ms; a
+ * server's (PostgreSQL's lock_timeout, a socket) waits on its fd.
+ */
+TDA_API tda_status tda_store_wait_fd(const tda_store_wait *wait, int fd, short events,
+                                     long max_ms);
+
+/*
+ * A store is these operations over the application's self. The lifecycle
+ * calls them in this order, so that a lock can be a database transaction:
+ *
+ *   common case:  load                               (no lock, no request)
+ *   refresh:      lock -> load_locked -> prepare -> [the refresh request]
+ *                 -> save -> unlock(commit 1)
+ *                 any failure before save: unlock(commit 0)
+ *   revoke:       lock -> load_locked -> [request] -> remove -> unlock(commit 1)
+ *   login:        check ... [the user approves] ... lock -> prepare -> save -> unlock(1)
+ *
+ * Every op returns a tda_status and on failure writes a detail (the path or
+ * key, the cause, the fix; never a token) into detail[0..size). Only lock may
+ * wait. A token an op hands out is later freed by the library with
+ * tda_token_clear, so make it with tda_token_copy (the library's allocator),
+ * and keep its received stamp: it is what tells when the token is due.
+ *
+ *   load(self, key, out): the stored token, TDA_FILE_MISSING when there is
+ *     none, TDA_FILE_CORRUPT / TDA_FILE_INSECURE for a bad one. Required.
+ *   lock(self, key, wait, &lock): the exclusive lock on key, waiting at most
+ *     until wait->deadline_ms (TDA_LOCKED) and giving up at once when
+ *     wait->cancel_fd becomes readable (TDA_CANCELLED; tda_store_wait_fd does
+ *     both). A transaction that locks the row (SELECT ... FOR UPDATE) is fine.
+ *     *lock is the store's own handle, passed to the ops below. Required.
+ *   load_locked(self, lock, out): the token as it is under the lock; another
+ *     process may have replaced it while this one waited. NULL: load is used.
+ *   prepare(self, lock): secures everything the save will need (disk room, a
+ *     temporary file, a connection) before the refresh token is spent; what
+ *     fails here costs nothing. NULL: nothing to secure.
+ *   save(self, lock, token): stores the token under the lock; durably by the
+ *     time unlock(commit 1) returns. Required.
+ *   remove(self, lock): deletes the token. NULL: tda_token_revoke_stored fails.
+ *   unlock(self, lock, commit): releases the lock and frees the handle;
+ *     commit 1 keeps what was saved or removed (COMMIT), 0 undoes it
+ *     (ROLLBACK). Its status matters only for commit 1. Required.
+ *   check(self, key): as tda_store_check (without the client id part, which
+ *     the library does). NULL: assumed fine.
+ *   location(self, key): a text for messages. NULL: the key.
+ *   destroy(self): at tda_store_free. NULL: nothing.
+ */
+typedef struct tda_store_ops {
+    tda_status (*load)(void *self, const char *key, tda_token *out, char *detail, size_t size);
+    tda_status (*lock)(void *self, const char *key, const tda_store_wait *wait, void **lock,
+                       char *detail, size_t size);
+    tda_status (*load_locked)(void *self, void *lock, tda_token *out, char *detail, size_t size);
+    tda_status (*prepare)(void *self, void *lock, char *detail, size_t size);
+    tda_status (*save)(void *self, void *lock, const tda_token *token, char *detail, size_t size);
+    tda_status (*remove)(void *self, void *lock, char *detail, size_t size);
+    tda_status (*unlock)(void *self, void *lock, int commit, char *detail, size_t size);
+    tda_status (*check)(void *self, const char *key, char *detail, size_t size);
+    const char *(*location)(void *self, const char *key);
+    void (*destroy)(void *self);
+    /* Room for members later versions add without changing the size: keep it zero. */
+    void *reserved[4];
+} tda_store_ops;
+
+/* A store over the application's ops (copied) and self. NULL when a required op is missing. */
+TDA_API tda_store *tda_store_new(const tda_store_ops *ops, void *self);
+
+/*
+ * Fills *out with a deep copy of token, allocated the way tda_token_clear
+ * frees: how a store's load hands out a token it keeps in its own memory.
+ */
+TDA_API tda_status tda_token_copy(const tda_token *token, tda_token *out);
+
+/* ------------------------------------------------------------------ a valid token in one call */
+
+/* How tda_token_get came by its token. */
+typedef struct tda_get_info {
+    int refreshed;             /* this call spent the refresh token; the new pair is saved */
+    int rotated;               /* another process had refreshed it while this one waited */
+    int stale;                 /* a refresh was due and failed: the token is the stored one,
+                                  which still works; refresh_status and the client's detail
+                                  say why; try again later */
+    tda_status refresh_status; /* why, when stale; TDA_OK otherwise */
+    tda_token_age age;         /* of the token returned */
+    /* Room for members later versions add without changing the size: keep it zero. */
+    void *reserved[4];
+} tda_get_info;
+
+/*
+ * A valid access token for key (NULL for a file store), in one call: what
+ * every program that keeps a token needs, safe across any number of
+ * processes and threads.
+ *
+ * The common case, a token that is not due (tda_token_age_of), is one read of
+ * the store: no lock, no request. When it is due: takes the store's lock
+ * (waiting at most the store's lock timeout, cancellable by
+ * tda_client_cancel), reads the token again, and if another process has
+ * already replaced the pair meanwhile, returns that one (info->rotated).
+ * Otherwise it secures the room to save the new pair, spends the refresh
+ * token, saves the new pair durably, unlocks, calls the store's hook, and
+ * returns it (info->refreshed). Room that cannot be secured fails before the
+ * refresh token is spent.
+ *
+ * When the refresh fails for a reason that waiting or mending the machine can
+ * cure (a transient status, TDA_LOCKED, a rate limit, an odd answer, a full,
+ * read-only or unwritable disk, a client without the secret the app needs)
+ * while the stored token has not expired: TDA_OK with that token and
+ * info->stale. Once it has expired, and for failures someone must act on
+ * (Trakt refusing the client, TLS, a cancel), the failure is returned.
+ * TDA_INVALID_GRANT: the store is read once more, in case a process that does
+ * not take the lock has rotated the pair; if not, the user must log in again
+ * (the stored token is left as it was).
+ *
+ * Failures: the store's statuses (TDA_FILE_MISSING: log in first), the
+ * request's, TDA_WRONG_CLIENT when the stored token is another client id's,
+ * TDA_LOCKED, TDA_NO_SPACE. tda_client_error_detail() says why.
+ * On failure *out is zeroed. info may be NULL.
+ */
+TDA_API tda_status tda_token_get(tda_client *c, tda_store *store, const char *key, tda_token *out,
+                                 tda_get_info *info);
+
+/*
+ * As tda_token_get, but refreshes whether due or not (under the lock, the
+ * pair found there), and never returns a stale token: for "refresh now".
+ */
+TDA_API tda_status tda_token_renew(tda_client *c, tda_store *store, const char *key,
+                                   tda_token *out, tda_get_info *info);
+
+/*
+ * Logs key's token out: under the lock, revokes the stored access token at
+ * Trakt and then removes it from the store. When Trakt does not confirm, the
+ * token stays stored, since it is the only way to try again.
+ */
+TDA_API tda_status tda_token_revoke_stored(tda_client *c, tda_store *store, const char *key);
 
 #ifdef __cplusplus
 }

@@ -19,10 +19,10 @@ cross_build() { # build-dir, toolchain
 
 echo "== i386: build, unit and integration tests"
 cross_build build/i386 i386
-file -L build/i386/libtraktdeviceauth.so.0 | grep -q 'ELF 32-bit.*80386'
+file -L build/i386/libtraktdeviceauth.so.1 | grep -q 'ELF 32-bit.*80386'
 (cd build/i386 && ctest --output-on-failure -j "$jobs")
 
 echo "== arm64: cross build, unit tests under qemu-user-static"
 cross_build build/arm64 arm64
-file -L build/arm64/libtraktdeviceauth.so.0 | grep -q 'ELF 64-bit.*aarch64'
+file -L build/arm64/libtraktdeviceauth.so.1 | grep -q 'ELF 64-bit.*aarch64'
 (cd build/arm64 && ctest --output-on-failure -j "$jobs" -L unit)

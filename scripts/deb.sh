@@ -1,5 +1,5 @@
 #!/bin/sh
-# The Debian packages: builds libtraktdeviceauth0, libtraktdeviceauth-dev and
+# The Debian packages: builds libtraktdeviceauth1, libtraktdeviceauth-dev and
 # trakt-device-auth with dpkg-buildpackage from a copy of the tracked files,
 # fails on any lintian error, installs them, then checks them as a user would:
 # the pkg-config and CMake consumers (tests/check_install.sh --installed /usr),
@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh deb
 work=$(mktemp -d)
-packages="libtraktdeviceauth0 libtraktdeviceauth-dev trakt-device-auth"
+packages="libtraktdeviceauth1 libtraktdeviceauth-dev trakt-device-auth"
 cleanup() {
     apt-get purge -y -qq $packages >/dev/null 2>&1 || true
     rm -rf "$work"
@@ -27,7 +27,7 @@ echo "built: $(cd "$work" && ls ./*.deb | tr '\n' ' ')"
 lintian --fail-on error \
     "$work/traktdeviceauth_${version}_$(dpkg --print-architecture).changes"
 echo "lintian: no errors"
-apt-get install -y -qq "$work"/libtraktdeviceauth0_*.deb "$work"/libtraktdeviceauth-dev_*.deb \
+apt-get install -y -qq "$work"/libtraktdeviceauth1_*.deb "$work"/libtraktdeviceauth-dev_*.deb \
     "$work"/trakt-device-auth_*.deb >/dev/null
 sh tests/check_install.sh --installed /usr .
 for page in trakt-device-auth trakt-oauth-emulator; do

@@ -5,7 +5,8 @@
 #          zbar-tools to read its QR code back, Chromium and ChromeDriver for
 #          the browser test, openssl for the TLS tests' certificates,
 #          abigail-tools for the ABI check, groff and man-db for the man(3)
-#          pages (rendered; found by man after install);
+#          pages (rendered; found by man after install), faketime for the
+#          wrong-clock tests;
 #   cross  the i386 and arm64 builds: cross compilers, qemu-user-static and the
 #          libraries of both architectures (added to dpkg first);
 #   deb    the Debian packages: dpkg-dev, debhelper, lintian, man-db;
@@ -20,7 +21,7 @@ cross_libs="libc6-dev libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libq
 libcmocka-dev libuv1-dev libglib2.0-dev"
 if [ "${1:-}" = test ]; then
     packages="$packages valgrind clang tmux zbar-tools nodejs chromium chromium-driver openssl
-abigail-tools groff-base man-db"
+abigail-tools groff-base man-db faketime"
 fi
 if [ "${1:-}" = analyze ]; then
     packages="$packages clang-tidy cppcheck"

@@ -12,7 +12,7 @@ CC=clang cmake -S . -B build/fuzz -DTDA_FUZZ=ON -DTDA_BUILD_TESTS=OFF -DTDA_WERR
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/fuzz -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
 mkdir -p build/fuzz/findings
-for target in code_answer token_answer retry_after token_file code_file cli_args; do
+for target in code_answer token_answer retry_after token_file code_file cli_args store_key; do
     corpus=build/fuzz/corpus/$target
     mkdir -p "$corpus"
     log=build/fuzz/findings/$target.log

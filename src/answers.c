@@ -160,6 +160,15 @@ tda_status tda_parse_token(const char *body, size_t len, tda_token *out, char *d
     json_t *root = load_object(body, len, &load_st, detail, detail_size);
     if (!root)
         return load_st;
+    tda_status st = tda_parse_token_object(root, out, detail, detail_size);
+    tda_json_wipe_strings(root);
+    json_decref(root);
+    return st;
+}
+
+tda_status tda_parse_token_object(json_t *root, tda_token *out, char *detail, size_t detail_size)
+{
+    memset(out, 0, sizeof *out);
     tda_status st = take_string(root, "access_token", 0, &out->access_token, detail, detail_size);
     if (st == TDA_OK)
         st = take_string(root, "token_type", 0, &out->token_type, detail, detail_size);
@@ -176,8 +185,6 @@ tda_status tda_parse_token(const char *body, size_t len, tda_token *out, char *d
                           detail_size);
     if (st == TDA_OK)
         out->expires_at = out->created_at + out->expires_in;
-    tda_json_wipe_strings(root);
-    json_decref(root);
     if (st != TDA_OK)
         tda_token_clear(out);
     return st;

@@ -314,5 +314,8 @@ tda_status tda_client_take_token(const tda_client *c, const tda_response *resp, 
         tda_token_clear(out);
         st = TDA_NO_MEMORY;
     }
+    /* When it arrived, by this machine's clocks: what tells later when it is due. */
+    if (st == TDA_OK)
+        tda_received_now(&out->received);
     return st;
 }

@@ -2,7 +2,7 @@
  * The saved code (tda_code_save, tda_code_load): the device-code answer kept
  * on disk while the user may be typing it, so a restarted program resumes the
  * code on screen instead of showing a new one. The device code is a secret,
- * so the file keeps to the token file's rules (secure_file.c).
+ * so the file keeps to the token file's rules (file_ops.c).
  *
  * Its age is the delicate part. Within one boot the boot clock tells it
  * exactly, whatever happened to the wall clock meanwhile (NTP steps, a user
@@ -16,7 +16,7 @@
 
 #include "clock.h"
 #include "protocol.h"
-#include "secure_file.h"
+#include "file_ops.h"
 
 /* Wall-clock steps this small (NTP corrections) are not taken for a file from the future. */
 #define WALL_CLOCK_SLACK_MS 60000
@@ -44,9 +44,18 @@ tda_status tda_code_save(const tda_code *code, const char *path)
         "issued_at_boot_ms", (json_int_t)(boot_id[0] ? code->issued_at_ms : 0));
     if (!root) /* a string not UTF-8, unless memory ran out */
         return tda_json_oom_happened() ? TDA_NO_MEMORY : TDA_INVALID_ARGUMENT;
-    tda_status st = tda_secure_file_write_json(path, root);
+    char *text = NULL;
+    size_t len = 0;
+    tda_status st = tda_json_dump_secret(root, &text, &len);
     tda_json_wipe_strings(root);
     json_decref(root);
+    if (st == TDA_OK) {
+        char detail[512]; /* the status says enough to this call's callers */
+        /* A save killed midway left its temporary file, with a device code in it. */
+        tda_file_remove_stale_temps(path);
+        st = tda_file_save(path, text, len, detail, sizeof detail);
+        tda_file_free_secret(text, len);
+    }
     return st;
 }
 
@@ -141,13 +150,15 @@ tda_status tda_code_load(const char *path, const char *expected_client_id, tda_c
         return TDA_INVALID_ARGUMENT;
     char *data = NULL;
     size_t size = 0;
-    tda_status st = tda_secure_file_read(path, &data, &size);
+    char detail[512];
+    tda_status st =
+        tda_file_read_secret(path, TDA_TOKEN_FILE_MAX, &data, &size, detail, sizeof detail);
     if (st == TDA_OK) {
         st = parse_code_file(data, size, out);
         if (st != TDA_OK && st != TDA_NO_MEMORY)
             st = TDA_FILE_CORRUPT;
     }
-    tda_secure_file_free(data, size);
+    tda_file_free_secret(data, size);
     if (st != TDA_OK) {
         tda_code_clear(out);
         return st;

@@ -50,6 +50,28 @@ struct tm;
 int64_t tda_utc_seconds(const struct tm *tm);
 /* Parses an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") in any locale: 0 and *out, or -1. */
 int tda_parse_imf_fixdate(const char *s, int64_t *out);
+/* ---- token_age.c ---- */
+/* This machine's clocks now, as a received stamp (tokens are stamped with it on arrival). */
+void tda_received_now(tda_received *out);
+/* tda_token_age_of's rules with the clocks given: unit tests pass a fake now. */
+void tda_token_age_at(const tda_token *t, const tda_received *now, tda_token_age *out);
+
+/* ---- token_json.c: the token file's text ---- */
+/*
+ * The most a token file can hold, and so the room secured before a refresh
+ * token is spent: an answer is at most 64 KiB (TDA_MAX_BODY) and its strings
+ * never take more bytes in our file than in the answer (see token_json.c);
+ * 16 KiB more covers the names, numbers, stamp and client id.
+ */
+#define TDA_TOKEN_FILE_MAX (80 * 1024)
+/* The file's JSON text, NUL-terminated; the caller wipes and frees it (len bytes + 1). */
+tda_status tda_token_to_json(const tda_token *t, char **text, size_t *len);
+/* Any file's JSON object as text, indented with a final newline (same ownership). */
+struct json_t;
+tda_status tda_json_dump_secret(struct json_t *root, char **text, size_t *len);
+/* A token from a file's text of len bytes; detail says what is wrong with a bad one. */
+tda_status tda_token_from_json(const char *text, size_t len, tda_token *out, char *detail,
+                               size_t detail_size);
 
 /* ---- status.c: the kind column of TDA_STATUS_MAP (the public header) ---- */
 typedef enum tda_status_kind {

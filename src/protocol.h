@@ -131,6 +131,9 @@ tda_status tda_parse_code(const char *body, size_t len, tda_code *out, char *det
                           size_t detail_size);
 tda_status tda_parse_token(const char *body, size_t len, tda_token *out, char *detail,
                            size_t detail_size);
+/* The same for an object already parsed (the token file holds one too). */
+tda_status tda_parse_token_object(struct json_t *root, tda_token *out, char *detail,
+                                  size_t detail_size);
 
 /*
  * The strict JSON readers of the answers, for files that keep to the same

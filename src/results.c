@@ -25,3 +25,26 @@ void tda_token_clear(tda_token *token)
     tda_free(token->client_id);
     memset(token, 0, sizeof *token);
 }
+
+tda_status tda_token_copy(const tda_token *token, tda_token *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!token || !out)
+        return TDA_INVALID_ARGUMENT;
+    *out = *token; /* the numbers and the received stamp */
+    const char *const from[] = {token->access_token, token->token_type, token->refresh_token,
+                                token->scope, token->client_id};
+    char **const to[] = {&out->access_token, &out->token_type, &out->refresh_token, &out->scope,
+                         &out->client_id};
+    int failed = 0;
+    for (size_t i = 0; i < sizeof from / sizeof from[0]; i++) {
+        *to[i] = from[i] && !failed ? tda_strdup(from[i]) : NULL;
+        failed |= from[i] && !*to[i];
+    }
+    if (failed) {
+        tda_token_clear(out);
+        return TDA_NO_MEMORY;
+    }
+    return TDA_OK;
+}

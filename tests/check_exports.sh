@@ -1,10 +1,13 @@
 #!/bin/sh
 # Compares the shared library's exported symbols with the TDA_API function
 # declarations of the public header: nothing internal leaks out (no function,
-# no data, no weak symbol), nothing public is missing.
-# Usage: check_exports.sh LIBRARY.so HEADER.h
+# no data, no weak symbol), nothing public is missing. With SOURCE_DIR, also
+# that doc/symbols-in-versions names every exported function once, with a
+# version no later than project()'s, and that the Debian symbols file of the
+# library package lists the same names.
+# Usage: check_exports.sh LIBRARY.so HEADER.h [SOURCE_DIR]
 set -eu
-lib=$1 header=$2
+lib=$1 header=$2 src=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # Every defined dynamic symbol of any kind (T text, D/B/R data, W/V weak, i indirect...),
@@ -18,4 +21,30 @@ if ! diff -u "$tmp/declared" "$tmp/exported"; then
     exit 1
 fi
 echo "exports: $(wc -l <"$tmp/declared") functions, all declared and exported, nothing else"
+if [ -n "$src" ]; then
+    project=$(sed -n 's/^project(traktdeviceauth VERSION \([0-9.]*\) .*/\1/p' "$src/CMakeLists.txt")
+    list="$src/doc/symbols-in-versions"
+    grep -v '^#' "$list" | awk 'NF' >"$tmp/listed"
+    bad=$(awk -v p="$project" '
+        function num(v, a) { split(v, a, "."); return a[1] * 10000 + a[2] * 100 + a[3] }
+        NF != 2 || $2 !~ /^[0-9]+\.[0-9]+\.[0-9]+$/ || num($2) > num(p) { print FILENAME ":" NR ": " $0 }
+    ' "$tmp/listed")
+    if [ -n "$bad" ]; then
+        echo "exports: lines of $list that are not 'name version' with a version up to $project:"
+        echo "$bad"
+        exit 1
+    fi
+    cut -d' ' -f1 "$tmp/listed" | sort >"$tmp/listed_names"
+    if ! diff -u "$tmp/exported" "$tmp/listed_names"; then
+        echo "exports: $list differs from the exports (- exported only, + listed only, or twice)"
+        exit 1
+    fi
+    symbols=$(ls "$src"/debian/libtraktdeviceauth*.symbols)
+    sed -n 's/^ \([a-z_0-9]*\)@.*/\1/p' "$symbols" | sort >"$tmp/debian"
+    if ! diff -u "$tmp/exported" "$tmp/debian"; then
+        echo "exports: $symbols differs from the exports (- exported only, + listed only)"
+        exit 1
+    fi
+    echo "exports: $list and $(basename "$symbols") list each of them"
+fi
 echo "1 passed, 0 failed"

@@ -52,7 +52,7 @@ for fn in $(sh "$src/tests/api_functions.sh" "$src/include/traktdeviceauth.h"); 
     fi
     functions=$((functions + 1))
 done
-libdir=$(find "$prefix/lib" -name 'libtraktdeviceauth.so.0' -printf '%h\n' | head -n 1)
+libdir=$(find "$prefix/lib" -name 'libtraktdeviceauth.so.[0-9]*' -printf '%h\n' | head -n 1)
 test -n "$libdir"
 test -f "$libdir/libtraktdeviceauth.a"
 

@@ -42,7 +42,7 @@ static int is_flow(tda_status s)
 static int is_expected_transient(tda_status s)
 {
     return s == TDA_SERVER_ERROR || s == TDA_OVERLOADED || s == TDA_CLOUDFLARE ||
-           s == TDA_NETWORK || s == TDA_TIMED_OUT;
+           s == TDA_NETWORK || s == TDA_TIMED_OUT || s == TDA_LOCKED;
 }
 
 static void test_enum_values_are_the_tables_numbers_without_gaps(void **state)
@@ -61,6 +61,7 @@ static void test_enum_values_are_the_tables_numbers_without_gaps(void **state)
     assert_int_equal(TDA_SLOW_DOWN, 2);
     assert_int_equal(TDA_NO_MEMORY, 18);
     assert_int_equal(TDA_WRONG_CLIENT, 25);
+    assert_int_equal(TDA_NO_SPACE, 27);
 }
 
 static void test_status_name_is_the_enum_name_without_prefix(void **state)
@@ -108,7 +109,7 @@ static void test_every_status_has_a_message(void **state)
     }
 }
 
-static void test_transient_set_is_exactly_server_overloaded_cloudflare_network_timeout(void **state)
+static void test_transient_set_is_exactly_server_overloaded_cloudflare_network_timeout_locked(void **state)
 {
     for (int s = FIRST_STATUS; s <= LAST_STATUS; s++) {
         int got = tda_status_is_transient((tda_status)s);
@@ -181,7 +182,7 @@ int main(void)
         cmocka_unit_test(test_message_and_kind_come_from_the_table),
         cmocka_unit_test(test_every_status_has_a_unique_known_name),
         cmocka_unit_test(test_every_status_has_a_message),
-        cmocka_unit_test(test_transient_set_is_exactly_server_overloaded_cloudflare_network_timeout),
+        cmocka_unit_test(test_transient_set_is_exactly_server_overloaded_cloudflare_network_timeout_locked),
         cmocka_unit_test(test_final_set_is_everything_but_flow_and_transient),
         cmocka_unit_test(test_unknown_status_is_named_unknown),
         cmocka_unit_test(test_unknown_status_message_is_unknown_status),

@@ -12,7 +12,10 @@ expect_rc 0 "--help"
 check "--help lists the exit codes" contains "$SCRATCH/out" "130  interrupted"
 cli --version
 expect_rc 0 "--version"
-check "--version names the program" contains "$SCRATCH/out" "trakt-device-auth 0.1.0"
+version=$(sed -n 's/^project(traktdeviceauth VERSION \([0-9.]*\) .*/\1/p' "$(dirname "$0")/../../CMakeLists.txt")
+check "project() in CMakeLists.txt names a version ($version)" [ -n "$version" ]
+check "--version names the program and project()'s version" \
+    contains "$SCRATCH/out" "trakt-device-auth $version"
 cli
 expect_rc 2 "no command is a usage error"
 cli frobnicate
@@ -218,13 +221,13 @@ if [ "$(id -u)" = 0 ]; then
         chmod 755 "$SCRATCH/bin/trakt-device-auth"
         TDA_CLI=$SCRATCH/bin/trakt-device-auth
         chown -R 65534:65534 "$HOME_DIR"
-        AS_USER="setpriv --reuid=65534 --regid=65534 --clear-groups"
+        CLI_AS="setpriv --reuid=65534 --regid=65534 --clear-groups"
     else
         bad "setpriv (util-linux) is needed to check an unwritable directory as root"
     fi
 fi
 cli login
-expect_rc 0 "login as uid $(${AS_USER:-} id -u)"
+expect_rc 0 "login as uid $(${CLI_AS:-} id -u)"
 chmod 500 "$(dirname "$TOKEN")"
 codes=$(stat_of codes_issued)
 cli login
@@ -232,7 +235,7 @@ expect_rc 8 "an unwritable token directory is refused"
 check "... before a code is asked for" [ "$(stat_of codes_issued)" = "$codes" ]
 check "... saying why" contains "$SCRATCH/err" "$(dirname "$TOKEN")"
 chmod 700 "$(dirname "$TOKEN")"
-AS_USER=""
+CLI_AS=""
 TDA_CLI=$cli_real
 HOME_DIR=$home_before
 TOKEN="$HOME_DIR/.config/trakt-device-auth/token.json"

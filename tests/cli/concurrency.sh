@@ -16,11 +16,7 @@ round=1
 while [ $round -le $rounds ]; do
     old=$(json_field "$TOKEN" access_token)
     # Make the stored token due: 30 s left of a 7-day life is well inside the last tenth.
-    # (Expiry is created_at + expires_in, so created_at is what moves.)
-    life=$(json_field "$TOKEN" expires_in)
-    created=$(( $(date +%s) + 30 - life ))
-    sed "s/\"created_at\": [0-9]*/\"created_at\": $created/" "$TOKEN" >"$SCRATCH/due"
-    cat "$SCRATCH/due" >"$TOKEN" # keeps the file and its mode 0600
+    make_due "$TOKEN" 30
     refreshes_before=$(stat_of refreshes)
 
     i=1

@@ -86,6 +86,10 @@ check "the planted old temporary file is gone after a save under the lock" \
     [ ! -e "$TOKEN.tmp.OLD123" ]
 check "the planted young one is spared" [ -e "$TOKEN.tmp.NEW123" ]
 rm -f "$TOKEN.tmp.NEW123"
+# A killed login's code save leaves its temporary file beside the code file, where the
+# next login's code save (of a new code, or of the one it resumes) clears it.
+cli login
+expect_rc 0 "a login after the kills"
 check "no temporary file the kills left is left either" \
     [ "$(ls -a "$dir" | grep -c '\.tmp\.')" = 0 ]
 finish

@@ -14,6 +14,8 @@ cleanup() {
     set +e # runs from an EXIT trap, maybe after a failure: every step must run
     for pid in $EMULATOR_PIDS; do kill "$pid" 2>/dev/null; done
     wait 2>/dev/null
+    # A test that mounted something defines on_cleanup to unmount it first.
+    if command -v on_cleanup >/dev/null 2>&1; then on_cleanup; fi
     rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
@@ -71,13 +73,14 @@ new_home() {
 }
 
 # cli ARGS...: runs the CLI against EMU_URL with the test client; stdout to
-# $SCRATCH/out, stderr to $SCRATCH/err, exit status in RC. AS_USER, when set,
-# prefixes it (setpriv to another user).
+# $SCRATCH/out, stderr to $SCRATCH/err, exit status in RC. CLI_AS, when set,
+# prefixes the run (setpriv, to run it as another user).
 cli() {
     set +e
-    env HOME="$HOME_DIR" XDG_CONFIG_HOME= TRAKT_TOKEN_FILE= TRAKT_CLIENT_ID=test-id \
+    ${CLI_AS:-} env HOME="$HOME_DIR" XDG_CONFIG_HOME= TRAKT_TOKEN_FILE= TRAKT_TOKEN_KEY= \
+        TRAKT_TOKEN_DIR= TRAKT_CLIENT_ID=test-id \
         TRAKT_CLIENT_SECRET="${SECRET-test-secret}" TRAKT_OAUTH_URL="$EMU_URL" \
-        ${AS_USER:-} ${TDA_CLI_WRAP:-} "$TDA_CLI" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null
+        ${TDA_CLI_WRAP:-} "$TDA_CLI" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null
     RC=$?
     set -e
 }
@@ -99,6 +102,19 @@ json_field() {
 }
 
 mode_of() { stat -c %a "$1"; }
+
+# make_due FILE LEFT: the stored token is judged by the time elapsed since it
+# arrived (its received_* stamp), so ageing it means moving that stamp back:
+# afterwards only LEFT seconds of its life remain. The file keeps its mode.
+make_due() {
+    life=$(json_field "$1" expires_in)
+    age=$((life - $2))
+    uptime=$(json_field "$1" received_uptime_ms)
+    wall=$(json_field "$1" received_at)
+    sed -e "s/\"received_uptime_ms\": *-\{0,1\}[0-9]*/\"received_uptime_ms\": $((uptime - age * 1000))/" \
+        -e "s/\"received_at\": *[0-9]*/\"received_at\": $((wall - age))/" "$1" >"$SCRATCH/aged"
+    cat "$SCRATCH/aged" >"$1"
+}
 
 finish() {
     echo "$CHECKS checks, $FAILURES failed"

@@ -78,7 +78,7 @@ CLI_PID=$!
 # Until it has the lock file open (its signal handlers are in place by then): a
 # SIGINT that came sooner would hit a background job's ignored SIGINT.
 tries=0
-until ls -l "/proc/$CLI_PID/fd" 2>/dev/null | grep -q 'token.json.lock' || [ $tries -ge 200 ]; do
+until ls -l "/proc/$CLI_PID/fd" 2>/dev/null | grep -q 'token\.json\.lock' || [ $tries -ge 400 ]; do
     sleep 0.05
     tries=$((tries + 1))
 done

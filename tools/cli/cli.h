@@ -23,7 +23,11 @@ typedef struct cli_options {
     bool ask_secret;                /* --ask-secret: prompt for it without echo */
     const char *redirect_uri;       /* --redirect-uri or TRAKT_REDIRECT_URI; NULL: oob */
     bool qr_prefill;                /* --qr-prefill: the QR code holds URL/CODE */
-    char *token_file;               /* owned: --token-file, TRAKT_TOKEN_FILE or the default */
+    char *token_file;               /* owned: --token-file, TRAKT_TOKEN_FILE or the default;
+                                       with a key, that key's file (for messages) */
+    const char *key;                /* --key or TRAKT_TOKEN_KEY: a token per account; NULL: one */
+    char *token_dir;                /* owned: --token-dir, TRAKT_TOKEN_DIR or the default */
+    tda_store *store;               /* cli_open_store: where the token lives */
     const char *base_url;           /* --base-url or TRAKT_OAUTH_URL; NULL: Trakt's */
     const char *user_agent;         /* --user-agent or TRAKT_USER_AGENT; NULL: ours */
     const char *ca_file;            /* --ca-file or TRAKT_CA_FILE; NULL: the system's CAs */
@@ -93,18 +97,13 @@ void cli_client_free(tda_client *c);
 /* The --verbose log callback: one line to stderr. */
 void cli_log_to_stderr(const char *line, void *userdata);
 
-/* ---- token_store.c: the token file as the commands use it */
+/* ---- token_store.c: which store the commands use */
 char *cli_default_token_file(void);
-int cli_prepare_token_dir(const cli_options *o);
-int cli_load_token(const cli_options *o, const char *expected_client_id, tda_token *t);
-int cli_lock_token(const cli_options *o, int *lock_fd);
-/* Why a load said FILE_INSECURE (a symlink, mode, owner), with the fix; what: "token". */
-void cli_explain_insecure(const cli_options *o, const char *path, const char *what);
-/* Temporary files of saves to path killed midway (older than a save takes); hold its lock. */
-void cli_remove_stale_temp_files(const char *path);
-/* locked: the caller holds the token lock (then leftovers of killed saves are removed). */
-int cli_save_token(const cli_options *o, const tda_token *t, bool locked,
-                   bool old_refresh_token_spent);
+char *cli_default_token_dir(void);
+/* Opens o->store (the key's directory store or the one token file); the lock wait is --timeout. */
+int cli_open_store(cli_options *o);
+/* The exit code and message for a failed store or token call, from the library's detail. */
+int cli_fail_stored(const cli_options *o, tda_status st, const char *detail, const char *what);
 
 /* ---- code_request.c: the codes login asks for itself, waiting out rate limits */
 /* tda_generate_code, with Trakt's 429s waited out (a few times, 15 min at most). */

@@ -36,6 +36,8 @@ int cli_exit_code(tda_status st)
     case TDA_FILE_INSECURE:
     case TDA_FILE_CORRUPT:
     case TDA_IO:
+    case TDA_LOCKED:
+    case TDA_NO_SPACE:
         return CLI_EXIT_TOKEN_FILE;
     case TDA_INVALID_ARGUMENT:
         return CLI_EXIT_USAGE;
@@ -62,5 +64,6 @@ const char cli_exit_code_help[] =
     "  7    Trakt refused the client id or secret, blocked the request, or wants the\n"
     "       secret this app did not send; or TLS failed\n"
     "  8    token file trouble: readable by others, a symlink, corrupt, not writable,\n"
-    "       another app's token (login), or the lock held past --timeout\n"
+    "       no room on the disk, another app's token (login), or the lock held past\n"
+    "       --timeout\n"
     "  130  interrupted by Ctrl-C (128 + the signal number for other signals)\n";

@@ -14,20 +14,22 @@
 #include "pending_code.h"
 #include "view.h"
 
-/* The token file may hold another application's token: never replace it silently. */
-static int refuse_other_clients_token(const cli_options *o)
+/*
+ * Before a code is shown: the store can save a token there (the library
+ * checks the place, the room and the permissions), and it does not hold
+ * another application's token that saving would destroy.
+ */
+static int check_store(const cli_options *o)
 {
-    tda_token old = {0};
-    if (tda_token_load(o->token_file, o->client_id, &old) != TDA_WRONG_CLIENT) {
-        tda_token_clear(&old); /* ours, loaded (wiped now), or none, or damaged */
-        return CLI_EXIT_OK;    /* login is how to replace it */
+    tda_status st = tda_store_check(o->store, o->key, o->client_id);
+    if (st == TDA_OK)
+        return CLI_EXIT_OK;
+    /* Another app's token is the setup's trouble here, not a reason to log in again. */
+    if (st == TDA_WRONG_CLIENT) {
+        cli_error(o, CLI_EXIT_TOKEN_FILE, st, "%s", tda_store_error_detail(o->store));
+        return CLI_EXIT_TOKEN_FILE;
     }
-    cli_error(o, CLI_EXIT_TOKEN_FILE, TDA_WRONG_CLIENT,
-              "%s holds a token of client id %s; logging in as %s would destroy it. Give "
-              "each app its own --token-file, or revoke that token first",
-              o->token_file, old.client_id, o->client_id);
-    tda_token_clear(&old);
-    return CLI_EXIT_TOKEN_FILE;
+    return cli_fail_stored(o, st, tda_store_error_detail(o->store), "cannot keep a token there");
 }
 
 typedef struct login_run {
@@ -111,9 +113,7 @@ static int report_failure(const cli_options *o, tda_client *c, tda_status st,
 
 int cli_login(cli_options *o)
 {
-    int rc = cli_prepare_token_dir(o);
-    if (rc == CLI_EXIT_OK && o->client_id)
-        rc = refuse_other_clients_token(o);
+    int rc = check_store(o);
     tda_client *c = NULL;
     if (rc == CLI_EXIT_OK)
         rc = cli_client_new(o, true, o->client_id, &c);
@@ -158,17 +158,13 @@ int cli_login(cli_options *o)
     /* The live display ends before anything else is written, so nothing overlaps it. */
     login_view_stop(view);
     if (st == TDA_OK) {
-        /*
-         * Saved before anything is said about it: the token exists nowhere else. Under
-         * the lock, so a concurrent refresh cannot overwrite it with an older pair; if
-         * the lock cannot be had, saving anyway beats losing the user's approval.
-         */
-        int lock_fd = -1;
-        bool locked = tda_token_lock(o->token_file, 10000, &lock_fd) == TDA_OK;
-        rc = cli_save_token(o, &token, locked, false);
-        tda_token_unlock(lock_fd);
-        if (rc == CLI_EXIT_OK)
+        /* Saved before anything is said about it: the token exists nowhere else. */
+        tda_status saved = tda_store_save(o->store, o->key, &token);
+        if (saved == TDA_OK)
             login_view_done(view, &token);
+        else
+            rc = cli_fail_stored(o, saved, tda_store_error_detail(o->store),
+                                 "could not save the token");
     }
     /*
      * The code is of no more use whatever happened, except when the system stopped us

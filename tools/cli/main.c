@@ -18,6 +18,12 @@ int main(int argc, char **argv)
         cli_options_clear(&o);
         return CLI_EXIT_FAILURE;
     }
+    rc = cli_open_store(&o);
+    if (rc != CLI_EXIT_OK) {
+        tda_global_cleanup();
+        cli_options_clear(&o);
+        return rc;
+    }
     switch (o.command) {
     case CLI_LOGIN:
         rc = cli_login(&o);

@@ -43,6 +43,10 @@ static const char usage_text[] =
     "\n"
     "  --token-file PATH        where the token lives (or TRAKT_TOKEN_FILE); default\n"
     "                           $XDG_CONFIG_HOME/trakt-device-auth/token.json\n"
+    "  --key NAME               keep one token per account NAME (or TRAKT_TOKEN_KEY),\n"
+    "                           each in its own file in the --token-dir\n"
+    "  --token-dir DIR          where --key's tokens live (or TRAKT_TOKEN_DIR); default\n"
+    "                           $XDG_CONFIG_HOME/trakt-device-auth/tokens\n"
     "  --base-url URL           the OAuth server (or TRAKT_OAUTH_URL); default\n"
     "                           " TDA_DEFAULT_BASE_URL "; http:// only for loopback\n"
     "  --user-agent UA          the User-Agent to send (or TRAKT_USER_AGENT)\n"
@@ -75,6 +79,8 @@ enum {
     OPT_CLIENT_SECRET,
     OPT_CLIENT_SECRET_FILE,
     OPT_TOKEN_FILE,
+    OPT_KEY,
+    OPT_TOKEN_DIR,
     OPT_BASE_URL,
     OPT_USER_AGENT,
     OPT_CA_FILE,
@@ -93,6 +99,8 @@ static const struct option long_options[] = {
     {"client-secret", required_argument, NULL, OPT_CLIENT_SECRET},
     {"client-secret-file", required_argument, NULL, OPT_CLIENT_SECRET_FILE},
     {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"token-dir", required_argument, NULL, OPT_TOKEN_DIR},
     {"base-url", required_argument, NULL, OPT_BASE_URL},
     {"user-agent", required_argument, NULL, OPT_USER_AGENT},
     {"ca-file", required_argument, NULL, OPT_CA_FILE},
@@ -153,11 +161,45 @@ static const char *env_or_null(const char *name)
     return v && *v ? v : NULL;
 }
 
+/* One token file, or with a key a directory of them: never both. */
+static int choose_store(cli_options *o, const char *token_file, const char *token_dir)
+{
+    if (!o->key)
+        o->key = env_or_null("TRAKT_TOKEN_KEY");
+    if (!token_file)
+        token_file = env_or_null("TRAKT_TOKEN_FILE");
+    if (!token_dir)
+        token_dir = env_or_null("TRAKT_TOKEN_DIR");
+    if (o->key && token_file)
+        return usage_error("%s", "--key picks an account's token in --token-dir; --token-file "
+                                 "holds a single token: give one or the other (or unset "
+                                 "TRAKT_TOKEN_KEY / TRAKT_TOKEN_FILE)");
+    if (!o->key && token_dir)
+        return usage_error("%s", "--token-dir holds one token per account: give --key too");
+    if (o->key) {
+        o->token_dir = token_dir ? strdup(token_dir) : cli_default_token_dir();
+        if (!o->token_dir) {
+            fprintf(stderr, CLI_NAME ": no token directory: set HOME, XDG_CONFIG_HOME or use "
+                            "--token-dir\n");
+            return CLI_EXIT_USAGE;
+        }
+        return CLI_EXIT_OK;
+    }
+    o->token_file = token_file ? strdup(token_file) : cli_default_token_file();
+    if (!o->token_file) {
+        fprintf(stderr, CLI_NAME ": no token file location: set HOME, XDG_CONFIG_HOME or use "
+                        "--token-file\n");
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
 int cli_parse_options(int argc, char **argv, cli_options *o, bool *done)
 {
     memset(o, 0, sizeof *o);
     *done = false;
     const char *token_file = NULL;
+    const char *token_dir = NULL;
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":vqVh", long_options, NULL)) != -1) {
@@ -176,6 +218,12 @@ int cli_parse_options(int argc, char **argv, cli_options *o, bool *done)
             break;
         case OPT_TOKEN_FILE:
             token_file = optarg;
+            break;
+        case OPT_KEY:
+            o->key = optarg;
+            break;
+        case OPT_TOKEN_DIR:
+            token_dir = optarg;
             break;
         case OPT_BASE_URL:
             o->base_url = optarg;
@@ -286,15 +334,7 @@ int cli_parse_options(int argc, char **argv, cli_options *o, bool *done)
         o->ca_file = env_or_null("TRAKT_CA_FILE");
     if (!o->redirect_uri)
         o->redirect_uri = env_or_null("TRAKT_REDIRECT_URI");
-    if (!token_file)
-        token_file = env_or_null("TRAKT_TOKEN_FILE");
-    o->token_file = token_file ? strdup(token_file) : cli_default_token_file();
-    if (!o->token_file) {
-        fprintf(stderr, CLI_NAME ": no token file location: set HOME, XDG_CONFIG_HOME or use "
-                        "--token-file\n");
-        return CLI_EXIT_USAGE;
-    }
-    return CLI_EXIT_OK;
+    return choose_store(o, token_file, token_dir);
 }
 
 void cli_wipe_secret(char **secret)
@@ -311,4 +351,8 @@ void cli_options_clear(cli_options *o)
     cli_wipe_secret(&o->client_secret);
     free(o->token_file);
     o->token_file = NULL;
+    free(o->token_dir);
+    o->token_dir = NULL;
+    tda_store_free(o->store);
+    o->store = NULL;
 }

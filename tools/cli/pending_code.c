@@ -41,8 +41,8 @@ int cli_pending_open(const cli_options *o, cli_pending *p)
                   tda_strerror(st));
         return cli_exit_code(st);
     }
-    /* Under the lock: a code save killed midway left a temporary file with a device code. */
-    cli_remove_stale_temp_files(p->path);
+    /* A code save killed midway left a temporary file with a device code: tda_code_save
+     * removes those, under this lock. */
     return CLI_EXIT_OK;
 }
 
@@ -60,6 +60,31 @@ static bool token_is_newer(const char *token_path, const char *code_path)
     if (token.st_mtim.tv_sec != code.st_mtim.tv_sec)
         return token.st_mtim.tv_sec > code.st_mtim.tv_sec;
     return token.st_mtim.tv_nsec >= code.st_mtim.tv_nsec;
+}
+
+/* Why tda_code_load said FILE_INSECURE (a symlink, the owner, the mode), with the fix. */
+static void explain_insecure(const cli_options *o, const char *path)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        cli_error(o, CLI_EXIT_TOKEN_FILE, TDA_FILE_INSECURE, "%s cannot be checked", path);
+    else if (S_ISLNK(sb.st_mode))
+        cli_error(o, CLI_EXIT_TOKEN_FILE, TDA_FILE_INSECURE,
+                  "%s is a symbolic link, which could point anywhere; refusing it. Replace the "
+                  "link with the real file (mv) or point --token-file at the file itself",
+                  path);
+    else if (!S_ISREG(sb.st_mode))
+        cli_error(o, CLI_EXIT_TOKEN_FILE, TDA_FILE_INSECURE, "%s is not a regular file", path);
+    else if (sb.st_uid != geteuid())
+        cli_error(o, CLI_EXIT_TOKEN_FILE, TDA_FILE_INSECURE,
+                  "%s belongs to another user (uid %u); refusing a saved code others could "
+                  "have written",
+                  path, (unsigned)sb.st_uid);
+    else
+        cli_error(o, CLI_EXIT_TOKEN_FILE, TDA_FILE_INSECURE,
+                  "%s has mode %04o: other users could read or change the saved code. Fix it "
+                  "with: chmod 600 %s",
+                  path, (unsigned)(sb.st_mode & 07777), path);
 }
 
 int cli_pending_take(const cli_options *o, cli_pending *p, tda_code *code)
@@ -80,12 +105,15 @@ int cli_pending_take(const cli_options *o, cli_pending *p, tda_code *code)
             return CLI_EXIT_OK;
         }
         p->resumed = true;
+        /* Saved again at once: the save clears what killed saves of it left (a device code
+         * in a temporary file), and a failure here is only a warning, as for a new code. */
+        cli_pending_save(o, p, code);
         return CLI_EXIT_OK;
     case TDA_FILE_MISSING:
         return CLI_EXIT_OK;
     case TDA_FILE_INSECURE:
         /* Not ours to delete or to trust: the user decides. */
-        cli_explain_insecure(o, p->path, "saved code");
+        explain_insecure(o, p->path);
         return CLI_EXIT_TOKEN_FILE;
     case TDA_WRONG_CLIENT:
         if (!o->quiet)

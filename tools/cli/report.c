@@ -138,7 +138,9 @@ static const char *hint_for(const cli_options *o, tda_client *c, int exit_code, 
     }
 }
 
-int cli_fail_call(const cli_options *o, tda_client *c, tda_status st, const char *what)
+/* The one way a failure is told: what failed, the library's detail, what to do. */
+static int fail_with(const cli_options *o, tda_client *c, tda_status st, const char *detail,
+                     const char *what)
 {
     if (st == TDA_CANCELLED && cli_signal_received()) {
         int code = CLI_EXIT_SIGNAL_BASE + cli_signal_received();
@@ -147,10 +149,19 @@ int cli_fail_call(const cli_options *o, tda_client *c, tda_status st, const char
     }
     int code = cli_exit_code(st);
     /* The library's detail already says what tda_strerror says: one or the other. */
-    const char *detail = c ? tda_client_error_detail(c) : "";
     char buf[256];
     const char *hint = hint_for(o, c, code, st, buf, sizeof buf);
-    cli_error(o, code, st, "%s: %s%s%s", what, *detail ? detail : tda_strerror(st),
+    cli_error(o, code, st, "%s: %s%s%s", what, detail && *detail ? detail : tda_strerror(st),
               hint ? "; " : "", hint ? hint : "");
     return code;
+}
+
+int cli_fail_call(const cli_options *o, tda_client *c, tda_status st, const char *what)
+{
+    return fail_with(o, c, st, c ? tda_client_error_detail(c) : "", what);
+}
+
+int cli_fail_stored(const cli_options *o, tda_status st, const char *detail, const char *what)
+{
+    return fail_with(o, NULL, st, detail, what);
 }

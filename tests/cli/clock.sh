@@ -1,0 +1,165 @@
+#!/bin/sh
+# A wrong clock wastes no refresh token: the CLI and a library program run
+# under libfaketime with the wall clock a year ahead, a year behind and in
+# 1970. 100 calls make no refresh request while the token is not due by the
+# time elapsed since it arrived; once it is, exactly one; a jump of the clock
+# in the middle of a run makes at most one.
+#
+# libfaketime fakes CLOCK_MONOTONIC and CLOCK_BOOTTIME too unless told not to
+# (FAKETIME_DONT_FAKE_MONOTONIC=1). A machine whose wall clock is wrong still
+# has true kernel clocks, so that is the setting for the wrong-clock runs; one
+# jump is run with every clock jumping as well, which no real kernel does, and
+# still costs at most one refresh.
+set -e
+. "$(dirname "$0")/lib.sh"
+: "${TDA_CLOCK_GETTER:?set TDA_CLOCK_GETTER to the clock_getter helper}"
+
+LIBFAKETIME=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+if [ -z "$LIBFAKETIME" ]; then
+    echo "FAILED: libfaketime is not installed (scripts/deps.sh test installs faketime)"
+    exit 1
+fi
+# An ASan build must come first among the libraries; libfaketime is preloaded before it.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+
+FAKE="$SCRATCH/faketime"
+# The fake clock is read from $FAKE on every call, so a test can move it mid-run.
+FAKED="env LD_PRELOAD=$LIBFAKETIME FAKETIME_TIMESTAMP_FILE=$FAKE FAKETIME_NO_CACHE=1"
+KERNEL_CLOCKS_TRUE="FAKETIME_DONT_FAKE_MONOTONIC=1"
+LOG="$SCRATCH/emulator.log"
+refreshes() { grep -c ' POST /oauth/token ' "$LOG" || true; }
+
+# calls N: N `token` runs under CLI_AS; sets FAILED_CALLS. Under valgrind (TDA_CLI_WRAP)
+# only every 25th run is wrapped: the code path is the same each time.
+calls() {
+    FAILED_CALLS=0
+    wrap=${TDA_CLI_WRAP:-}
+    n=1
+    while [ $n -le "$1" ]; do
+        if [ $((n % 25)) = 1 ]; then TDA_CLI_WRAP=$wrap; else TDA_CLI_WRAP=; fi
+        cli token
+        [ "$RC" = 0 ] || FAILED_CALLS=$((FAILED_CALLS + 1))
+        n=$((n + 1))
+    done
+    TDA_CLI_WRAP=$wrap
+}
+
+start_emulator --interval 0.01 --approve-after-polls 0 --log "$LOG"
+
+for spec in "+365d" "-365d" "@1970-01-01 00:00:00"; do
+    echo "# the CLI with the wall clock at '$spec'"
+    echo "$spec" >"$FAKE"
+    CLI_AS="$FAKED $KERNEL_CLOCKS_TRUE"
+    year=$($CLI_AS date -u +%Y)
+    check "the fake clock is in effect (the year is $year)" [ "$year" != "$(date -u +%Y)" ]
+    new_home
+    cli login
+    expect_rc 0 "login"
+    before=$(refreshes)
+    calls 100
+    check "100 token calls all print a token" [ $FAILED_CALLS = 0 ]
+    check "... and make no refresh request" [ "$(refreshes)" = "$before" ]
+    check "... the token is still the first" [ "$(cat "$SCRATCH/out")" = "$(json_field "$TOKEN" access_token)" ]
+    make_due "$TOKEN" 3600 # as if the time had passed: an hour of its week left
+    calls 10
+    check "once due by elapsed time, 10 calls make exactly one refresh" \
+        [ "$(refreshes)" = $((before + 1)) ]
+    check "... all 10 print a token" [ $FAILED_CALLS = 0 ]
+    CLI_AS=
+    cli status
+    check "status judges it by the same clock: valid" contains "$SCRATCH/out" "State:      valid"
+done
+
+echo "# the CLI with a clock that jumps a year ahead between runs"
+echo "+0" >"$FAKE"
+CLI_AS="$FAKED $KERNEL_CLOCKS_TRUE"
+new_home
+cli login
+before=$(refreshes)
+calls 50
+echo "+365d" >"$FAKE"
+calls 50
+check "100 calls across the jump make at most one refresh ($(( $(refreshes) - before )))" \
+    [ $(( $(refreshes) - before )) -le 1 ]
+check "... all print a token" [ $FAILED_CALLS = 0 ]
+CLI_AS=
+
+# The library program: 62 s tokens are due 2 s after they arrive, so real elapsed time
+# decides here, not an edited stamp.
+LOG="$SCRATCH/emulator62.log"
+start_emulator --interval 0.01 --approve-after-polls 0 --token-life 62 --log "$LOG"
+# getter STEP...: clock_getter on $TOKEN under CLI_AS; its output in $SCRATCH/steps. The
+# runs that race a 2 s due time go unwrapped (valgrind is slower than that); the last
+# scenario runs under TDA_CLI_WRAP (GETTER_WRAP).
+GETTER_WRAP=
+getter() {
+    set +e
+    ${CLI_AS:-} env TRAKT_CLIENT_ID=test-id TRAKT_CLIENT_SECRET=test-secret \
+        TRAKT_OAUTH_URL="$EMU_URL" ${GETTER_WRAP:-} "$TDA_CLOCK_GETTER" "$TOKEN" "$@" \
+        >"$SCRATCH/steps" 2>"$SCRATCH/err" </dev/null
+    RC=$?
+    set -e
+}
+step() { sed -n "${1}p" "$SCRATCH/steps"; }
+
+for spec in "+365d" "-365d" "@1970-01-01 00:00:00"; do
+    echo "# a program calling tda_token_get with the wall clock at '$spec'"
+    echo "$spec" >"$FAKE"
+    CLI_AS="$FAKED $KERNEL_CLOCKS_TRUE"
+    new_home
+    cli login
+    before=$(refreshes)
+    getter calls:100 until-due calls:1 calls:100
+    expect_rc 0 "200 calls"
+    check "the first 100 make no refresh ($(step 1))" [ "$(step 1)" = "calls=100 refreshed=0 rotated=0 stale=0" ]
+    check "once due by elapsed time, one call refreshes ($(step 2))" [ "$(step 2)" = "calls=1 refreshed=1 rotated=0 stale=0" ]
+    check "the next 100 make none ($(step 3))" [ "$(step 3)" = "calls=100 refreshed=0 rotated=0 stale=0" ]
+    check "the emulator saw exactly one refresh request" [ "$(refreshes)" = $((before + 1)) ]
+    CLI_AS=
+done
+
+echo "# a program whose wall clock jumps a year ahead mid-run"
+echo "+0" >"$FAKE"
+CLI_AS="$FAKED $KERNEL_CLOCKS_TRUE"
+new_home
+cli login
+before=$(refreshes)
+getter calls:50 jump:+365d calls:50
+expect_rc 0 "100 calls around the jump"
+check "no refresh before ($(step 1)) or after it ($(step 2))" \
+    [ "$(step 1) $(step 2)" = "calls=50 refreshed=0 rotated=0 stale=0 calls=50 refreshed=0 rotated=0 stale=0" ]
+check "... and none at the emulator" [ "$(refreshes)" = "$before" ]
+
+echo "# ... and with every clock jumping, the kernel's too (no real machine does that)"
+echo "+0" >"$FAKE"
+CLI_AS="$FAKED"
+new_home
+cli login
+before=$(refreshes)
+getter calls:50 jump:+365d calls:50
+expect_rc 0 "100 calls around the jump"
+check "no refresh before it ($(step 1))" [ "$(step 1)" = "calls=50 refreshed=0 rotated=0 stale=0" ]
+after=$(step 2)
+jumped=${after#*refreshed=}
+jumped=${jumped%% *}
+check "at most one after it ($after)" [ "$jumped" -le 1 ]
+check "... as the emulator saw" [ $(( $(refreshes) - before )) -le 1 ]
+CLI_AS=
+
+echo "# the program on a week-long token, under the suite's wrapper (valgrind) when it has one"
+LOG="$SCRATCH/emulator-week.log"
+start_emulator --interval 0.01 --approve-after-polls 0 --log "$LOG"
+echo "-365d" >"$FAKE"
+CLI_AS="$FAKED $KERNEL_CLOCKS_TRUE"
+new_home
+cli login
+GETTER_WRAP=${TDA_CLI_WRAP:-}
+getter calls:10 jump:+365d calls:10
+GETTER_WRAP=
+expect_rc 0 "20 calls across a jump of two years"
+check "... no refresh ($(step 1); $(step 2))" \
+    [ "$(step 1) $(step 2)" = "calls=10 refreshed=0 rotated=0 stale=0 calls=10 refreshed=0 rotated=0 stale=0" ]
+check "... and none at the emulator" [ "$(refreshes)" = 0 ]
+CLI_AS=
+
+finish
