@@ -613,7 +613,9 @@ TDA_API tda_status tda_multi_wait(tda_multi *m, long max_ms);
  *    attached with tda_multi_assign(), NULL until then. Besides libcurl's
  *    sockets this names the client's cancel pipe (TDA_WATCH_IN), so that a
  *    tda_client_cancel() from another thread or a signal handler wakes the
- *    loop. Setting the function reports every descriptor watched already.
+ *    loop. Setting the function reports every descriptor watched already;
+ *    replacing or unsetting it first tells the old one TDA_WATCH_REMOVE for
+ *    each, and forgets what tda_multi_assign() attached.
  *  - the timer function whenever the time until the engine is next due
  *    changes: call tda_multi_socket_action(m, TDA_SOCKET_TIMEOUT, 0) once
  *    timeout_ms have passed (0: as soon as possible, from the loop), replacing

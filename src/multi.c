@@ -41,6 +41,23 @@ static void sync_timer(tda_multi *m)
     m->timer_fn(m, wait, m->timer_userdata);
 }
 
+/* Tells fn that every descriptor is watched (on) or no longer (off), as at a change of loop. */
+static void tell_all(tda_multi *m, tda_socket_fn fn, void *userdata, int on)
+{
+    fn(m, m->c->cancel_pipe[0], on ? TDA_WATCH_IN : TDA_WATCH_REMOVE, userdata, m->cancel_socketp);
+    for (int i = 0; i < m->sockets.n; i++) {
+        short ev = m->sockets.fds[i].events;
+        int what = !on ? TDA_WATCH_REMOVE
+                       : ((ev & POLLIN) ? TDA_WATCH_IN : 0) | ((ev & POLLOUT) ? TDA_WATCH_OUT : 0);
+        fn(m, m->sockets.fds[i].fd, what, userdata, m->sockets.data[i]);
+    }
+    if (!on) { /* the pointers were the old loop's */
+        m->cancel_socketp = NULL;
+        for (int i = 0; i < m->sockets.n; i++)
+            m->sockets.data[i] = NULL;
+    }
+}
+
 tda_multi *tda_multi_new(tda_client *c)
 {
     if (!c)
@@ -83,10 +100,7 @@ void tda_multi_free(tda_multi *m)
         /* Every watch ends before libcurl closes its sockets, so a loop never sees a dead one. */
         tda_socket_fn fn = m->socket_fn;
         m->socket_fn = NULL;
-        for (int i = 0; i < m->sockets.n; i++)
-            fn(m, m->sockets.fds[i].fd, TDA_WATCH_REMOVE, m->socket_userdata,
-               m->sockets.data[i]);
-        fn(m, m->c->cancel_pipe[0], TDA_WATCH_REMOVE, m->socket_userdata, m->cancel_socketp);
+        tell_all(m, fn, m->socket_userdata, 0);
     }
     tda_engine_free(m);
 }
@@ -194,23 +208,17 @@ tda_status tda_multi_set_socket_fn(tda_multi *m, tda_socket_fn fn, void *userdat
 {
     if (!m)
         return TDA_INVALID_ARGUMENT;
-    if (m->socket_fn && !fn) {
-        tda_socket_fn old = m->socket_fn;
-        m->socket_fn = NULL;
-        old(m, m->c->cancel_pipe[0], TDA_WATCH_REMOVE, m->socket_userdata, m->cancel_socketp);
-    }
-    int was_set = m->socket_fn != NULL;
+    tda_socket_fn old = m->socket_fn;
+    void *old_userdata = m->socket_userdata;
+    m->socket_fn = NULL;
+    /* The old function hears the end of every watch it was told of, the new one starts them
+     * all, so either loop is in step with the engine. */
+    if (old)
+        tell_all(m, old, old_userdata, 0);
     m->socket_fn = fn;
     m->socket_userdata = userdata;
-    if (fn && !was_set) {
-        /* What is watched already, so the loop starts in step with the engine. */
-        fn(m, m->c->cancel_pipe[0], TDA_WATCH_IN, userdata, m->cancel_socketp);
-        for (int i = 0; i < m->sockets.n; i++) {
-            short ev = m->sockets.fds[i].events;
-            int what = ((ev & POLLIN) ? TDA_WATCH_IN : 0) | ((ev & POLLOUT) ? TDA_WATCH_OUT : 0);
-            fn(m, m->sockets.fds[i].fd, what, userdata, m->sockets.data[i]);
-        }
-    }
+    if (fn)
+        tell_all(m, fn, userdata, 1);
     return TDA_OK;
 }
 

@@ -314,7 +314,19 @@ static void test_late_socket_function_and_unset(void **state)
     assert_true(tda_monotonic_ms() - t0 < emu_prompt_ms());
     assert_int_equal(o.status, TDA_CANCELLED);
     assert_int_equal(l.timer_at, -1);
+    /* A second loop takes over while a socket may still be watched: the first hears every
+     * watch end, the second every watch start, both in step with the engine. */
+    loop second;
+    int before = l.n;
+    loop_init(&second, m);
+    assert_int_equal(l.n, 0);
+    assert_true(l.removes >= before);
+    check_in_step(&second);
+    the_loop = &l;
+    second.m = m;
     assert_int_equal(tda_multi_set_socket_fn(m, NULL, NULL), TDA_OK);
+    assert_int_equal(second.n, 0);
+    assert_false(second.bad);
     /* The cancel pipe's watch ended with the function; libcurl's ended with the transfer. */
     for (int i = 0; i < l.n; i++)
         fail_msg("fd %d still watched after unset", l.watched[i].fd);
