@@ -188,7 +188,7 @@ tda_status tda_multi_wait(tda_multi *m, long max_ms)
     if (timeout > 60000 || timeout < 0)
         timeout = 60000; /* bounds the wait when nothing at all is due */
     int n = m->sockets.n;
-    struct pollfd one;
+    struct pollfd one = {-1, 0, 0};
     struct pollfd *fds = m->sockets.ready ? m->sockets.ready : &one; /* no allocation here */
     if (n)
         memcpy(fds, m->sockets.fds, (size_t)n * sizeof *fds);

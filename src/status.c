@@ -1,40 +1,40 @@
 /* Names, messages and kinds of tda_status, all from TDA_STATUS_MAP in the public header. */
 #include "internal.h"
 
+/* One row per status, at its own value (designated initializers): a lookup is an index. */
+typedef struct status_row {
+    const char *name; /* NULL for a value the table skips (none today) */
+    const char *message;
+    tda_status_kind kind;
+} status_row;
+
+#define TDA_STATUS_ROW(name, value, kind, message) [value] = {#name, message, TDA_KIND_##kind},
+static const status_row rows[] = {TDA_STATUS_MAP(TDA_STATUS_ROW)};
+#undef TDA_STATUS_ROW
+
+static const status_row *row_of(tda_status s)
+{
+    size_t i = (size_t)s; /* a negative value wraps to a huge one: not in the table */
+    return i < sizeof rows / sizeof rows[0] && rows[i].name ? &rows[i] : NULL;
+}
+
 tda_status_kind tda_status_kind_of(tda_status s)
 {
-    switch (s) {
-#define TDA_KIND_ROW(name, value, kind, message)                                                 \
-    case TDA_##name:                                                                               \
-        return TDA_KIND_##kind;
-        TDA_STATUS_MAP(TDA_KIND_ROW)
-#undef TDA_KIND_ROW
-    }
-    return TDA_KIND_FINAL; /* an unknown value ends a flow: nothing can be learnt by retrying */
+    const status_row *r = row_of(s);
+    /* An unknown value ends a flow: nothing can be learnt by retrying it. */
+    return r ? r->kind : TDA_KIND_FINAL;
 }
 
 const char *tda_strerror(tda_status s)
 {
-    switch (s) {
-#define TDA_MESSAGE_ROW(name, value, kind, message)                                              \
-    case TDA_##name:                                                                               \
-        return message;
-        TDA_STATUS_MAP(TDA_MESSAGE_ROW)
-#undef TDA_MESSAGE_ROW
-    }
-    return "unknown status";
+    const status_row *r = row_of(s);
+    return r ? r->message : "unknown status";
 }
 
 const char *tda_status_name(tda_status s)
 {
-    switch (s) {
-#define TDA_NAME_ROW(name, value, kind, message)                                                 \
-    case TDA_##name:                                                                               \
-        return #name;
-        TDA_STATUS_MAP(TDA_NAME_ROW)
-#undef TDA_NAME_ROW
-    }
-    return "UNKNOWN";
+    const status_row *r = row_of(s);
+    return r ? r->name : "UNKNOWN";
 }
 
 int tda_status_is_transient(tda_status s)
