@@ -33,14 +33,17 @@ typedef enum tda_flow_state { TDA_FLOW_QUEUED, TDA_FLOW_WAITING, TDA_FLOW_IN_FLI
 struct tda_flow {
     tda_multi *m;
     tda_flow_state state;
+    int slot;            /* TDA_NO_SLOT unless IN_FLIGHT */
     tda_heap_node timer; /* queued in m->heap unless IN_FLIGHT */
     tda_fifo_link wait;  /* linked in m->waiting while WAITING */
-    int slot;            /* TDA_NO_SLOT unless IN_FLIGHT */
-    int cancel_requested;
+    /* Flags in bytes: a flow's size is the engine's memory per waiting login (bench/). */
+    unsigned char cancel_requested;
+    unsigned char code_request;    /* the request in flight asks for a new code, not a token */
+    unsigned char answer_lost;     /* a poll got no whole answer: it may have carried the token */
+    unsigned char ended_by_answer; /* the flow's end came with an answer (tda_client_http_status) */
     char *device_code; /* secret: wiped when the flow is freed */
     tda_policy policy;
     tda_renewal renewal;     /* when and whether to fetch a new code once this one expires */
-    int code_request;        /* the request in flight asks for a new code, not a token */
     int64_t last_request_ms; /* monotonic: the last answer, or the flow's start */
     tda_event_fn on_event;
     void *event_userdata;
@@ -48,8 +51,6 @@ struct tda_flow {
     void *userdata;
     int64_t sent_at_ms;
     int64_t late_ms;     /* of the request in flight */
-    int answer_lost;     /* a poll got no whole answer: it may have carried the token */
-    int ended_by_answer; /* the flow's end came with an answer (for tda_client_http_status) */
     tda_flow *prev, *next; /* every flow not yet ended */
     char detail[TDA_DETAIL_SIZE];
 };

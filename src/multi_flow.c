@@ -254,7 +254,7 @@ static tda_status send_request(tda_multi *m, tda_flow *f, int index, int64_t now
     s->flow = f;
     f->slot = index;
     f->state = TDA_FLOW_IN_FLIGHT;
-    f->code_request = renewing;
+    f->code_request = renewing != 0;
     f->sent_at_ms = now;
     f->late_ms = now - (renewing ? f->renewal.next_at_ms : f->policy.next_poll_at_ms);
     if (f->late_ms < 0)
@@ -338,7 +338,7 @@ static void finish_code_request(tda_multi *m, tda_flow *f, tda_status st,
     pause_for_ip(m, ip_wide, st, out->retry_after_ms, now.mono_ms, f->renewal.next_at_ms);
     if (over || f->cancel_requested) {
         tda_code_clear(&code);
-        f->ended_by_answer = over;
+        f->ended_by_answer = over != 0;
         end_flow(m, f, over ? st : TDA_CANCELLED, NULL);
         return;
     }
@@ -408,7 +408,7 @@ static void finish_request(tda_multi *m, tda_flow *f, CURLcode rc)
         return;
     }
     if (over || f->cancel_requested) {
-        f->ended_by_answer = over;
+        f->ended_by_answer = over != 0;
         end_flow(m, f, over ? st : TDA_CANCELLED, &token);
         return;
     }
