@@ -86,6 +86,8 @@ static void run_poll_loop(tda_multi *m) {
 
   while (tda_multi_flow_count(m) > 0) {
     int n = tda_multi_fds(m, fds, (int) (sizeof fds / sizeof fds[0]));
+    if (n > (int) (sizeof fds / sizeof fds[0]))
+      bench_die("more descriptors than the array holds");
     long timeout = tda_multi_timeout_ms(m);
     if (poll(fds, (nfds_t) n, timeout > 60000 ? 60000 : (int) timeout) < 0)
       bench_die("poll failed");
@@ -116,7 +118,7 @@ int main(int argc, char **argv) {
     bench_die("usage: bench_tda_flows --url URL --flows N [--max-connections C] "
               "[--loop wait|poll] [--pid EMULATOR_PID] [--client-id ID] [--client-secret S]");
   memset(&r, 0, sizeof r);
-  curl_global_init(CURL_GLOBAL_DEFAULT);
+  tda_global_init(); /* libcurl and jansson set-up, as before the flows */
   c = tda_client_new(client_id, secret);
   if (c == NULL || tda_client_set_base_url(c, url) != TDA_OK ||
       tda_client_set_user_agent(c, "tda-bench-flows/1") != TDA_OK)
@@ -203,6 +205,6 @@ int main(int argc, char **argv) {
   free(codes);
   free(r.late_ms);
   tda_client_free(c);
-  curl_global_cleanup();
+  tda_global_cleanup();
   return r.failed > 0 ? 1 : 0;
 }

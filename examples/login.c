@@ -54,6 +54,8 @@ int main(void)
         fprintf(stderr, "set TRAKT_CLIENT_ID\n");
         return 2;
     }
+    if (tda_global_init() != TDA_OK) /* once, at start: libcurl's and jansson's set-up */
+        return 1;
     tda_client *client = tda_client_new(id, secret);
     if (!client) {
         fprintf(stderr, "could not create a client (bad client id?)\n");
@@ -90,5 +92,6 @@ int main(void)
     tda_token_clear(&token);
     tda_code_clear(&code);
     tda_client_free(client);
+    tda_global_cleanup();
     return st == TDA_OK ? 0 : 1;
 }

@@ -42,6 +42,8 @@ int main(int argc, char **argv)
                 MAX_FLOWS);
         return 2;
     }
+    if (tda_global_init() != TDA_OK) /* once, at start: libcurl's and jansson's set-up */
+        return 1;
     tda_client *client = tda_client_new(id, secret);
     if (!client || (url && tda_client_set_base_url(client, url) != TDA_OK))
         return 1;
@@ -62,6 +64,10 @@ int main(int argc, char **argv)
     while (multi && tda_multi_flow_count(multi) > 0) {
         struct pollfd fds[16];
         int nfds = tda_multi_fds(multi, fds, 16);
+        if (nfds > 16) { /* the total: more than fit, so some would go unwatched */
+            fprintf(stderr, "more than 16 descriptors to watch\n");
+            return 1;
+        }
         poll(fds, (nfds_t)nfds, (int)tda_multi_timeout_ms(multi));
         tda_multi_perform(multi);
     }
@@ -70,6 +76,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++)
         tda_code_clear(&codes[i]);
     tda_client_free(client);
+    tda_global_cleanup();
     printf("%d of %d authorized\n", succeeded, n);
     return succeeded == n ? 0 : 1;
 }

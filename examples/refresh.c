@@ -26,6 +26,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: TRAKT_CLIENT_ID=.. [TRAKT_CLIENT_SECRET=..] refresh TOKEN_FILE\n");
         return 2;
     }
+    if (tda_global_init() != TDA_OK) /* once, at start: libcurl's and jansson's set-up */
+        return 1;
     tda_client *client = tda_client_new(id, getenv("TRAKT_CLIENT_SECRET"));
     tda_store *store = tda_store_file_new(argv[1]);
     if (!client || !store || (url && tda_client_set_base_url(client, url) != TDA_OK)) {
@@ -62,5 +64,6 @@ int main(int argc, char **argv)
     tda_token_clear(&token); /* wipes it */
     tda_store_free(store);
     tda_client_free(client);
+    tda_global_cleanup();
     return st == TDA_OK ? 0 : 1;
 }

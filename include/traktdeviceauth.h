@@ -6,11 +6,14 @@
  *
  * This header is the whole public API and its reference documentation.
  *
+ * Set-up: call tda_global_init() once at start, before any other thread
+ * exists, and tda_global_cleanup() at the end (see there). Loading the
+ * library changes nothing in the process by itself.
+ *
  * Threads: a tda_client is used by one thread at a time. tda_client_cancel()
  * is the one call that may come from any thread or from a signal handler.
- * Different clients are independent. Call curl_global_init() once before
- * creating clients from several threads (libcurl's own rule); a single-threaded
- * program need not.
+ * Different clients are independent once tda_global_init() has run (it does
+ * libcurl's global init, which libcurl requires before threads use it).
  *
  * Memory: every string in a result struct is owned by that struct and freed
  * (after being wiped, since most are secrets) by its _clear function.
@@ -54,39 +57,88 @@ TDA_API unsigned int tda_version_num(void);
 
 /*
  * Every call reports one of these. Values are stable and never reused.
- * The table in src/status_table.h makes the names and messages.
+ *
+ * The one table of statuses (the idea of libuv's UV_ERRNO_MAP): the enum
+ * below, tda_status_name(), tda_strerror() and how polling treats each
+ * status are all made from it, and nothing restates it. Columns: name (the
+ * enum's without TDA_), value (the ABI: never changed, never reused), kind,
+ * message (what tda_strerror() says). kind is how the polling policy treats
+ * the status when an answer brings it, so changing that means changing the
+ * kind here and nowhere else:
+ *   SUCCESS    the flow is done (a token)
+ *   WAIT       keep waiting: poll again after the interval
+ *   SLOW_DOWN  poll again after a longer interval, kept for the rest of the flow
+ *   TRANSIENT  waiting and trying again can help: retry with backoff
+ *   FINAL      ends a flow at once; retrying the same request cannot help
+ * What each HTTP status and transfer failure maps to is src/status_rules.c.
+ * A program may expand the table with its own X macro, e.g. for a switch.
  */
+#define TDA_STATUS_MAP(X)                                                                          \
+    X(OK, 0, SUCCESS, "success")                                                                   \
+    /* 400 on a poll */                                                                            \
+    X(PENDING, 1, WAIT, "the user has not entered the code yet")                                   \
+    /* 429: polling or calling too fast */                                                         \
+    X(SLOW_DOWN, 2, SLOW_DOWN, "too many requests: slow down")                                     \
+    /* 418 */                                                                                      \
+    X(DENIED, 3, FINAL, "the user denied access")                                                  \
+    /* 410, or the code outlived expires_in */                                                     \
+    X(EXPIRED, 4, FINAL, "the code expired before the user entered it: get a new code")            \
+    /* 409 */                                                                                      \
+    X(ALREADY_USED, 5, FINAL, "a token was already issued for this code: get a new code")          \
+    /* 404 on a poll */                                                                            \
+    X(INVALID_DEVICE_CODE, 6, FINAL, "the device code is not known to the server")                 \
+    /* refresh token spent, revoked or unknown: log in again */                                    \
+    X(INVALID_GRANT, 7, FINAL,                                                                     \
+      "the refresh token is no longer valid: the user must authorize again")                       \
+    /* 401/403: bad client id or secret, unapproved app, Cloudflare block */                       \
+    X(FORBIDDEN, 8, FINAL,                                                                         \
+      "forbidden: bad client id or secret, unapproved app, or blocked by Cloudflare")              \
+    /* 500 and other 5xx */                                                                        \
+    X(SERVER_ERROR, 9, TRANSIENT, "the server reported an internal error")                         \
+    /* 502, 503, 504 */                                                                            \
+    X(OVERLOADED, 10, TRANSIENT, "the server is overloaded: try again later")                      \
+    /* 520, 521, 522 */                                                                            \
+    X(CLOUDFLARE, 11, TRANSIENT, "Cloudflare could not reach the server")                          \
+    /* an HTTP status Trakt does not document for this call */                                     \
+    X(UNEXPECTED_STATUS, 12, FINAL, "the server answered with an unexpected HTTP status")          \
+    /* could not connect, connection dropped */                                                    \
+    X(NETWORK, 13, TRANSIENT,                                                                      \
+      "network error: could not reach the server or the connection dropped")                       \
+    /* answer malformed, oversized, or missing a field */                                          \
+    X(BAD_RESPONSE, 14, FINAL, "the server's answer was malformed")                                \
+    /* one request got no complete answer in time */                                               \
+    X(TIMED_OUT, 15, TRANSIENT, "the request timed out")                                           \
+    /* tda_client_cancel() was called */                                                           \
+    X(CANCELLED, 16, FINAL, "cancelled")                                                           \
+    /* the caller passed something unusable */                                                     \
+    X(INVALID_ARGUMENT, 17, FINAL, "invalid argument")                                             \
+    X(NO_MEMORY, 18, FINAL, "out of memory")                                                       \
+    /* a local file or system call failed */                                                       \
+    X(IO, 19, FINAL, "input/output error")                                                         \
+    /* the caller's own deadline passed before the user approved */                                \
+    X(DEADLINE, 20, FINAL, "the caller's deadline passed before the user approved")                \
+    /* bad certificate, or no TLS at all (an https URL for a plain-http server) */                \
+    X(TLS, 21, FINAL,                                                                              \
+      "TLS failed: the certificate could not be verified, or the server does not speak TLS")       \
+    /* no token file (or saved code) at that path: log in first */                                 \
+    X(FILE_MISSING, 22, FINAL, "no token file: log in first")                                      \
+    /* token or code file: a symlink, not ours, or others can read it */                           \
+    X(FILE_INSECURE, 23, FINAL, "the token file is a symlink, not yours, or readable by others")   \
+    /* token or code file not valid (a code: or from the future) */                                \
+    X(FILE_CORRUPT, 24, FINAL, "the token file does not hold a valid token")                       \
+    /* the token (or saved code) belongs to another client id */                                   \
+    X(WRONG_CLIENT, 25, FINAL, "the saved token belongs to another client id")                     \
+    /* another process held the token's lock past the timeout */                                   \
+    X(LOCKED, 26, TRANSIENT, "another process holds the token's lock: try again later")            \
+    /* no room to save a token or code: disk or quota full */                                      \
+    X(NO_SPACE, 27, FINAL, "no room to save the token: the disk or a quota is full")               \
+    /* this build left the feature out (the PostgreSQL store) */                                   \
+    X(UNSUPPORTED, 28, FINAL, "this build of the library was made without that feature")
+
 typedef enum tda_status {
-    TDA_OK = 0,
-    TDA_PENDING = 1,             /* 400 on a poll: the user has not entered the code yet */
-    TDA_SLOW_DOWN = 2,           /* 429: polling or calling too fast */
-    TDA_DENIED = 3,              /* 418: the user said no */
-    TDA_EXPIRED = 4,             /* 410, or the code outlived expires_in */
-    TDA_ALREADY_USED = 5,        /* 409: a token was already issued for this code */
-    TDA_INVALID_DEVICE_CODE = 6, /* 404 on a poll */
-    TDA_INVALID_GRANT = 7,       /* refresh token spent, revoked or unknown: log in again */
-    TDA_FORBIDDEN = 8,           /* 401/403: bad client id or secret, unapproved app, Cloudflare block */
-    TDA_SERVER_ERROR = 9,        /* 500 and other 5xx: transient */
-    TDA_OVERLOADED = 10,         /* 502, 503, 504: transient */
-    TDA_CLOUDFLARE = 11,         /* 520, 521, 522: transient */
-    TDA_UNEXPECTED_STATUS = 12,  /* an HTTP status Trakt does not document for this call */
-    TDA_NETWORK = 13,            /* could not connect, connection dropped: transient */
-    TDA_BAD_RESPONSE = 14,       /* answer malformed, oversized, or missing a field */
-    TDA_TIMED_OUT = 15,          /* one request got no complete answer in time: transient */
-    TDA_CANCELLED = 16,          /* tda_client_cancel() was called */
-    TDA_INVALID_ARGUMENT = 17,   /* the caller passed something unusable */
-    TDA_NO_MEMORY = 18,
-    TDA_IO = 19,                 /* a local file or system call failed */
-    TDA_DEADLINE = 20,           /* the caller's own deadline passed before the user approved */
-    TDA_TLS = 21,                /* the server's certificate could not be verified, or it does not
-                                    speak TLS (an https URL for a plain-http server): final */
-    TDA_FILE_MISSING = 22,       /* no token file (or saved code) at that path: log in first */
-    TDA_FILE_INSECURE = 23,      /* token or code file: a symlink, not ours, or others can read it */
-    TDA_FILE_CORRUPT = 24,       /* token or code file not valid (a code: or from the future) */
-    TDA_WRONG_CLIENT = 25,       /* the token (or saved code) belongs to another client id */
-    TDA_LOCKED = 26,             /* another process held the token's lock past the timeout */
-    TDA_NO_SPACE = 27,           /* no room to save a token or code: disk or quota full */
-    TDA_UNSUPPORTED = 28         /* this build left the feature out (the PostgreSQL store) */
+#define TDA_STATUS_ENUM_ROW_(name, value, kind, message) TDA_##name = value,
+    TDA_STATUS_MAP(TDA_STATUS_ENUM_ROW_)
+#undef TDA_STATUS_ENUM_ROW_
 } tda_status;
 
 /* A one-line English message; never NULL, also for unknown values. */
@@ -95,6 +147,39 @@ TDA_API const char *tda_strerror(tda_status s);
 TDA_API const char *tda_status_name(tda_status s);
 /* 1 when waiting and trying again can help (5xx, 52x, network, timeout). */
 TDA_API int tda_status_is_transient(tda_status s);
+
+/* ------------------------------------------------------------------ set-up */
+
+/*
+ * Process-wide set-up, the way curl_global_init() and ares_library_init() do
+ * it, and nothing of it happens unless the program calls this:
+ *  - libcurl's global init (curl_global_init), which a program with threads
+ *    needs before they create clients; no need to link libcurl for it;
+ *  - jansson's allocations routed through the library's allocator, so that
+ *    jansson running out of memory is reported as TDA_NO_MEMORY. This is
+ *    skipped when the program has given jansson an allocator of its own
+ *    (json_set_alloc_funcs) before: its choice wins. The library's
+ *    allocator is the C library's malloc and free, so objects the program's
+ *    own jansson code makes stay compatible.
+ * Counted: safe to call more than once, each call matched by a
+ * tda_global_cleanup(); safe from several threads at once, though libcurl
+ * wants its own init done before other threads run. TDA_NO_MEMORY when
+ * libcurl's init failed (nothing is set up then).
+ *
+ * Without it everything still works, libcurl initialising itself on first
+ * use (not safe while threads run), and out of memory still never crashes:
+ * only a failed allocation inside jansson is then reported as a malformed
+ * answer or file (TDA_BAD_RESPONSE, TDA_FILE_CORRUPT) or, when saving, as
+ * TDA_INVALID_ARGUMENT, instead of TDA_NO_MEMORY.
+ */
+TDA_API tda_status tda_global_init(void);
+/*
+ * Undoes tda_global_init() when its last call is matched: jansson's allocator
+ * goes back to malloc and free (unless the program set another since) and
+ * libcurl's global cleanup runs. Call it at the end, after every client,
+ * engine and jansson object is gone. Extra calls do nothing.
+ */
+TDA_API void tda_global_cleanup(void);
 
 /* ------------------------------------------------------------------ client */
 
@@ -416,9 +501,15 @@ TDA_API tda_status tda_revoke_token(tda_client *c, const char *access_token);
  * borrow one of a few pooled handles, and connections are kept alive and
  * shared by all flows.
  *
- * Use: tda_multi_add() each code; then loop: watch tda_multi_fds() for
- * readiness and tda_multi_timeout_ms() for time, and call tda_multi_perform()
- * when either fires. Without an event loop, tda_multi_wait() does the waiting.
+ * Use: tda_multi_add() each code, then drive the engine one of three ways:
+ *  - an event loop (libuv, GLib, epoll): the callback API below. The engine
+ *    says which descriptor to watch for what, and when to call it back, as
+ *    each changes; the loop reports each ready descriptor and each expired
+ *    timer with tda_multi_socket_action(). No descriptor is polled twice.
+ *  - a poll(2) loop of its own: watch tda_multi_fds() for readiness and
+ *    tda_multi_timeout_ms() for time, and call tda_multi_perform() when
+ *    either fires (the snapshot API: simple, but re-lists every descriptor).
+ *  - no loop at all: tda_multi_wait() does the waiting.
  * Everything happens on the calling thread, and every tda_multi_ and tda_flow_
  * function must be called from that one thread. tda_flow_cancel() and
  * tda_multi_cancel_all() end flows at the next perform; so does
@@ -490,7 +581,12 @@ TDA_API const char *tda_flow_error_detail(const tda_flow *f);
 /* Flows not yet ended. */
 TDA_API size_t tda_multi_flow_count(const tda_multi *m);
 
-/* The descriptors to watch (events set, revents 0); returns how many, at most max. */
+/*
+ * The descriptors to watch: copies up to max of them into fds (events set,
+ * revents 0) and returns how many there are in all, which may be more than
+ * max: a return above max means the array was too short and the rest were
+ * not copied. fds NULL or max 0 asks only for the count.
+ */
 TDA_API int tda_multi_fds(tda_multi *m, struct pollfd *fds, int max);
 /*
  * Milliseconds until tda_multi_perform() is due (0: now); -1 when there is no
@@ -506,6 +602,65 @@ TDA_API tda_status tda_multi_perform(tda_multi *m);
  * then performs. Costs no CPU while it sleeps.
  */
 TDA_API tda_status tda_multi_wait(tda_multi *m, long max_ms);
+
+/*
+ * The callback API, for event loops; modelled on libcurl's
+ * CURLMOPT_SOCKETFUNCTION, CURLMOPT_TIMERFUNCTION and curl_multi_socket_action,
+ * which the engine uses underneath. The engine calls:
+ *
+ *  - the socket function whenever what a descriptor is to be watched for
+ *    changes: what is TDA_WATCH_IN, TDA_WATCH_OUT or TDA_WATCH_INOUT (start
+ *    watching, or change the events), or TDA_WATCH_REMOVE (stop watching:
+ *    the descriptor may be closed right after). socketp is what the program
+ *    attached with tda_multi_assign(), NULL until then. Besides libcurl's
+ *    sockets this names the client's cancel pipe (TDA_WATCH_IN), so that a
+ *    tda_client_cancel() from another thread or a signal handler wakes the
+ *    loop. Setting the function reports every descriptor watched already;
+ *    replacing or unsetting it first tells the old one TDA_WATCH_REMOVE for
+ *    each, and forgets what tda_multi_assign() attached.
+ *  - the timer function whenever the time until the engine is next due
+ *    changes: call tda_multi_socket_action(m, TDA_SOCKET_TIMEOUT, 0) once
+ *    timeout_ms have passed (0: as soon as possible, from the loop), replacing
+ *    any earlier timer; -1 means no timer (no flow left). Setting the function
+ *    reports the current time at once.
+ *
+ * Both are called from inside tda_multi_ calls (socket action, add, cancel,
+ * free), on the engine's thread, and must not call tda_multi_ or tda_flow_
+ * functions themselves: they only arm or disarm watchers. The loop, on a
+ * ready descriptor, calls tda_multi_socket_action(m, fd, events) with what it
+ * saw (TDA_READY_IN, TDA_READY_OUT, TDA_READY_ERR; 0 when it cannot tell), and
+ * the engine acts on that descriptor and on whatever is due, as
+ * tda_multi_perform() would, without polling any other. tda_multi_free()
+ * reports TDA_WATCH_REMOVE for every descriptor still watched and calls no
+ * timer function. The snapshot functions keep working beside this.
+ */
+#define TDA_WATCH_IN 1
+#define TDA_WATCH_OUT 2
+#define TDA_WATCH_INOUT 3
+#define TDA_WATCH_REMOVE 4
+typedef void (*tda_socket_fn)(tda_multi *m, int fd, int what, void *userdata, void *socketp);
+typedef void (*tda_timer_fn)(tda_multi *m, long timeout_ms, void *userdata);
+/* fn NULL turns the callback off. TDA_INVALID_ARGUMENT when m is NULL. */
+TDA_API tda_status tda_multi_set_socket_fn(tda_multi *m, tda_socket_fn fn, void *userdata);
+TDA_API tda_status tda_multi_set_timer_fn(tda_multi *m, tda_timer_fn fn, void *userdata);
+/*
+ * Attaches socketp (say, the loop's watcher) to a descriptor the engine
+ * watches, handed back with each socket function call for it.
+ * TDA_INVALID_ARGUMENT when fd is not being watched.
+ */
+TDA_API tda_status tda_multi_assign(tda_multi *m, int fd, void *socketp);
+
+#define TDA_SOCKET_TIMEOUT (-1) /* tda_multi_socket_action: the timer expired */
+#define TDA_READY_IN 1
+#define TDA_READY_OUT 2
+#define TDA_READY_ERR 4
+/*
+ * fd is ready for events (TDA_READY_ bits), or fd is TDA_SOCKET_TIMEOUT and
+ * the timer expired: reads answers, sends what is due, ends flows (done
+ * callbacks run from here). Never blocks. A descriptor the engine no longer
+ * watches is ignored.
+ */
+TDA_API tda_status tda_multi_socket_action(tda_multi *m, int fd, int events);
 
 /* ------------------------------------------------------------------ logging */
 

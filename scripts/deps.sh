@@ -16,11 +16,11 @@
 # Needs root (or sudo).
 set -eu
 packages="build-essential cmake pkg-config libcurl4-openssl-dev libjansson-dev
-libmicrohttpd-dev libcmocka-dev libqrencode-dev libuv1-dev curl"
+libmicrohttpd-dev libcmocka-dev libqrencode-dev libuv1-dev libglib2.0-dev curl"
 # The libraries again for another architecture (Debian multiarch), for the
 # 32-bit and arm64 builds of scripts/cross.sh.
 cross_libs="libc6-dev libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libqrencode-dev
-libcmocka-dev libuv1-dev"
+libcmocka-dev libuv1-dev libglib2.0-dev"
 if [ "${1:-}" = test ]; then
     packages="$packages valgrind clang tmux zbar-tools nodejs chromium chromium-driver openssl
 abigail-tools groff-base man-db faketime postgresql libpq-dev"

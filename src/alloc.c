@@ -83,8 +83,13 @@ void tda_free_secret(char *s)
  *
  * The functions hand out plain tda_malloc blocks (no header), so objects stay
  * compatible with malloc and free: installing them is harmless to a program
- * that uses jansson itself. They are installed at load time, and only while
- * jansson still has its default allocator, so a program's own choice wins.
+ * that uses jansson itself. Only tda_global_init installs them (global.c),
+ * never the mere loading of the library, and only while jansson still has
+ * its default allocator, so a program's own choice wins. Without them a
+ * jansson allocation that fails looks like malformed input to its caller:
+ * the call then fails with TDA_BAD_RESPONSE or TDA_FILE_CORRUPT (reading), or
+ * TDA_INVALID_ARGUMENT (saving), instead of TDA_NO_MEMORY, and nothing worse
+ * happens (tests/it_oom.c).
  */
 static _Thread_local int json_out_of_memory;
 
@@ -101,13 +106,27 @@ static void json_release(void *p)
     tda_free(p);
 }
 
-__attribute__((constructor)) static void route_jansson_allocations(void)
+int tda_jansson_route(void)
 {
     json_malloc_t current_malloc = NULL;
     json_free_t current_free = NULL;
     json_get_alloc_funcs(&current_malloc, &current_free);
-    if (current_malloc == malloc && current_free == free)
-        json_set_alloc_funcs(json_alloc, json_release);
+    if (current_malloc == json_alloc && current_free == json_release)
+        return 0; /* already ours (a second library copy's init, say): not ours to undo */
+    if (current_malloc != malloc || current_free != free)
+        return 0;
+    json_set_alloc_funcs(json_alloc, json_release);
+    return 1;
+}
+
+void tda_jansson_unroute(void)
+{
+    json_malloc_t current_malloc = NULL;
+    json_free_t current_free = NULL;
+    json_get_alloc_funcs(&current_malloc, &current_free);
+    /* Only our own, so that an allocator the program set since stays. */
+    if (current_malloc == json_alloc && current_free == json_release)
+        json_set_alloc_funcs(malloc, free);
 }
 
 void tda_json_oom_reset(void)

@@ -35,7 +35,7 @@ tda_status tda_generate_code(tda_client *c, tda_code *out)
     if (st != TDA_OK)
         return st;
     tda_response resp;
-    st = tda_client_call(c, TDA_EP_DEVICE_CODE, &body, INT64_MAX, &resp);
+    st = tda_client_call(c, TDA_EP_DEVICE_CODE, &body, &resp);
     if (st == TDA_OK)
         st = tda_parse_code(resp.body, resp.body_len, out, c->detail, sizeof c->detail);
     if (st == TDA_OK) {
@@ -65,7 +65,7 @@ tda_status tda_request_token(tda_client *c, const tda_code *code, tda_token *out
     if (st != TDA_OK)
         return st;
     tda_response resp;
-    st = tda_client_call(c, TDA_EP_DEVICE_TOKEN, &body, INT64_MAX, &resp);
+    st = tda_client_call(c, TDA_EP_DEVICE_TOKEN, &body, &resp);
     if (st == TDA_OK)
         st = tda_client_take_token(c, &resp, out, c->detail, sizeof c->detail);
     tda_body_clear(&body);
@@ -88,7 +88,7 @@ tda_status tda_refresh_token(tda_client *c, const char *refresh_token, tda_token
     if (st != TDA_OK)
         return st;
     tda_response resp;
-    st = tda_client_call(c, TDA_EP_REFRESH, &body, INT64_MAX, &resp);
+    st = tda_client_call(c, TDA_EP_REFRESH, &body, &resp);
     if (st == TDA_OK)
         st = tda_client_take_token(c, &resp, out, c->detail, sizeof c->detail);
     tda_body_clear(&body);
@@ -108,7 +108,7 @@ tda_status tda_revoke_token(tda_client *c, const char *access_token)
     if (st != TDA_OK)
         return st;
     tda_response resp;
-    st = tda_client_call(c, TDA_EP_REVOKE, &body, INT64_MAX, &resp);
+    st = tda_client_call(c, TDA_EP_REVOKE, &body, &resp);
     tda_body_clear(&body);
     tda_client_redact(c, access_token);
     return st;

@@ -287,13 +287,13 @@ tda_status tda_client_judge(tda_client *c, tda_endpoint ep, tda_status transport
 }
 
 tda_status tda_client_call(tda_client *c, tda_endpoint ep, const tda_body *body,
-                           int64_t deadline_ms, tda_response *resp)
+                           tda_response *resp)
 {
     tda_client_forget_outcome(c);
     char *url = tda_client_url(c, ep);
     if (!url)
         return TDA_NO_MEMORY;
-    tda_http_request rq = {url, c->headers, body->data, body->len, c->timeout_ms, deadline_ms,
+    tda_http_request rq = {url, c->headers, body->data, body->len, c->timeout_ms,
                            c->cancel_pipe[0], &c->cancelled};
     tda_log_request(c, url, body);
     int64_t started = tda_monotonic_ms();

@@ -52,12 +52,12 @@ tda_status tda_client_judge(tda_client *c, tda_endpoint ep, tda_status transport
 void tda_redact(char *detail, const char *secret);
 
 /*
- * One request to ep with body, cut off at deadline_ms (monotonic). Records the
+ * One request to ep with body, cut off only by a cancel. Records the
  * HTTP status, Retry-After and detail on the client and returns what the
  * answer means (status_rules.c); for TDA_OK, *resp holds the answer's body.
  */
 tda_status tda_client_call(tda_client *c, tda_endpoint ep, const tda_body *body,
-                           int64_t deadline_ms, tda_response *resp);
+                           tda_response *resp);
 
 /* Parses a token answer into *out and stamps it with the client id. */
 tda_status tda_client_take_token(const tda_client *c, const tda_response *resp, tda_token *out,

@@ -28,6 +28,13 @@ void tda_json_oom_reset(void);
 int tda_json_oom_happened(void);
 /* Wipes a NUL-terminated string, then frees it. NULL is fine. */
 void tda_free_secret(char *s);
+/*
+ * For tda_global_init (global.c): installs the wrapper as jansson's allocator
+ * when jansson still has its default one (1: installed, 0: left alone), and
+ * takes it out again when it is still installed.
+ */
+int tda_jansson_route(void);
+void tda_jansson_unroute(void);
 
 /* ---- url.c ---- */
 /*
@@ -66,8 +73,19 @@ tda_status tda_json_dump_secret(struct json_t *root, char **text, size_t *len);
 tda_status tda_token_from_json(const char *text, size_t len, tda_token *out, char *detail,
                                size_t detail_size);
 
-/* ---- status.c ---- */
-/* 1 for statuses that end a flow at once with no retry. */
+/* ---- status.c: the kind column of TDA_STATUS_MAP (the public header) ---- */
+typedef enum tda_status_kind {
+    TDA_KIND_SUCCESS,
+    TDA_KIND_WAIT,
+    TDA_KIND_SLOW_DOWN,
+    TDA_KIND_TRANSIENT,
+    TDA_KIND_FINAL
+} tda_status_kind;
+/* The kind of s; FINAL for a value the table does not have. */
+tda_status_kind tda_status_kind_of(tda_status s);
+/* 1 for statuses that end a flow at once with no retry (FINAL). */
 int tda_status_is_final(tda_status s);
+/* 1 when an answer with s ends a flow: SUCCESS or FINAL. */
+int tda_status_ends_flow(tda_status s);
 
 #endif

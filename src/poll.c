@@ -95,7 +95,7 @@ static int64_t on_mono(int64_t boot_ms, tda_instant now)
 
 tda_action tda_policy_next(const tda_policy *p, tda_instant now)
 {
-    if (tda_status_is_final(p->last_status) || p->last_status == TDA_OK)
+    if (tda_status_ends_flow(p->last_status))
         return done(p->last_status);
     /* The ends by the boot clock: after a suspend they may be past before any poll is due. */
     if (now.boot_ms >= p->deadline_ms && p->deadline_ms < p->expires_at_ms)
@@ -134,23 +134,31 @@ int tda_policy_record(tda_policy *p, tda_instant answered_at, tda_status st,
     p->polls++;
     p->last_status = st;
     tda_event_kind kind = (tda_event_kind)0; /* a final failure has no event: the return says it */
-    if (st == TDA_OK) {
+    /* What the status means for polling is its kind in the status table, not its name. */
+    switch (tda_status_kind_of(st)) {
+    case TDA_KIND_SUCCESS:
         kind = TDA_EVENT_SUCCESS;
-    } else if (st == TDA_PENDING) {
+        break;
+    case TDA_KIND_WAIT:
         kind = TDA_EVENT_PENDING;
         p->transient_streak = 0;
         p->next_poll_at_ms = add_sat(answered_at_ms, p->interval_ms);
-    } else if (st == TDA_SLOW_DOWN) {
+        break;
+    case TDA_KIND_SLOW_DOWN:
         kind = TDA_EVENT_SLOW_DOWN;
         p->transient_streak = 0;
         p->interval_ms = max64(add_sat(p->interval_ms, p->slow_down_step_ms), retry_after_ms);
         p->next_poll_at_ms = add_sat(answered_at_ms, p->interval_ms);
-    } else if (tda_status_is_transient(st)) {
+        break;
+    case TDA_KIND_TRANSIENT:
         kind = TDA_EVENT_RETRY;
         p->transient_streak++;
         p->next_poll_at_ms = add_sat(answered_at_ms, transient_delay(p, retry_after_ms));
+        break;
+    case TDA_KIND_FINAL:
+        break;
     }
-    int over = st == TDA_OK || tda_status_is_final(st);
+    int over = tda_status_ends_flow(st);
     if (ev) {
         memset(ev, 0, sizeof *ev);
         ev->kind = kind;

@@ -75,6 +75,26 @@ tda_status tda_classify_response(tda_endpoint ep, const tda_response *r, int64_t
                                  int64_t *retry_after_ms, char *detail, size_t detail_size);
 
 /*
+ * Trakt issues a code's token once. A poll that got no whole answer
+ * (tda_answer_may_be_lost: a dropped connection, a timeout) may have carried
+ * it, and the next poll then gets 409. tda_explain_lost_token: when result
+ * is that 409 and an answer was lost before, writes why the token cannot be
+ * fetched again into detail and returns 1; otherwise 0 and detail untouched.
+ */
+int tda_answer_may_be_lost(tda_status transfer_status);
+int tda_explain_lost_token(tda_status result, int answer_lost, char *detail, size_t detail_size);
+
+/*
+ * A transfer that ended without a whole answer, with libcurl's CURLcode and
+ * error text (NULL: its generic text for the code); body_overflow when the
+ * answer outgrew TDA_MAX_BODY. TDA_NETWORK, TDA_TIMED_OUT, TDA_TLS,
+ * TDA_BAD_RESPONSE, TDA_NO_MEMORY or TDA_INVALID_ARGUMENT, with a
+ * secret-free detail.
+ */
+tda_status tda_classify_transfer_failure(int curl_code, const char *curl_text, int body_overflow,
+                                         char *detail, size_t detail_size);
+
+/*
  * 1 when answer r is a rate limit that speaks for the whole IP, not one code:
  * a 429 with Retry-After or X-Ratelimit, or Cloudflare's page (HTML, or its
  * plain "error code: ..."). A bare 429 to a poll only says "this code, slower".

@@ -97,7 +97,8 @@ int tda_renewal_record(tda_renewal *r, tda_instant answered_at, tda_status st,
         return 0;
     }
     r->last_status = st;
-    if (st != TDA_SLOW_DOWN && !tda_status_is_transient(st))
+    tda_status_kind kind = tda_status_kind_of(st);
+    if (kind != TDA_KIND_SLOW_DOWN && kind != TDA_KIND_TRANSIENT)
         return 1;
     if (++r->failures >= TDA_RENEW_MAX_FAILURES)
         return 1;

@@ -1,50 +1,56 @@
-/* Names, messages and classes of tda_status, all from src/status_table.h. */
+/* Names, messages and kinds of tda_status, all from TDA_STATUS_MAP in the public header. */
 #include "internal.h"
-#include "status_table.h"
 
-enum status_kind { FLOW, TRANSIENT, FINAL };
-
-typedef struct status_info {
-    tda_status status;
-    const char *name;
-    enum status_kind kind;
+/* One row per status, at its own value (designated initializers): a lookup is an index. */
+typedef struct status_row {
+    const char *name; /* NULL for a value the table skips (none today) */
     const char *message;
-} status_info;
+    tda_status_kind kind;
+} status_row;
 
-#define TDA_STATUS_ROW(name, kind, message) {TDA_##name, #name, kind, message},
-static const status_info status_rows[] = {TDA_STATUS_TABLE(TDA_STATUS_ROW)};
+#define TDA_STATUS_ROW(name, value, kind, message) [value] = {#name, message, TDA_KIND_##kind},
+static const status_row rows[] = {TDA_STATUS_MAP(TDA_STATUS_ROW)};
 #undef TDA_STATUS_ROW
 
-static const status_info *status_find(tda_status s)
+static const status_row *row_of(tda_status s)
 {
-    for (size_t i = 0; i < sizeof status_rows / sizeof status_rows[0]; i++)
-        if (status_rows[i].status == s)
-            return &status_rows[i];
-    return NULL;
+    size_t i = (size_t)s; /* a negative value wraps to a huge one: not in the table */
+    return i < sizeof rows / sizeof rows[0] && rows[i].name ? &rows[i] : NULL;
+}
+
+tda_status_kind tda_status_kind_of(tda_status s)
+{
+    const status_row *r = row_of(s);
+    /* An unknown value ends a flow: nothing can be learnt by retrying it. */
+    return r ? r->kind : TDA_KIND_FINAL;
 }
 
 const char *tda_strerror(tda_status s)
 {
-    const status_info *info = status_find(s);
-    return info ? info->message : "unknown status";
+    const status_row *r = row_of(s);
+    return r ? r->message : "unknown status";
 }
 
 const char *tda_status_name(tda_status s)
 {
-    const status_info *info = status_find(s);
-    return info ? info->name : "UNKNOWN";
+    const status_row *r = row_of(s);
+    return r ? r->name : "UNKNOWN";
 }
 
 int tda_status_is_transient(tda_status s)
 {
-    const status_info *info = status_find(s);
-    return info && info->kind == TRANSIENT;
+    return tda_status_kind_of(s) == TDA_KIND_TRANSIENT;
 }
 
 int tda_status_is_final(tda_status s)
 {
-    const status_info *info = status_find(s);
-    return !info || info->kind == FINAL;
+    return tda_status_kind_of(s) == TDA_KIND_FINAL;
+}
+
+int tda_status_ends_flow(tda_status s)
+{
+    tda_status_kind k = tda_status_kind_of(s);
+    return k == TDA_KIND_SUCCESS || k == TDA_KIND_FINAL;
 }
 
 const char *tda_version(void)

@@ -1,8 +1,9 @@
 /*
- * What every HTTP status means for every endpoint: the one place to read or
- * change a Trakt status rule. How polling then treats each tda_status
- * (retry, slow down, stop) is the kind column of src/status_table.h, and the
- * timing is src/poll.c.
+ * What every failure means: every HTTP status for every endpoint, and every
+ * way a transfer can fail without a whole answer (libcurl's errors): the one
+ * place to read or change such a rule. How polling then treats each
+ * tda_status (retry, slow down, stop) is the kind column of the status
+ * table, and the timing is src/poll.c.
  */
 #include <curl/curl.h>
 #include <jansson.h>
@@ -58,6 +59,94 @@ static tda_status rule_for(tda_endpoint ep, long http)
         }
     }
     return UNEXPECTED;
+}
+
+/*
+ * What a transfer that got no whole answer means, for every endpoint alike.
+ * The detail is libcurl's text, which names no secret. Which of these
+ * statuses polling retries is their kind in the status table.
+ */
+tda_status tda_classify_transfer_failure(int curl_code, const char *curl_text, int body_overflow,
+                                         char *detail, size_t size)
+{
+    CURLcode rc = (CURLcode)curl_code;
+    const char *text = curl_text ? curl_text : curl_easy_strerror(rc);
+    tda_status st;
+    switch (rc) {
+    case CURLE_WRITE_ERROR:
+    case CURLE_FILESIZE_EXCEEDED:
+        if (body_overflow || rc == CURLE_FILESIZE_EXCEEDED) {
+            snprintf(detail, size, "answer larger than %d KiB refused", TDA_MAX_BODY / 1024);
+            return TDA_BAD_RESPONSE;
+        }
+        st = TDA_NO_MEMORY;
+        break;
+    case CURLE_OUT_OF_MEMORY:
+        st = TDA_NO_MEMORY;
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        st = TDA_TIMED_OUT;
+        break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        /* Never a reason to turn verification off: say how to trust a private CA instead. */
+        snprintf(detail, size,
+                 "%s: %s; for a proxy or test server with its own CA, give that CA with "
+                 "tda_client_set_ca_file (CLI: --ca-file)",
+                 tda_strerror(TDA_TLS), text);
+        return TDA_TLS;
+    case CURLE_SSL_CONNECT_ERROR:
+        /*
+         * An https URL pointed at a plain-http server (a typo, or the wrong
+         * port). Waiting cannot fix that, so it is final, not a network blip
+         * that an application would retry for ever.
+         */
+        if (strstr(text, "wrong version number") || strstr(text, "packet length too long") ||
+            strstr(text, "unknown protocol")) {
+            snprintf(detail, size,
+                     "%s: the server does not speak TLS (%s); is the base URL's https:// meant "
+                     "to be http://, or is the port wrong?",
+                     tda_strerror(TDA_TLS), text);
+            return TDA_TLS;
+        }
+        st = TDA_NETWORK;
+        break;
+    case CURLE_SEND_FAIL_REWIND:
+        /* The connection died after the request was sent; transport.c gives libcurl no way to
+         * rewind (see on_upload there), so it is never re-sent at once. */
+        snprintf(detail, size,
+                 "%s: the connection closed after the request was sent, before any answer "
+                 "(not re-sent at once, so a poll is never repeated within the interval)",
+                 tda_strerror(TDA_NETWORK));
+        return TDA_NETWORK;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+        st = TDA_INVALID_ARGUMENT;
+        break;
+    default:
+        st = TDA_NETWORK;
+        break;
+    }
+    snprintf(detail, size, "%s: %s", tda_strerror(st), text);
+    return st;
+}
+
+int tda_answer_may_be_lost(tda_status transfer_status)
+{
+    return transfer_status == TDA_NETWORK || transfer_status == TDA_TIMED_OUT;
+}
+
+int tda_explain_lost_token(tda_status result, int answer_lost, char *detail, size_t size)
+{
+    if (result != TDA_ALREADY_USED || !answer_lost)
+        return 0;
+    snprintf(detail, size,
+             "HTTP 409: a token was already issued for this code, but an earlier answer was "
+             "lost in transit, and with it the token: it cannot be fetched again; start a new "
+             "login");
+    return 1;
 }
 
 #define DESCRIPTION_MAX 120 /* of error_description kept in a detail */

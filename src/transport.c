@@ -1,9 +1,6 @@
 /* libcurl transport; see transport.h. */
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "transport.h"
@@ -144,71 +141,6 @@ static int is_cancelled(const tda_http_request *rq)
     return rq->cancelled && atomic_load(rq->cancelled);
 }
 
-/* Maps a failed transfer to a status; the detail is curl's text, which names no secret. */
-static tda_status transfer_failure(tda_http_slot *t, CURLcode rc, char *detail, size_t size)
-{
-    const char *text = t->curl_error[0] ? t->curl_error : curl_easy_strerror(rc);
-    tda_status st;
-    switch (rc) {
-    case CURLE_WRITE_ERROR:
-    case CURLE_FILESIZE_EXCEEDED:
-        if (t->body_overflow || rc == CURLE_FILESIZE_EXCEEDED) {
-            snprintf(detail, size, "answer larger than %d KiB refused", TDA_MAX_BODY / 1024);
-            return TDA_BAD_RESPONSE;
-        }
-        st = TDA_NO_MEMORY;
-        break;
-    case CURLE_OUT_OF_MEMORY:
-        st = TDA_NO_MEMORY;
-        break;
-    case CURLE_OPERATION_TIMEDOUT:
-        st = TDA_TIMED_OUT;
-        break;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-        /* Never a reason to turn verification off: say how to trust a private CA instead. */
-        snprintf(detail, size,
-                 "%s: %s; for a proxy or test server with its own CA, give that CA with "
-                 "tda_client_set_ca_file (CLI: --ca-file)",
-                 tda_strerror(TDA_TLS), text);
-        return TDA_TLS;
-    case CURLE_SSL_CONNECT_ERROR:
-        /*
-         * An https URL pointed at a plain-http server (a typo, or the wrong
-         * port). Waiting cannot fix that, so it is final, not a network blip
-         * that an application would retry for ever.
-         */
-        if (strstr(text, "wrong version number") || strstr(text, "packet length too long") ||
-            strstr(text, "unknown protocol")) {
-            snprintf(detail, size,
-                     "%s: the server does not speak TLS (%s); is the base URL's https:// meant "
-                     "to be http://, or is the port wrong?",
-                     tda_strerror(TDA_TLS), text);
-            return TDA_TLS;
-        }
-        st = TDA_NETWORK;
-        break;
-    case CURLE_SEND_FAIL_REWIND:
-        /* See on_upload: the connection died after the request was sent. */
-        snprintf(detail, size,
-                 "%s: the connection closed after the request was sent, before any answer "
-                 "(not re-sent at once, so a poll is never repeated within the interval)",
-                 tda_strerror(TDA_NETWORK));
-        return TDA_NETWORK;
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT:
-        st = TDA_INVALID_ARGUMENT;
-        break;
-    default:
-        st = TDA_NETWORK;
-        break;
-    }
-    snprintf(detail, size, "%s: %s", tda_strerror(st), text);
-    return st;
-}
-
 static const char *header_value(CURL *easy, const char *name)
 {
     struct curl_header *h = NULL;
@@ -231,7 +163,11 @@ static void describe_answer(tda_http_slot *t, tda_response *out)
     out->server = header_value(t->easy, "server");
 }
 
-/* Runs the transfer to its end, or until cancel or the deadline. */
+/*
+ * Runs the blocking call's one transfer to its end, or until a cancel. The
+ * engine (multi_flow.c) drives the same handles through libcurl's socket
+ * callbacks instead; this loop is only for the single calls of calls.c.
+ */
 static tda_status run_transfer(tda_transport *t, const tda_http_request *rq, CURLcode *result,
                                char *detail, size_t size)
 {
@@ -247,16 +183,11 @@ static tda_status run_transfer(tda_transport *t, const tda_http_request *rq, CUR
             snprintf(detail, size, "cancelled during a request");
             return TDA_CANCELLED;
         }
-        int64_t now = tda_monotonic_ms();
-        if (now >= rq->deadline_ms) {
-            snprintf(detail, size, "the caller's deadline passed during a request");
-            return TDA_DEADLINE;
-        }
-        /* curl_multi_poll also honours curl's own timers; the cap only bounds our checks. */
-        int64_t wait = rq->deadline_ms - now;
+        /* curl_multi_poll also honours curl's own timers (the request's timeout); the
+         * cancel pipe wakes it at once, and the cap only bounds our checks. */
         struct curl_waitfd cancel = {rq->cancel_fd, CURL_WAIT_POLLIN, 0};
         curl_multi_poll(t->multi, rq->cancel_fd >= 0 ? &cancel : NULL, rq->cancel_fd >= 0 ? 1u : 0u,
-                        (int)(wait < 1000 ? wait : 1000), NULL);
+                        1000, NULL);
         if (cancel.revents && !is_cancelled(rq))
             tda_drain_cancel_pipe(rq->cancel_fd);
     }
@@ -301,8 +232,9 @@ tda_status tda_slot_finish(tda_http_slot *t, CURLcode rc, tda_response *out, cha
 {
     t->upload = NULL;
     memset(out, 0, sizeof *out);
-    if (rc != CURLE_OK)
-        return transfer_failure(t, rc, detail, detail_size);
+    if (rc != CURLE_OK) /* what each failure means is the status rules' (status_rules.c) */
+        return tda_classify_transfer_failure((int)rc, t->curl_error[0] ? t->curl_error : NULL,
+                                             t->body_overflow, detail, detail_size);
     describe_answer(t, out);
     return TDA_OK;
 }
@@ -330,25 +262,4 @@ tda_status tda_transport_post(tda_transport *t, const tda_http_request *rq, tda_
     if (st != TDA_OK)
         return st;
     return tda_slot_finish(&t->slot, result, out, detail, detail_size);
-}
-
-tda_status tda_transport_wait(int cancel_fd, const atomic_int *cancelled, int64_t until_ms)
-{
-    for (;;) {
-        if (cancelled && atomic_load(cancelled))
-            return TDA_CANCELLED;
-        int64_t left = until_ms - tda_monotonic_ms();
-        if (left <= 0)
-            return TDA_OK;
-        struct pollfd pfd = {cancel_fd, POLLIN, 0};
-        /* Sleeps in the kernel until the time or a cancel byte: no wake-ups in between. */
-        int rc = poll(&pfd, cancel_fd >= 0 ? 1 : 0, left > 60000 ? 60000 : (int)left);
-        if (rc > 0 && !(cancelled && atomic_load(cancelled))) {
-            tda_drain_cancel_pipe(cancel_fd);
-        } else if (rc < 0 && errno != EINTR) {
-            /* poll itself failed: still never return before the time. */
-            struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
-            nanosleep(&ts, NULL);
-        }
-    }
 }

@@ -2,6 +2,8 @@
  * HTTP through libcurl: one easy handle per client, reused so a whole login
  * travels over one keep-alive connection, driven by a multi handle so that a
  * request in flight can be cancelled at once through the client's cancel pipe.
+ * The bytes only: what an answer or a failed transfer means is the status
+ * rules' (status_rules.c).
  */
 #ifndef TDA_TRANSPORT_H
 #define TDA_TRANSPORT_H
@@ -38,7 +40,6 @@ typedef struct tda_http_request {
     const char *body;
     size_t body_len;
     long timeout_ms;            /* for this request in all */
-    int64_t deadline_ms;        /* monotonic; the request is cut off there (INT64_MAX: none) */
     int cancel_fd;              /* readable when the client was cancelled */
     const atomic_int *cancelled;
 } tda_http_request;
@@ -64,16 +65,13 @@ void tda_transport_cleanup(tda_transport *t);
 /*
  * POSTs and waits for the whole answer. TDA_OK means an HTTP answer arrived
  * (of any status) and *out describes it until the next call; otherwise
- * TDA_NETWORK, TDA_TIMED_OUT, TDA_TLS, TDA_BAD_RESPONSE (oversized),
- * TDA_CANCELLED or TDA_DEADLINE, with a secret-free detail.
+ * TDA_NETWORK, TDA_TIMED_OUT, TDA_TLS, TDA_BAD_RESPONSE (oversized) or
+ * TDA_CANCELLED, with a secret-free detail.
  */
 tda_status tda_transport_post(tda_transport *t, const tda_http_request *rq, tda_response *out,
                               char *detail, size_t detail_size);
 
 /* Empties the cancel pipe (non-blocking): a byte left by a cancel that was reset since. */
 void tda_drain_cancel_pipe(int cancel_fd);
-
-/* Sleeps until until_ms (monotonic) or a cancel: TDA_OK or TDA_CANCELLED. Costs no CPU. */
-tda_status tda_transport_wait(int cancel_fd, const atomic_int *cancelled, int64_t until_ms);
 
 #endif

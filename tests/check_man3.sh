@@ -51,7 +51,11 @@ strip_comments() {
 }
 strip_comments "$header" "$version_header" | grep -o 'tda_[a-z0-9_]*' | sort -u >"$tmp/known_lower"
 cat "$tmp/pages" >>"$tmp/known_lower"
-strip_comments "$header" "$version_header" | grep -o 'TDA_[A-Z0-9_]*' | sort -u >"$tmp/known_upper"
+# The statuses are rows X(NAME, value, kind, message) of TDA_STATUS_MAP, which makes TDA_NAME.
+{
+    strip_comments "$header" "$version_header" | grep -o 'TDA_[A-Z0-9_]*'
+    strip_comments "$header" | grep -o '^ *X([A-Z0-9_]*,' | sed 's/^ *X(\([A-Z0-9_]*\),/TDA_\1/'
+} | sort -u >"$tmp/known_upper"
 
 # Every public function has a page, and only one.
 while IFS= read -r fn; do

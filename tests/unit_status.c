@@ -1,6 +1,6 @@
 /*
  * tda_status: its numbers (ABI), names, messages and classes, all from the
- * one table in src/status_table.h.
+ * one table, TDA_STATUS_MAP in include/traktdeviceauth.h.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,48 +13,26 @@
 
 #include "internal.h"
 
-#define FIRST_STATUS 0
-#define LAST_STATUS 28
-
-typedef struct pinned {
+/*
+ * The statuses as the one table in the public header lists them, expanded
+ * here instead of restated: the numbers themselves are the ABI, which
+ * tests/check_abi.sh holds to abi/libtraktdeviceauth.abi.
+ */
+typedef struct row {
     tda_status status;
     int number;
     const char *name;
-} pinned;
+    const char *kind;
+    const char *message;
+} row;
 
-/* The documented numbers and names: programs store and compare these. */
-static const pinned pins[] = {
-    {TDA_OK, 0, "OK"},
-    {TDA_PENDING, 1, "PENDING"},
-    {TDA_SLOW_DOWN, 2, "SLOW_DOWN"},
-    {TDA_DENIED, 3, "DENIED"},
-    {TDA_EXPIRED, 4, "EXPIRED"},
-    {TDA_ALREADY_USED, 5, "ALREADY_USED"},
-    {TDA_INVALID_DEVICE_CODE, 6, "INVALID_DEVICE_CODE"},
-    {TDA_INVALID_GRANT, 7, "INVALID_GRANT"},
-    {TDA_FORBIDDEN, 8, "FORBIDDEN"},
-    {TDA_SERVER_ERROR, 9, "SERVER_ERROR"},
-    {TDA_OVERLOADED, 10, "OVERLOADED"},
-    {TDA_CLOUDFLARE, 11, "CLOUDFLARE"},
-    {TDA_UNEXPECTED_STATUS, 12, "UNEXPECTED_STATUS"},
-    {TDA_NETWORK, 13, "NETWORK"},
-    {TDA_BAD_RESPONSE, 14, "BAD_RESPONSE"},
-    {TDA_TIMED_OUT, 15, "TIMED_OUT"},
-    {TDA_CANCELLED, 16, "CANCELLED"},
-    {TDA_INVALID_ARGUMENT, 17, "INVALID_ARGUMENT"},
-    {TDA_NO_MEMORY, 18, "NO_MEMORY"},
-    {TDA_IO, 19, "IO"},
-    {TDA_DEADLINE, 20, "DEADLINE"},
-    {TDA_TLS, 21, "TLS"},
-    {TDA_FILE_MISSING, 22, "FILE_MISSING"},
-    {TDA_FILE_INSECURE, 23, "FILE_INSECURE"},
-    {TDA_FILE_CORRUPT, 24, "FILE_CORRUPT"},
-    {TDA_WRONG_CLIENT, 25, "WRONG_CLIENT"},
-    {TDA_LOCKED, 26, "LOCKED"},
-    {TDA_NO_SPACE, 27, "NO_SPACE"},
-    {TDA_UNSUPPORTED, 28, "UNSUPPORTED"},
-};
-#define N_PINS (sizeof pins / sizeof pins[0])
+#define TEST_ROW(name, value, kind, message) {TDA_##name, value, #name, #kind, message},
+static const row rows[] = {TDA_STATUS_MAP(TEST_ROW)};
+#undef TEST_ROW
+#define N_ROWS ((int)(sizeof rows / sizeof rows[0]))
+
+#define FIRST_STATUS 0
+#define LAST_STATUS (N_ROWS - 1)
 
 static int is_flow(tda_status s)
 {
@@ -67,20 +45,45 @@ static int is_expected_transient(tda_status s)
            s == TDA_NETWORK || s == TDA_TIMED_OUT || s == TDA_LOCKED;
 }
 
-static void test_enum_values_are_the_documented_abi_numbers(void **state)
+static void test_enum_values_are_the_tables_numbers_without_gaps(void **state)
 {
-    assert_int_equal(N_PINS, LAST_STATUS - FIRST_STATUS + 1);
-    for (size_t i = 0; i < N_PINS; i++) {
-        if ((int)pins[i].status != pins[i].number)
-            fail_msg("TDA_%s is %d, documented as %d", pins[i].name, (int)pins[i].status,
-                     pins[i].number);
+    /* Values are never reused: the table lists 0, 1, 2, ... in order, each once. */
+    for (int i = 0; i < N_ROWS; i++) {
+        if ((int)rows[i].status != rows[i].number)
+            fail_msg("TDA_%s is %d, the table says %d", rows[i].name, (int)rows[i].status,
+                     rows[i].number);
+        if (rows[i].number != i)
+            fail_msg("TDA_%s is row %d of the table but has the number %d", rows[i].name, i,
+                     rows[i].number);
     }
+    /* A few anchors a program may have stored, so that a shifted table cannot pass. */
+    assert_int_equal(TDA_OK, 0);
+    assert_int_equal(TDA_SLOW_DOWN, 2);
+    assert_int_equal(TDA_NO_MEMORY, 18);
+    assert_int_equal(TDA_WRONG_CLIENT, 25);
+    assert_int_equal(TDA_NO_SPACE, 27);
 }
 
 static void test_status_name_is_the_enum_name_without_prefix(void **state)
 {
-    for (size_t i = 0; i < N_PINS; i++)
-        assert_string_equal(tda_status_name(pins[i].status), pins[i].name);
+    for (int i = 0; i < N_ROWS; i++)
+        assert_string_equal(tda_status_name(rows[i].status), rows[i].name);
+}
+
+static void test_message_and_kind_come_from_the_table(void **state)
+{
+    for (int i = 0; i < N_ROWS; i++) {
+        assert_string_equal(tda_strerror(rows[i].status), rows[i].message);
+        int transient = strcmp(rows[i].kind, "TRANSIENT") == 0;
+        int final = strcmp(rows[i].kind, "FINAL") == 0;
+        assert_int_equal(tda_status_is_transient(rows[i].status), transient);
+        assert_int_equal(tda_status_is_final(rows[i].status), final);
+    }
+    /* The kinds the polling policy acts on: each of the three flow statuses its own. */
+    assert_int_equal(tda_status_kind_of(TDA_OK), TDA_KIND_SUCCESS);
+    assert_int_equal(tda_status_kind_of(TDA_PENDING), TDA_KIND_WAIT);
+    assert_int_equal(tda_status_kind_of(TDA_SLOW_DOWN), TDA_KIND_SLOW_DOWN);
+    assert_int_equal(tda_status_kind_of((tda_status)9999), TDA_KIND_FINAL);
 }
 
 static void test_every_status_has_a_unique_known_name(void **state)
@@ -174,8 +177,9 @@ static void test_version_at_least_compares_all_three_parts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_enum_values_are_the_documented_abi_numbers),
+        cmocka_unit_test(test_enum_values_are_the_tables_numbers_without_gaps),
         cmocka_unit_test(test_status_name_is_the_enum_name_without_prefix),
+        cmocka_unit_test(test_message_and_kind_come_from_the_table),
         cmocka_unit_test(test_every_status_has_a_unique_known_name),
         cmocka_unit_test(test_every_status_has_a_message),
         cmocka_unit_test(test_transient_set_is_exactly_server_overloaded_cloudflare_network_timeout_locked),

@@ -1,14 +1,15 @@
 #!/bin/sh
 # The examples, built like a user's programs, run against the emulator. The
 # non-blocking ones: several logins at once in one thread, first in a plain
-# poll(2) loop, then in libuv's loop; each must end with every flow authorized
-# and no poll sooner than the interval. refresh: the stored token as is while
-# it is not due, refreshed once when it is, also by four copies at once.
+# poll(2) loop, then in libuv's loop and in GLib's main loop through the
+# callback API; each must end with every flow authorized and no poll sooner
+# than the interval. refresh: the stored token as is while it is not due,
+# refreshed once when it is, also by four copies at once.
 set -e
 . "$(dirname "$0")/lib.sh"
 : "${TDA_EXAMPLE_DIR:?set TDA_EXAMPLE_DIR to the built examples}"
 
-for example in multi_poll multi_libuv; do
+for example in multi_poll multi_libuv multi_glib; do
     EMU_SECRET_ARGS= start_emulator --interval 0.1 --approve-after-polls 2 # a public app
     set +e
     env -u TRAKT_CLIENT_SECRET TRAKT_CLIENT_ID=test-id TRAKT_OAUTH_URL="$EMU_URL" \

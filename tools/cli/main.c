@@ -1,5 +1,4 @@
 /* trakt-device-auth: authorize a program on Trakt.tv and keep its token. */
-#include <curl/curl.h>
 #include <stdlib.h>
 
 #include "cli.h"
@@ -14,14 +13,14 @@ int main(int argc, char **argv)
         return rc;
     }
     cli_signals_install();
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    if (tda_global_init() != TDA_OK) {
         cli_error(&o, CLI_EXIT_FAILURE, TDA_OK, "libcurl could not start");
         cli_options_clear(&o);
         return CLI_EXIT_FAILURE;
     }
     rc = cli_open_store(&o);
     if (rc != CLI_EXIT_OK) {
-        curl_global_cleanup();
+        tda_global_cleanup();
         cli_options_clear(&o);
         return rc;
     }
@@ -42,7 +41,7 @@ int main(int argc, char **argv)
         rc = cli_token(&o);
         break;
     }
-    curl_global_cleanup();
+    tda_global_cleanup();
     cli_options_clear(&o);
     /* A signal that interrupted the work decides the exit status, as a shell would report. */
     if (rc != CLI_EXIT_OK && cli_signal_received())
