@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     tda_code code;
     char detail[256] = "";
-    tda_status st = tda_parse_code((const char *)data, size, &code, detail, sizeof detail);
+    tda_status st = tda__parse_code((const char *)data, size, &code, detail, sizeof detail);
     if (st == TDA_OK) {
         /* What success promises: every field usable, the interval and life positive. */
         if (!code.device_code || !code.user_code || !code.verification_url ||

@@ -31,12 +31,12 @@ static const int64_t now = 1795931173; /* a fixed clock: HTTP dates are relative
 #define MARKER "Zq9-MARKER"
 
 /* Whether Trakt's rules allow status st for an answer of HTTP status http from ep. */
-static int allowed(tda_endpoint ep, long http, tda_status st)
+static int allowed(tda__endpoint ep, long http, tda_status st)
 {
     if (http == 200)
         return st == TDA_OK;
     if (http > 200 && http < 300)
-        return st == (ep == TDA_EP_REVOKE ? TDA_OK : TDA_UNEXPECTED_STATUS);
+        return st == (ep == TDA__EP_REVOKE ? TDA_OK : TDA_UNEXPECTED_STATUS);
     if (http == 429)
         return st == TDA_SLOW_DOWN;
     if (http == 502 || http == 503 || http == 504)
@@ -47,11 +47,11 @@ static int allowed(tda_endpoint ep, long http, tda_status st)
         return st == TDA_SERVER_ERROR;
     if (http == 403)
         return st == TDA_FORBIDDEN;
-    if (ep == TDA_EP_REFRESH && (http == 400 || http == 401)) /* refined by the body */
+    if (ep == TDA__EP_REFRESH && (http == 400 || http == 401)) /* refined by the body */
         return st == TDA_INVALID_GRANT || st == TDA_UNEXPECTED_STATUS || st == TDA_FORBIDDEN;
     if (http == 401)
         return st == TDA_FORBIDDEN;
-    if (ep == TDA_EP_DEVICE_TOKEN) {
+    if (ep == TDA__EP_DEVICE_TOKEN) {
         switch (http) {
         case 400:
             return st == TDA_PENDING;
@@ -107,10 +107,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data + 2, text_len);
     text[text_len] = '\0';
 
-    int64_t delay = tda_parse_retry_after(text, now);
+    int64_t delay = tda__parse_retry_after(text, now);
     if (delay < -1 || delay > 24LL * 3600 * 1000)
         abort(); /* capped at one day, whatever the server says */
-    delay = tda_parse_ratelimit_until(text, now);
+    delay = tda__parse_ratelimit_until(text, now);
     if (delay < -1 || delay > 24LL * 3600 * 1000)
         abort();
 
@@ -118,10 +118,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const long statuses[] = {200, 204, 301, 400, 401, 403, 404, 409, 410,
                                     418, 429, 500, 502, 503, 504, 520, 521, 522,
                                     599, 0,   201, 302, 501, 505, 523, 405};
-    tda_endpoint ep = (tda_endpoint)(data[0] % 4);
+    tda__endpoint ep = (tda__endpoint)(data[0] % 4);
     size_t body_len = 0;
     char *body = body_with_markers(data + 2, size - 2, &body_len);
-    tda_response r = {0};
+    tda__response r = {0};
     r.http_status = statuses[data[1] % (sizeof statuses / sizeof statuses[0])];
     r.body = body;
     r.body_len = body_len;
@@ -134,12 +134,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int64_t retry_after_ms = 0;
     char detail[256];
     memset(detail, 'X', sizeof detail);
-    tda_status st = tda_classify_response(ep, &r, now, &retry_after_ms, detail, sizeof detail);
+    tda_status st = tda__classify_response(ep, &r, now, &retry_after_ms, detail, sizeof detail);
     if (memchr(detail, '\0', sizeof detail) == NULL || retry_after_ms < -1 ||
         retry_after_ms > 24LL * 3600 * 1000)
         abort();
     if (!allowed(ep, r.http_status, st)) {
-        fprintf(stderr, "POST %s HTTP %ld gave %s\n", tda_endpoint_path(ep), r.http_status,
+        fprintf(stderr, "POST %s HTTP %ld gave %s\n", tda__endpoint_path(ep), r.http_status,
                 tda_status_name(st));
         abort();
     }
@@ -147,7 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(want, sizeof want, "HTTP %ld", r.http_status);
     int quiet = st == TDA_OK || st == TDA_PENDING; /* no detail then; "HTTP <status>..." else */
     if (quiet ? detail[0] != '\0' : strncmp(detail, want, strlen(want)) != 0) {
-        fprintf(stderr, "POST %s HTTP %ld, %s: detail \"%s\"\n", tda_endpoint_path(ep),
+        fprintf(stderr, "POST %s HTTP %ld, %s: detail \"%s\"\n", tda__endpoint_path(ep),
                 r.http_status, tda_status_name(st), detail);
         abort();
     }
@@ -161,11 +161,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     /* What pauses a whole engine, and what may be about a missing secret: only their statuses. */
-    if (tda_is_ip_rate_limit(&r) && r.http_status != 429)
+    if (tda__is_ip_rate_limit(&r) && r.http_status != 429)
         abort();
-    tda_status refresh_st = tda_classify_response(TDA_EP_REFRESH, &r, now, &retry_after_ms,
+    tda_status refresh_st = tda__classify_response(TDA__EP_REFRESH, &r, now, &retry_after_ms,
                                                   detail, sizeof detail);
-    if (tda_refusal_may_want_secret(TDA_EP_REFRESH, &r, refresh_st) && r.http_status != 401 &&
+    if (tda__refusal_may_want_secret(TDA__EP_REFRESH, &r, refresh_st) && r.http_status != 401 &&
         r.http_status != 403)
         abort();
     free(body);

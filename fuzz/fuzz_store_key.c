@@ -27,7 +27,7 @@ static void check_name(const char *key, const char *name)
     if (len < 6 || strcmp(name + len - 5, ".json") != 0 || name[0] == '.' ||
         len + strlen(".lock") > 255 || len + strlen(".tmp.XXXXXX") > 255)
         abort();
-    char decoded[TDA_STORE_NAME_MAX];
+    char decoded[TDA__STORE_NAME_MAX];
     size_t n = 0;
     for (size_t i = 0; i < len - 5; i++) {
         char c = name[i];
@@ -57,9 +57,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *b = split ? strndup((const char *)split + 1, size - len_a - 1) : strdup("");
     if (!a || !b)
         abort();
-    char name_a[TDA_STORE_NAME_MAX], name_b[TDA_STORE_NAME_MAX], detail[256];
-    tda_status st_a = tda_store_key_file_name(a, name_a, sizeof name_a, detail, sizeof detail);
-    tda_status st_b = tda_store_key_file_name(b, name_b, sizeof name_b, detail, sizeof detail);
+    char name_a[TDA__STORE_NAME_MAX], name_b[TDA__STORE_NAME_MAX], detail[256];
+    tda_status st_a = tda__store_key_file_name(a, name_a, sizeof name_a, detail, sizeof detail);
+    tda_status st_b = tda__store_key_file_name(b, name_b, sizeof name_b, detail, sizeof detail);
     if (st_a == TDA_OK)
         check_name(a, name_a);
     else if (st_a != TDA_INVALID_ARGUMENT || name_a[0])

@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     tda_token token;
     char detail[256] = "";
-    tda_status st = tda_parse_token((const char *)data, size, &token, detail, sizeof detail);
+    tda_status st = tda__parse_token((const char *)data, size, &token, detail, sizeof detail);
     if (st == TDA_OK) {
         if (!token.access_token || !token.refresh_token || !token.token_type ||
             token.expires_at != token.created_at + token.expires_in)

@@ -6,9 +6,9 @@
 #include "alloc_hooks.h"
 #include "internal.h"
 
-static tda_alloc_hooks hooks = {malloc, realloc, free, NULL};
+static tda__alloc_hooks hooks = {malloc, realloc, free, NULL};
 
-void tda_set_alloc_hooks(const tda_alloc_hooks *h)
+void tda__set_alloc_hooks(const tda__alloc_hooks *h)
 {
     if (h) {
         hooks = *h;
@@ -20,35 +20,35 @@ void tda_set_alloc_hooks(const tda_alloc_hooks *h)
     }
 }
 
-void *tda_malloc(size_t n)
+void *tda__malloc(size_t n)
 {
     return hooks.malloc_fn(n ? n : 1);
 }
 
-void *tda_calloc(size_t count, size_t size)
+void *tda__calloc(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size)
         return NULL;
-    void *p = tda_malloc(count * size);
+    void *p = tda__malloc(count * size);
     if (p)
         memset(p, 0, count * size);
     return p;
 }
 
-void *tda_realloc(void *p, size_t n)
+void *tda__realloc(void *p, size_t n)
 {
     return hooks.realloc_fn(p, n ? n : 1);
 }
 
-void tda_free(void *p)
+void tda__free(void *p)
 {
     if (p)
         hooks.free_fn(p);
 }
 
-char *tda_strndup(const char *s, size_t n)
+char *tda__strndup(const char *s, size_t n)
 {
-    char *d = tda_malloc(n + 1);
+    char *d = tda__malloc(n + 1);
     if (!d)
         return NULL;
     memcpy(d, s, n);
@@ -56,23 +56,23 @@ char *tda_strndup(const char *s, size_t n)
     return d;
 }
 
-char *tda_strdup(const char *s)
+char *tda__strdup(const char *s)
 {
-    return s ? tda_strndup(s, strlen(s)) : NULL;
+    return s ? tda__strndup(s, strlen(s)) : NULL;
 }
 
-void tda_wipe(void *p, size_t n)
+void tda__wipe(void *p, size_t n)
 {
     if (p && n)
         explicit_bzero(p, n);
 }
 
-void tda_free_secret(char *s)
+void tda__free_secret(char *s)
 {
     if (!s)
         return;
-    tda_wipe(s, strlen(s));
-    tda_free(s);
+    tda__wipe(s, strlen(s));
+    tda__free(s);
 }
 
 /*
@@ -81,7 +81,7 @@ void tda_free_secret(char *s)
  * ("string or '}' expected"), so without this flag a full memory would be
  * blamed on Trakt's answer or on the token file. The flag is per thread.
  *
- * The functions hand out plain tda_malloc blocks (no header), so objects stay
+ * The functions hand out plain tda__malloc blocks (no header), so objects stay
  * compatible with malloc and free: installing them is harmless to a program
  * that uses jansson itself. Only tda_global_init installs them (global.c),
  * never the mere loading of the library, and only while jansson still has
@@ -95,7 +95,7 @@ static _Thread_local int json_out_of_memory;
 
 static void *json_alloc(size_t n)
 {
-    void *p = hooks.json_malloc_fn ? hooks.json_malloc_fn(n ? n : 1) : tda_malloc(n);
+    void *p = hooks.json_malloc_fn ? hooks.json_malloc_fn(n ? n : 1) : tda__malloc(n);
     if (!p)
         json_out_of_memory = 1;
     return p;
@@ -103,10 +103,10 @@ static void *json_alloc(size_t n)
 
 static void json_release(void *p)
 {
-    tda_free(p);
+    tda__free(p);
 }
 
-int tda_jansson_route(void)
+int tda__jansson_route(void)
 {
     json_malloc_t current_malloc = NULL;
     json_free_t current_free = NULL;
@@ -119,7 +119,7 @@ int tda_jansson_route(void)
     return 1;
 }
 
-void tda_jansson_unroute(void)
+void tda__jansson_unroute(void)
 {
     json_malloc_t current_malloc = NULL;
     json_free_t current_free = NULL;
@@ -129,12 +129,12 @@ void tda_jansson_unroute(void)
         json_set_alloc_funcs(malloc, free);
 }
 
-void tda_json_oom_reset(void)
+void tda__json_oom_reset(void)
 {
     json_out_of_memory = 0;
 }
 
-int tda_json_oom_happened(void)
+int tda__json_oom_happened(void)
 {
     return json_out_of_memory;
 }

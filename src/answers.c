@@ -11,8 +11,8 @@
 
 #include "protocol.h"
 
-#define MAX_INTERVAL_MS TDA_MAX_INTERVAL_MS
-#define MAX_CODE_LIFE_MS TDA_MAX_CODE_LIFE_MS
+#define MAX_INTERVAL_MS TDA__MAX_INTERVAL_MS
+#define MAX_CODE_LIFE_MS TDA__MAX_CODE_LIFE_MS
 #define MAX_TOKEN_LIFE_S (20LL * 365 * 24 * 3600)
 
 
@@ -34,7 +34,7 @@ static json_t *load_object(const char *body, size_t len, tda_status *st, char *d
     }
     json_error_t err;
     memset(&err, 0, sizeof err); /* jansson leaves it unset when its first allocation fails */
-    tda_json_oom_reset();
+    tda__json_oom_reset();
     /* Duplicate keys make "which value counts" ambiguous: refuse them. */
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
     /*
@@ -43,9 +43,9 @@ static json_t *load_object(const char *body, size_t len, tda_status *st, char *d
      * saves a string's bytes is ignored, so the parse "succeeds" with a byte
      * missing from, say, the device code. Hence the flag, checked either way.
      */
-    int oom = tda_json_oom_happened();
+    int oom = tda__json_oom_happened();
     if (oom) {
-        tda_json_wipe_strings(root);
+        tda__json_wipe_strings(root);
         json_decref(root);
         root = NULL;
     }
@@ -89,7 +89,7 @@ static tda_status take_string(json_t *root, const char *name, int allow_empty, c
         return fail(detail, size, "NUL byte inside", name);
     if (len == 0 && !allow_empty)
         return fail(detail, size, "empty", name);
-    *out = tda_strndup(s, len);
+    *out = tda__strndup(s, len);
     return *out ? TDA_OK : TDA_NO_MEMORY;
 }
 
@@ -126,7 +126,7 @@ static tda_status take_integer(json_t *root, const char *name, int64_t min, int6
     return TDA_OK;
 }
 
-tda_status tda_parse_code(const char *body, size_t len, tda_code *out, char *detail,
+tda_status tda__parse_code(const char *body, size_t len, tda_code *out, char *detail,
                           size_t detail_size)
 {
     memset(out, 0, sizeof *out);
@@ -145,14 +145,14 @@ tda_status tda_parse_code(const char *body, size_t len, tda_code *out, char *det
     if (st == TDA_OK)
         st = take_seconds_ms(root, "interval", MAX_INTERVAL_MS, &out->interval_ms, detail,
                              detail_size);
-    tda_json_wipe_strings(root);
+    tda__json_wipe_strings(root);
     json_decref(root);
     if (st != TDA_OK)
         tda_code_clear(out);
     return st;
 }
 
-tda_status tda_parse_token(const char *body, size_t len, tda_token *out, char *detail,
+tda_status tda__parse_token(const char *body, size_t len, tda_token *out, char *detail,
                            size_t detail_size)
 {
     memset(out, 0, sizeof *out);
@@ -160,13 +160,13 @@ tda_status tda_parse_token(const char *body, size_t len, tda_token *out, char *d
     json_t *root = load_object(body, len, &load_st, detail, detail_size);
     if (!root)
         return load_st;
-    tda_status st = tda_parse_token_object(root, out, detail, detail_size);
-    tda_json_wipe_strings(root);
+    tda_status st = tda__parse_token_object(root, out, detail, detail_size);
+    tda__json_wipe_strings(root);
     json_decref(root);
     return st;
 }
 
-tda_status tda_parse_token_object(json_t *root, tda_token *out, char *detail, size_t detail_size)
+tda_status tda__parse_token_object(json_t *root, tda_token *out, char *detail, size_t detail_size)
 {
     memset(out, 0, sizeof *out);
     tda_status st = take_string(root, "access_token", 0, &out->access_token, detail, detail_size);
@@ -192,19 +192,19 @@ tda_status tda_parse_token_object(json_t *root, tda_token *out, char *detail, si
 
 /* ---- shared with the code file (code_file.c), which keeps to the same strict rules */
 
-json_t *tda_json_load_object(const char *text, size_t len, tda_status *st, char *detail,
+json_t *tda__json_load_object(const char *text, size_t len, tda_status *st, char *detail,
                              size_t size)
 {
     return load_object(text, len, st, detail, size);
 }
 
-tda_status tda_json_take_string(json_t *root, const char *name, char **out, char *detail,
+tda_status tda__json_take_string(json_t *root, const char *name, char **out, char *detail,
                                 size_t size)
 {
     return take_string(root, name, 0, out, detail, size);
 }
 
-tda_status tda_json_take_integer(json_t *root, const char *name, int64_t min, int64_t max,
+tda_status tda__json_take_integer(json_t *root, const char *name, int64_t min, int64_t max,
                                  int64_t *out, char *detail, size_t size)
 {
     return take_integer(root, name, min, max, out, detail, size);

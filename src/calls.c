@@ -11,11 +11,11 @@
  */
 static tda_status begin(tda_client *c, int args_ok)
 {
-    tda_client_forget_outcome(c);
+    tda__client_forget_outcome(c);
     if (!args_ok)
         return TDA_INVALID_ARGUMENT;
     if (atomic_load(&c->cancelled)) {
-        tda_client_set_detail(c, "the client was cancelled; call tda_client_reset_cancel to reuse it");
+        tda__client_set_detail(c, "the client was cancelled; call tda_client_reset_cancel to reuse it");
         return TDA_CANCELLED;
     }
     return TDA_OK;
@@ -30,24 +30,24 @@ tda_status tda_generate_code(tda_client *c, tda_code *out)
     tda_status st = begin(c, out != NULL);
     if (st != TDA_OK)
         return st;
-    tda_body body;
-    st = tda_build_code_request(c->client_id, &body);
+    tda__body body;
+    st = tda__build_code_request(c->client_id, &body);
     if (st != TDA_OK)
         return st;
-    tda_response resp;
-    st = tda_client_call(c, TDA_EP_DEVICE_CODE, &body, &resp);
+    tda__response resp;
+    st = tda__client_call(c, TDA__EP_DEVICE_CODE, &body, &resp);
     if (st == TDA_OK)
-        st = tda_parse_code(resp.body, resp.body_len, out, c->detail, sizeof c->detail);
+        st = tda__parse_code(resp.body, resp.body_len, out, c->detail, sizeof c->detail);
     if (st == TDA_OK) {
         /* Its life runs from now, on the clock that counts suspended time (clock.c). */
         out->issued_at_ms = tda_boottime_ms();
-        out->issued_at_unix_ms = tda_unix_ms();
-        if (!(out->client_id = tda_strdup(c->client_id))) {
+        out->issued_at_unix_ms = tda__unix_ms();
+        if (!(out->client_id = tda__strdup(c->client_id))) {
             tda_code_clear(out);
             st = TDA_NO_MEMORY;
         }
     }
-    tda_body_clear(&body);
+    tda__body_clear(&body);
     return st;
 }
 
@@ -60,16 +60,16 @@ tda_status tda_request_token(tda_client *c, const tda_code *code, tda_token *out
     tda_status st = begin(c, code && code->device_code && out);
     if (st != TDA_OK)
         return st;
-    tda_body body;
-    st = tda_build_token_request(c->client_id, c->client_secret, code->device_code, &body);
+    tda__body body;
+    st = tda__build_token_request(c->client_id, c->client_secret, code->device_code, &body);
     if (st != TDA_OK)
         return st;
-    tda_response resp;
-    st = tda_client_call(c, TDA_EP_DEVICE_TOKEN, &body, &resp);
+    tda__response resp;
+    st = tda__client_call(c, TDA__EP_DEVICE_TOKEN, &body, &resp);
     if (st == TDA_OK)
-        st = tda_client_take_token(c, &resp, out, c->detail, sizeof c->detail);
-    tda_body_clear(&body);
-    tda_client_redact(c, code->device_code);
+        st = tda__client_take_token(c, &resp, out, c->detail, sizeof c->detail);
+    tda__body_clear(&body);
+    tda__client_redact(c, code->device_code);
     return st;
 }
 
@@ -82,17 +82,17 @@ tda_status tda_refresh_token(tda_client *c, const char *refresh_token, tda_token
     tda_status st = begin(c, refresh_token && *refresh_token && out);
     if (st != TDA_OK)
         return st;
-    tda_body body;
-    st = tda_build_refresh_request(c->client_id, c->client_secret, refresh_token,
+    tda__body body;
+    st = tda__build_refresh_request(c->client_id, c->client_secret, refresh_token,
                                    c->redirect_uri, &body);
     if (st != TDA_OK)
         return st;
-    tda_response resp;
-    st = tda_client_call(c, TDA_EP_REFRESH, &body, &resp);
+    tda__response resp;
+    st = tda__client_call(c, TDA__EP_REFRESH, &body, &resp);
     if (st == TDA_OK)
-        st = tda_client_take_token(c, &resp, out, c->detail, sizeof c->detail);
-    tda_body_clear(&body);
-    tda_client_redact(c, refresh_token);
+        st = tda__client_take_token(c, &resp, out, c->detail, sizeof c->detail);
+    tda__body_clear(&body);
+    tda__client_redact(c, refresh_token);
     return st;
 }
 
@@ -103,13 +103,13 @@ tda_status tda_revoke_token(tda_client *c, const char *access_token)
     tda_status st = begin(c, access_token && *access_token);
     if (st != TDA_OK)
         return st;
-    tda_body body;
-    st = tda_build_revoke_request(c->client_id, c->client_secret, access_token, &body);
+    tda__body body;
+    st = tda__build_revoke_request(c->client_id, c->client_secret, access_token, &body);
     if (st != TDA_OK)
         return st;
-    tda_response resp;
-    st = tda_client_call(c, TDA_EP_REVOKE, &body, &resp);
-    tda_body_clear(&body);
-    tda_client_redact(c, access_token);
+    tda__response resp;
+    st = tda__client_call(c, TDA__EP_REVOKE, &body, &resp);
+    tda__body_clear(&body);
+    tda__client_redact(c, access_token);
     return st;
 }

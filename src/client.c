@@ -29,12 +29,12 @@ static int printable_ascii(const char *s, size_t max_len)
 static struct curl_slist *append_header(struct curl_slist *list, const char *name, const char *value)
 {
     size_t len = strlen(name) + strlen(value) + 3;
-    char *line = tda_malloc(len);
+    char *line = tda__malloc(len);
     if (!line)
         return NULL;
     snprintf(line, len, "%s: %s", name, value);
     struct curl_slist *grown = curl_slist_append(list, line);
-    tda_free(line);
+    tda__free(line);
     return grown;
 }
 
@@ -72,22 +72,22 @@ tda_client *tda_client_new(const char *client_id, const char *client_secret)
         return NULL;
     if (client_secret && !printable_ascii(client_secret, 1024))
         return NULL;
-    tda_client *c = tda_calloc(1, sizeof *c);
+    tda_client *c = tda__calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->cancel_pipe[0] = c->cancel_pipe[1] = -1;
     atomic_init(&c->cancelled, 0);
     c->timeout_ms = DEFAULT_TIMEOUT_MS;
     c->retry_after_ms = -1;
-    c->client_id = tda_strdup(client_id);
-    c->client_secret = client_secret ? tda_strdup(client_secret) : NULL;
-    c->base_url = tda_strdup(TDA_DEFAULT_BASE_URL);
-    c->user_agent = tda_strdup("traktdeviceauth/" TDA_VERSION_STRING);
-    c->redirect_uri = tda_strdup(TDA_DEFAULT_REDIRECT_URI);
+    c->client_id = tda__strdup(client_id);
+    c->client_secret = client_secret ? tda__strdup(client_secret) : NULL;
+    c->base_url = tda__strdup(TDA_DEFAULT_BASE_URL);
+    c->user_agent = tda__strdup("traktdeviceauth/" TDA_VERSION_STRING);
+    c->redirect_uri = tda__strdup(TDA_DEFAULT_REDIRECT_URI);
     if (!c->client_id || (client_secret && !c->client_secret) || !c->base_url || !c->user_agent ||
         !c->redirect_uri ||
         pipe2(c->cancel_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
-        tda_transport_init(&c->transport) != TDA_OK || rebuild_headers(c) != TDA_OK) {
+        tda__transport_init(&c->transport) != TDA_OK || rebuild_headers(c) != TDA_OK) {
         tda_client_free(c);
         return NULL;
     }
@@ -99,19 +99,19 @@ void tda_client_free(tda_client *c)
 {
     if (!c)
         return;
-    tda_transport_cleanup(&c->transport);
+    tda__transport_cleanup(&c->transport);
     curl_slist_free_all(c->headers);
     for (int i = 0; i < 2; i++)
         if (c->cancel_pipe[i] >= 0)
             close(c->cancel_pipe[i]);
-    tda_free(c->client_id);
-    tda_free_secret(c->client_secret);
-    tda_free(c->base_url);
-    tda_free(c->user_agent);
-    tda_free(c->ca_file);
-    tda_free(c->redirect_uri);
-    tda_wipe(c->detail, sizeof c->detail);
-    tda_free(c);
+    tda__free(c->client_id);
+    tda__free_secret(c->client_secret);
+    tda__free(c->base_url);
+    tda__free(c->user_agent);
+    tda__free(c->ca_file);
+    tda__free(c->redirect_uri);
+    tda__wipe(c->detail, sizeof c->detail);
+    tda__free(c);
 }
 
 tda_status tda_client_set_base_url(tda_client *c, const char *url)
@@ -120,12 +120,12 @@ tda_status tda_client_set_base_url(tda_client *c, const char *url)
         return TDA_INVALID_ARGUMENT;
     char *normalized = NULL;
     char why[160] = "out of memory";
-    tda_status st = tda_url_check(url, &normalized, why, sizeof why);
+    tda_status st = tda__url_check(url, &normalized, why, sizeof why);
     if (st != TDA_OK) {
-        tda_client_set_detail(c, "%s", why);
+        tda__client_set_detail(c, "%s", why);
         return st;
     }
-    tda_free(c->base_url);
+    tda__free(c->base_url);
     c->base_url = normalized;
     return TDA_OK;
 }
@@ -139,7 +139,7 @@ tda_status tda_client_set_user_agent(tda_client *c, const char *ua)
 {
     if (!c || !ua || !printable_ascii(ua, MAX_USER_AGENT))
         return TDA_INVALID_ARGUMENT;
-    char *copy = tda_strdup(ua);
+    char *copy = tda__strdup(ua);
     if (!copy)
         return TDA_NO_MEMORY;
     char *old = c->user_agent;
@@ -147,10 +147,10 @@ tda_status tda_client_set_user_agent(tda_client *c, const char *ua)
     tda_status st = rebuild_headers(c);
     if (st != TDA_OK) {
         c->user_agent = old;
-        tda_free(copy);
+        tda__free(copy);
         return st;
     }
-    tda_free(old);
+    tda__free(old);
     return TDA_OK;
 }
 
@@ -158,10 +158,10 @@ tda_status tda_client_set_redirect_uri(tda_client *c, const char *uri)
 {
     if (!c || !uri || !printable_ascii(uri, MAX_REDIRECT_URI))
         return TDA_INVALID_ARGUMENT;
-    char *copy = tda_strdup(uri);
+    char *copy = tda__strdup(uri);
     if (!copy)
         return TDA_NO_MEMORY;
-    tda_free(c->redirect_uri);
+    tda__free(c->redirect_uri);
     c->redirect_uri = copy;
     return TDA_OK;
 }
@@ -173,13 +173,13 @@ tda_status tda_client_set_ca_file(tda_client *c, const char *path)
         access(path, R_OK) != 0)
         return TDA_INVALID_ARGUMENT;
     /* libcurl copies the string; the easy handle keeps it for every request. */
-    char *copy = tda_strdup(path);
+    char *copy = tda__strdup(path);
     if (!copy || curl_easy_setopt(c->transport.slot.easy, CURLOPT_CAINFO, path) != CURLE_OK) {
-        tda_free(copy);
+        tda__free(copy);
         return TDA_NO_MEMORY;
     }
     /* Kept for the engine's own handles (multi.c). */
-    tda_free(c->ca_file);
+    tda__free(c->ca_file);
     c->ca_file = copy;
     return TDA_OK;
 }
@@ -222,17 +222,17 @@ void tda_client_reset_cancel(tda_client *c)
     if (!c)
         return;
     atomic_store(&c->cancelled, 0);
-    tda_drain_cancel_pipe(c->cancel_pipe[0]);
+    tda__drain_cancel_pipe(c->cancel_pipe[0]);
 }
 
-void tda_client_forget_outcome(tda_client *c)
+void tda__client_forget_outcome(tda_client *c)
 {
     c->http_status = 0;
     c->retry_after_ms = -1;
     c->detail[0] = '\0';
 }
 
-void tda_client_set_detail(tda_client *c, const char *fmt, ...)
+void tda__client_set_detail(tda_client *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -240,7 +240,7 @@ void tda_client_set_detail(tda_client *c, const char *fmt, ...)
     va_end(ap);
 }
 
-void tda_redact(char *detail, const char *secret)
+void tda__redact(char *detail, const char *secret)
 {
     size_t len = secret ? strlen(secret) : 0;
     if (len < 4)
@@ -249,73 +249,73 @@ void tda_redact(char *detail, const char *secret)
         memset(hit, '*', len);
 }
 
-void tda_client_redact(tda_client *c, const char *secret)
+void tda__client_redact(tda_client *c, const char *secret)
 {
-    tda_redact(c->detail, secret);
+    tda__redact(c->detail, secret);
 }
 
-char *tda_client_url(const tda_client *c, tda_endpoint ep)
+char *tda__client_url(const tda_client *c, tda__endpoint ep)
 {
-    const char *path = tda_endpoint_path(ep);
+    const char *path = tda__endpoint_path(ep);
     size_t url_len = strlen(c->base_url) + strlen(path) + 1;
-    char *url = tda_malloc(url_len);
+    char *url = tda__malloc(url_len);
     if (url)
         snprintf(url, url_len, "%s%s", c->base_url, path);
     return url;
 }
 
-tda_status tda_client_judge(tda_client *c, tda_endpoint ep, tda_status transport_st,
-                            const tda_response *resp, int64_t took_ms, tda_call_outcome *out)
+tda_status tda__client_judge(tda_client *c, tda__endpoint ep, tda_status transport_st,
+                            const tda__response *resp, int64_t took_ms, tda__call_outcome *out)
 {
-    tda_log_answer(c, transport_st, resp, took_ms, out->detail);
+    tda__log_answer(c, transport_st, resp, took_ms, out->detail);
     out->http_status = 0;
     out->retry_after_ms = -1;
     if (transport_st != TDA_OK)
         return transport_st;
     out->http_status = resp->http_status;
-    tda_status st = tda_classify_response(ep, resp, (int64_t)time(NULL), &out->retry_after_ms,
+    tda_status st = tda__classify_response(ep, resp, (int64_t)time(NULL), &out->retry_after_ms,
                                           out->detail, out->detail_size);
     /* Trakt made the secret optional, but may still want it from this app. */
-    if (!c->client_secret && tda_refusal_may_want_secret(ep, resp, st)) {
+    if (!c->client_secret && tda__refusal_may_want_secret(ep, resp, st)) {
         size_t used = strlen(out->detail);
         snprintf(out->detail + used, out->detail_size - used,
                  "; no client secret was sent: Trakt may still require this app's secret "
                  "(give it as tda_client_new's second argument)");
     }
-    tda_redact(out->detail, c->client_secret);
+    tda__redact(out->detail, c->client_secret);
     return st;
 }
 
-tda_status tda_client_call(tda_client *c, tda_endpoint ep, const tda_body *body,
-                           tda_response *resp)
+tda_status tda__client_call(tda_client *c, tda__endpoint ep, const tda__body *body,
+                           tda__response *resp)
 {
-    tda_client_forget_outcome(c);
-    char *url = tda_client_url(c, ep);
+    tda__client_forget_outcome(c);
+    char *url = tda__client_url(c, ep);
     if (!url)
         return TDA_NO_MEMORY;
-    tda_http_request rq = {url, c->headers, body->data, body->len, c->timeout_ms,
+    tda__http_request rq = {url, c->headers, body->data, body->len, c->timeout_ms,
                            c->cancel_pipe[0], &c->cancelled};
-    tda_log_request(c, url, body);
+    tda__log_request(c, url, body);
     int64_t started = tda_monotonic_ms();
-    tda_status st = tda_transport_post(&c->transport, &rq, resp, c->detail, sizeof c->detail);
-    tda_free(url);
-    tda_call_outcome outcome = {0, -1, c->detail, sizeof c->detail};
-    st = tda_client_judge(c, ep, st, resp, tda_monotonic_ms() - started, &outcome);
+    tda_status st = tda__transport_post(&c->transport, &rq, resp, c->detail, sizeof c->detail);
+    tda__free(url);
+    tda__call_outcome outcome = {0, -1, c->detail, sizeof c->detail};
+    st = tda__client_judge(c, ep, st, resp, tda_monotonic_ms() - started, &outcome);
     c->http_status = outcome.http_status;
     c->retry_after_ms = outcome.retry_after_ms;
     return st;
 }
 
-tda_status tda_client_take_token(const tda_client *c, const tda_response *resp, tda_token *out,
+tda_status tda__client_take_token(const tda_client *c, const tda__response *resp, tda_token *out,
                                  char *detail, size_t detail_size)
 {
-    tda_status st = tda_parse_token(resp->body, resp->body_len, out, detail, detail_size);
-    if (st == TDA_OK && !(out->client_id = tda_strdup(c->client_id))) {
+    tda_status st = tda__parse_token(resp->body, resp->body_len, out, detail, detail_size);
+    if (st == TDA_OK && !(out->client_id = tda__strdup(c->client_id))) {
         tda_token_clear(out);
         st = TDA_NO_MEMORY;
     }
     /* When it arrived, by this machine's clocks: what tells later when it is due. */
     if (st == TDA_OK)
-        tda_received_now(&out->received);
+        tda__received_now(&out->received);
     return st;
 }

@@ -31,28 +31,28 @@ int64_t tda_boottime_ms(void)
     return tda_monotonic_ms(); /* a system without it has no suspend to count, or hides it */
 }
 
-tda_instant tda_now(void)
+tda__instant tda__now(void)
 {
     /* Boot time second: it is never behind the monotonic reading taken first. */
-    tda_instant now;
+    tda__instant now;
     now.mono_ms = tda_monotonic_ms();
     now.boot_ms = tda_boottime_ms();
     return now;
 }
 
-int64_t tda_unix_ms(void)
+int64_t tda__unix_ms(void)
 {
     int64_t ms = read_ms(CLOCK_REALTIME);
     return ms > 0 ? ms : 0;
 }
 
-int tda_boot_id(char out[TDA_BOOT_ID_SIZE])
+int tda__boot_id(char out[TDA__BOOT_ID_SIZE])
 {
     out[0] = '\0';
     int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
-    ssize_t n = read(fd, out, TDA_BOOT_ID_SIZE - 1);
+    ssize_t n = read(fd, out, TDA__BOOT_ID_SIZE - 1);
     close(fd);
     if (n <= 0) {
         out[0] = '\0';

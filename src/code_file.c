@@ -26,15 +26,15 @@ tda_status tda_code_save(const tda_code *code, const char *path)
 {
     if (!code || !code->device_code || !*code->device_code || !code->user_code ||
         !*code->user_code || !code->verification_url || !*code->verification_url ||
-        code->expires_in_ms <= 0 || code->expires_in_ms > TDA_MAX_CODE_LIFE_MS ||
-        code->interval_ms <= 0 || code->interval_ms > TDA_MAX_INTERVAL_MS ||
+        code->expires_in_ms <= 0 || code->expires_in_ms > TDA__MAX_CODE_LIFE_MS ||
+        code->interval_ms <= 0 || code->interval_ms > TDA__MAX_INTERVAL_MS ||
         code->issued_at_unix_ms <= 0 || code->issued_at_unix_ms > MAX_UNIX_MS || !path || !*path)
         return TDA_INVALID_ARGUMENT;
     /* A boot-clock reading is worth keeping only with the id of the boot it belongs to. */
-    char boot_id[TDA_BOOT_ID_SIZE];
-    if (code->issued_at_ms == 0 || !tda_boot_id(boot_id))
+    char boot_id[TDA__BOOT_ID_SIZE];
+    if (code->issued_at_ms == 0 || !tda__boot_id(boot_id))
         boot_id[0] = '\0';
-    tda_json_oom_reset();
+    tda__json_oom_reset();
     json_t *root = json_pack(
         "{s:s, s:s?, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:I}", "kind", "trakt-device-code",
         "client_id", code->client_id, "device_code", code->device_code, "user_code",
@@ -43,18 +43,18 @@ tda_status tda_code_save(const tda_code *code, const char *path)
         "issued_at_unix_ms", (json_int_t)code->issued_at_unix_ms, "boot_id", boot_id,
         "issued_at_boot_ms", (json_int_t)(boot_id[0] ? code->issued_at_ms : 0));
     if (!root) /* a string not UTF-8, unless memory ran out */
-        return tda_json_oom_happened() ? TDA_NO_MEMORY : TDA_INVALID_ARGUMENT;
+        return tda__json_oom_happened() ? TDA_NO_MEMORY : TDA_INVALID_ARGUMENT;
     char *text = NULL;
     size_t len = 0;
-    tda_status st = tda_json_dump_secret(root, &text, &len);
-    tda_json_wipe_strings(root);
+    tda_status st = tda__json_dump_secret(root, &text, &len);
+    tda__json_wipe_strings(root);
     json_decref(root);
     if (st == TDA_OK) {
         char detail[512]; /* the status says enough to this call's callers */
         /* A save killed midway left its temporary file, with a device code in it. */
-        tda_file_remove_stale_temps(path);
-        st = tda_file_save(path, text, len, detail, sizeof detail);
-        tda_file_free_secret(text, len);
+        tda__file_remove_stale_temps(path);
+        st = tda__file_save(path, text, len, detail, sizeof detail);
+        tda__file_free_secret(text, len);
     }
     return st;
 }
@@ -67,7 +67,7 @@ static tda_status take_optional_string(json_t *root, const char *name, char **ou
         return TDA_OK;
     if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
         return TDA_BAD_RESPONSE;
-    *out = tda_strdup(json_string_value(v));
+    *out = tda__strdup(json_string_value(v));
     return *out ? TDA_OK : TDA_NO_MEMORY;
 }
 
@@ -82,17 +82,17 @@ static tda_status place_issue(json_t *root, int64_t issued_unix, tda_code *out)
     json_t *boot = json_object_get(root, "issued_at_boot_ms");
     if (!json_is_string(id) || !json_is_integer(boot))
         return TDA_BAD_RESPONSE;
-    char this_boot[TDA_BOOT_ID_SIZE];
+    char this_boot[TDA__BOOT_ID_SIZE];
     int64_t now_boot = tda_boottime_ms();
     const char *saved_id = json_string_value(id);
-    if (saved_id[0] && tda_boot_id(this_boot) && strcmp(saved_id, this_boot) == 0) {
+    if (saved_id[0] && tda__boot_id(this_boot) && strcmp(saved_id, this_boot) == 0) {
         int64_t issued_boot = (int64_t)json_integer_value(boot);
         if (issued_boot > now_boot)
             return TDA_BAD_RESPONSE; /* later than now by a clock that cannot go back */
         out->issued_at_ms = issued_boot != 0 ? issued_boot : -1; /* 0 would mean "unknown" */
         return TDA_OK;
     }
-    int64_t age = tda_unix_ms() - issued_unix;
+    int64_t age = tda__unix_ms() - issued_unix;
     if (age < -WALL_CLOCK_SLACK_MS)
         return TDA_BAD_RESPONSE;
     if (age < 0)
@@ -108,7 +108,7 @@ static tda_status parse_code_file(const char *data, size_t size, tda_code *out)
 {
     char ignored[256];
     tda_status st;
-    json_t *root = tda_json_load_object(data, size, &st, ignored, sizeof ignored);
+    json_t *root = tda__json_load_object(data, size, &st, ignored, sizeof ignored);
     if (!root)
         return st;
     json_t *kind = json_object_get(root, "kind");
@@ -117,27 +117,27 @@ static tda_status parse_code_file(const char *data, size_t size, tda_code *out)
              : TDA_BAD_RESPONSE;
     int64_t issued_unix = 0;
     if (st == TDA_OK)
-        st = tda_json_take_string(root, "device_code", &out->device_code, ignored, sizeof ignored);
+        st = tda__json_take_string(root, "device_code", &out->device_code, ignored, sizeof ignored);
     if (st == TDA_OK)
-        st = tda_json_take_string(root, "user_code", &out->user_code, ignored, sizeof ignored);
+        st = tda__json_take_string(root, "user_code", &out->user_code, ignored, sizeof ignored);
     if (st == TDA_OK)
-        st = tda_json_take_string(root, "verification_url", &out->verification_url, ignored,
+        st = tda__json_take_string(root, "verification_url", &out->verification_url, ignored,
                                   sizeof ignored);
     if (st == TDA_OK)
-        st = tda_json_take_integer(root, "expires_in_ms", 1, TDA_MAX_CODE_LIFE_MS,
+        st = tda__json_take_integer(root, "expires_in_ms", 1, TDA__MAX_CODE_LIFE_MS,
                                    &out->expires_in_ms, ignored, sizeof ignored);
     if (st == TDA_OK)
-        st = tda_json_take_integer(root, "interval_ms", 1, TDA_MAX_INTERVAL_MS, &out->interval_ms,
+        st = tda__json_take_integer(root, "interval_ms", 1, TDA__MAX_INTERVAL_MS, &out->interval_ms,
                                    ignored, sizeof ignored);
     if (st == TDA_OK)
-        st = tda_json_take_integer(root, "issued_at_unix_ms", 1, MAX_UNIX_MS, &issued_unix,
+        st = tda__json_take_integer(root, "issued_at_unix_ms", 1, MAX_UNIX_MS, &issued_unix,
                                    ignored, sizeof ignored);
     if (st == TDA_OK)
         st = take_optional_string(root, "client_id", &out->client_id);
     if (st == TDA_OK)
         st = place_issue(root, issued_unix, out);
     out->issued_at_unix_ms = issued_unix;
-    tda_json_wipe_strings(root);
+    tda__json_wipe_strings(root);
     json_decref(root);
     return st;
 }
@@ -152,13 +152,13 @@ tda_status tda_code_load(const char *path, const char *expected_client_id, tda_c
     size_t size = 0;
     char detail[512];
     tda_status st =
-        tda_file_read_secret(path, TDA_TOKEN_FILE_MAX, &data, &size, detail, sizeof detail);
+        tda__file_read_secret(path, TDA__TOKEN_FILE_MAX, &data, &size, detail, sizeof detail);
     if (st == TDA_OK) {
         st = parse_code_file(data, size, out);
         if (st != TDA_OK && st != TDA_NO_MEMORY)
             st = TDA_FILE_CORRUPT;
     }
-    tda_file_free_secret(data, size);
+    tda__file_free_secret(data, size);
     if (st != TDA_OK) {
         tda_code_clear(out);
         return st;

@@ -28,7 +28,7 @@
  */
 #define STALE_TEMP_AGE_S 5
 
-tda_status tda_say(tda_status st, char *detail, size_t size, const char *fmt, ...)
+tda_status tda__say(tda_status st, char *detail, size_t size, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -40,7 +40,7 @@ tda_status tda_say(tda_status st, char *detail, size_t size, const char *fmt, ..
 static char *concat(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
-    char *s = tda_malloc(la + lb + 1);
+    char *s = tda__malloc(la + lb + 1);
     if (s) {
         memcpy(s, a, la);
         memcpy(s + la, b, lb + 1);
@@ -48,26 +48,26 @@ static char *concat(const char *a, const char *b)
     return s;
 }
 
-char *tda_file_dir_of(const char *path)
+char *tda__file_dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
-        return tda_strdup(".");
-    return slash == path ? tda_strdup("/") : tda_strndup(path, (size_t)(slash - path));
+        return tda__strdup(".");
+    return slash == path ? tda__strdup("/") : tda__strndup(path, (size_t)(slash - path));
 }
 
-tda_status tda_file_explain(int err, const char *what, const char *path, char *detail,
+tda_status tda__file_explain(int err, const char *what, const char *path, char *detail,
                             size_t size)
 {
     switch (err) {
     case ENOSPC:
         snprintf(detail, size, "%s %s: the disk is full; free some space (a token file needs "
-                 "up to %d KiB) and try again", what, path, TDA_TOKEN_FILE_MAX / 1024);
+                 "up to %d KiB) and try again", what, path, TDA__TOKEN_FILE_MAX / 1024);
         return TDA_NO_SPACE;
     case EDQUOT:
         snprintf(detail, size, "%s %s: the disk quota is used up; free some space (a token "
                  "file needs up to %d KiB) or raise the quota", what, path,
-                 TDA_TOKEN_FILE_MAX / 1024);
+                 TDA__TOKEN_FILE_MAX / 1024);
         return TDA_NO_SPACE;
     case EROFS:
         snprintf(detail, size, "%s %s: the filesystem is mounted read-only; remount it "
@@ -121,7 +121,7 @@ static tda_status read_all(int fd, char *buf, size_t want, const char *path, cha
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return tda_file_explain(errno, "cannot read", path, detail, size);
+            return tda__file_explain(errno, "cannot read", path, detail, size);
         if (n == 0)
             break;
         got += (size_t)n;
@@ -142,7 +142,7 @@ static int all_nul(const char *data, size_t len)
     return 1;
 }
 
-tda_status tda_file_read_secret(const char *path, size_t max, char **data, size_t *len,
+tda_status tda__file_read_secret(const char *path, size_t max, char **data, size_t *len,
                                 char *detail, size_t size)
 {
     *data = NULL;
@@ -157,38 +157,38 @@ tda_status tda_file_read_secret(const char *path, size_t max, char **data, size_
         int err = errno;
         struct stat sb;
         if (err == ENOENT)
-            return tda_say(TDA_FILE_MISSING, detail, size, "there is no file %s", path);
+            return tda__say(TDA_FILE_MISSING, detail, size, "there is no file %s", path);
         if (err == ELOOP && lstat(path, &sb) == 0)
             return refuse(path, &sb, detail, size);
-        return tda_file_explain(err, "cannot open", path, detail, size);
+        return tda__file_explain(err, "cannot open", path, detail, size);
     }
     struct stat sb;
     tda_status st = TDA_OK;
     if (fstat(fd, &sb) != 0)
-        st = tda_file_explain(errno, "cannot check", path, detail, size);
+        st = tda__file_explain(errno, "cannot check", path, detail, size);
     else if (!S_ISREG(sb.st_mode) || sb.st_uid != geteuid() || (sb.st_mode & 077) != 0)
         st = refuse(path, &sb, detail, size);
     else if (sb.st_size == 0)
-        st = tda_say(TDA_FILE_CORRUPT, detail, size, "%s is empty (0 bytes): a write was lost, "
+        st = tda__say(TDA_FILE_CORRUPT, detail, size, "%s is empty (0 bytes): a write was lost, "
                                         "perhaps in a crash on a filesystem that did not honour "
                                         "fsync; log in again to replace it", path);
     else if ((unsigned long long)sb.st_size > max)
-        st = tda_say(TDA_FILE_CORRUPT, detail, size, "%s is not a file this library wrote "
+        st = tda__say(TDA_FILE_CORRUPT, detail, size, "%s is not a file this library wrote "
                                         "(%lld bytes, more than it ever writes); log in again to "
                                         "replace it", path, (long long)sb.st_size);
     char *text = NULL;
     size_t n = st == TDA_OK ? (size_t)sb.st_size : 0;
-    if (st == TDA_OK && !(text = tda_malloc(n + 1)))
-        st = tda_say(TDA_NO_MEMORY, detail, size, "out of memory reading %s", path);
+    if (st == TDA_OK && !(text = tda__malloc(n + 1)))
+        st = tda__say(TDA_NO_MEMORY, detail, size, "out of memory reading %s", path);
     if (st == TDA_OK)
         st = read_all(fd, text, n, path, detail, size);
     close(fd);
     if (st == TDA_OK && all_nul(text, n))
-        st = tda_say(TDA_FILE_CORRUPT, detail, size, "%s holds only NUL bytes: its data was "
+        st = tda__say(TDA_FILE_CORRUPT, detail, size, "%s holds only NUL bytes: its data was "
                                         "lost, typically in a crash on a filesystem that did not "
                                         "honour fsync; log in again to replace it", path);
     if (st != TDA_OK) {
-        tda_file_free_secret(text, n);
+        tda__file_free_secret(text, n);
         return st;
     }
     *data = text;
@@ -196,38 +196,38 @@ tda_status tda_file_read_secret(const char *path, size_t max, char **data, size_
     return TDA_OK;
 }
 
-void tda_file_free_secret(char *data, size_t len)
+void tda__file_free_secret(char *data, size_t len)
 {
     if (data) {
-        tda_wipe(data, len);
-        tda_free(data);
+        tda__wipe(data, len);
+        tda__free(data);
     }
 }
 
-tda_status tda_file_load(const char *path, tda_token *out, char *detail, size_t size)
+tda_status tda__file_load(const char *path, tda_token *out, char *detail, size_t size)
 {
     memset(out, 0, sizeof *out);
     char *data = NULL;
     size_t len = 0;
-    tda_status st = tda_file_read_secret(path, TDA_TOKEN_FILE_MAX, &data, &len, detail, size);
+    tda_status st = tda__file_read_secret(path, TDA__TOKEN_FILE_MAX, &data, &len, detail, size);
     if (st == TDA_FILE_MISSING)
         snprintf(detail, size, "no token at %s: log in first", path);
     if (st != TDA_OK)
         return st;
     char why[200] = "";
-    st = tda_token_from_json(data, len, out, why, sizeof why);
+    st = tda__token_from_json(data, len, out, why, sizeof why);
     if (st == TDA_FILE_CORRUPT)
         snprintf(detail, size, "%s is not a valid token file (%s): damaged, or not written by "
                  "this library; log in again to replace it", path, why);
     else if (st != TDA_OK)
         snprintf(detail, size, "reading %s: %s", path, why);
-    tda_file_free_secret(data, len);
+    tda__file_free_secret(data, len);
     return st;
 }
 
 /* ------------------------------------------------------------------ writing */
 
-tda_status tda_file_reserve(const char *path, size_t bytes, tda_reserved *r, char *detail,
+tda_status tda__file_reserve(const char *path, size_t bytes, tda__reserved *r, char *detail,
                             size_t size)
 {
     r->fd = -1;
@@ -243,11 +243,11 @@ tda_status tda_file_reserve(const char *path, size_t bytes, tda_reserved *r, cha
     /* mkostemp makes the file 0600 and exclusively: nobody else can open it meanwhile. */
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
-        char *dir = tda_file_dir_of(path);
-        tda_status st = tda_file_explain(errno, "cannot make a file in", dir ? dir : path,
+        char *dir = tda__file_dir_of(path);
+        tda_status st = tda__file_explain(errno, "cannot make a file in", dir ? dir : path,
                                          detail, size);
-        tda_free(dir);
-        tda_free(tmp);
+        tda__free(dir);
+        tda__free(tmp);
         return st;
     }
     int err = posix_fallocate(fd, 0, (off_t)bytes);
@@ -265,13 +265,13 @@ tda_status tda_file_reserve(const char *path, size_t bytes, tda_reserved *r, cha
         }
     }
     if (err) {
-        char *dir = tda_file_dir_of(path);
-        tda_status st = tda_file_explain(err, "no room for the token in", dir ? dir : path,
+        char *dir = tda__file_dir_of(path);
+        tda_status st = tda__file_explain(err, "no room for the token in", dir ? dir : path,
                                          detail, size);
-        tda_free(dir);
+        tda__free(dir);
         close(fd);
         unlink(tmp);
-        tda_free(tmp);
+        tda__free(tmp);
         return st;
     }
     r->fd = fd;
@@ -279,13 +279,13 @@ tda_status tda_file_reserve(const char *path, size_t bytes, tda_reserved *r, cha
     return TDA_OK;
 }
 
-void tda_file_abandon(tda_reserved *r)
+void tda__file_abandon(tda__reserved *r)
 {
     if (r->fd >= 0)
         close(r->fd);
     if (r->tmp) {
         unlink(r->tmp);
-        tda_free(r->tmp);
+        tda__free(r->tmp);
     }
     r->fd = -1;
     r->tmp = NULL;
@@ -294,11 +294,11 @@ void tda_file_abandon(tda_reserved *r)
 /* fsync the directory holding path, so that the rename itself survives a power cut. */
 static int sync_dir_of(const char *path)
 {
-    char *dir = tda_file_dir_of(path);
+    char *dir = tda__file_dir_of(path);
     if (!dir)
         return ENOMEM;
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    tda_free(dir);
+    tda__free(dir);
     if (fd < 0)
         return errno;
     int err = fsync(fd) == 0 ? 0 : errno;
@@ -320,16 +320,16 @@ static int write_at_start(int fd, const char *text, size_t len)
     return 0;
 }
 
-tda_status tda_file_commit(tda_reserved *r, const char *path, const char *text, size_t len,
+tda_status tda__file_commit(tda__reserved *r, const char *path, const char *text, size_t len,
                            int keep, char *detail, size_t size)
 {
-    /* In place: the blocks were allocated by tda_file_reserve, so this needs no new room. */
+    /* In place: the blocks were allocated by tda__file_reserve, so this needs no new room. */
     int err = write_at_start(r->fd, text, len);
     if (!err && ftruncate(r->fd, (off_t)len) != 0)
         err = errno;
     if (err) {
-        tda_status st = tda_file_explain(err, "cannot write", r->tmp, detail, size);
-        tda_file_abandon(r);
+        tda_status st = tda__file_explain(err, "cannot write", r->tmp, detail, size);
+        tda__file_abandon(r);
         return st;
     }
     int flush_err = fsync(r->fd) == 0 ? 0 : errno;
@@ -337,21 +337,21 @@ tda_status tda_file_commit(tda_reserved *r, const char *path, const char *text, 
         flush_err = errno;
     r->fd = -1;
     if (flush_err && !keep) {
-        tda_status st = tda_file_explain(flush_err, "cannot flush", r->tmp, detail, size);
-        tda_file_abandon(r);
+        tda_status st = tda__file_explain(flush_err, "cannot flush", r->tmp, detail, size);
+        tda__file_abandon(r);
         return st;
     }
     if (rename(r->tmp, path) != 0) {
-        tda_status st = tda_file_explain(errno, "cannot rename the new token file to", path,
+        tda_status st = tda__file_explain(errno, "cannot rename the new token file to", path,
                                          detail, size);
-        tda_file_abandon(r);
+        tda__file_abandon(r);
         return st;
     }
-    tda_free(r->tmp);
+    tda__free(r->tmp);
     r->tmp = NULL;
     int dir_err = sync_dir_of(path);
     if (!flush_err && dir_err && !keep)
-        return tda_file_explain(dir_err, "cannot flush the directory of", path, detail, size);
+        return tda__file_explain(dir_err, "cannot flush the directory of", path, detail, size);
     if (flush_err || dir_err)
         snprintf(detail, size, "warning: %s was saved, but the filesystem reported an error "
                  "flushing it (%s): it may not survive a crash", path,
@@ -359,28 +359,28 @@ tda_status tda_file_commit(tda_reserved *r, const char *path, const char *text, 
     return TDA_OK;
 }
 
-tda_status tda_file_save(const char *path, const char *text, size_t len, char *detail,
+tda_status tda__file_save(const char *path, const char *text, size_t len, char *detail,
                          size_t size)
 {
-    tda_reserved room = TDA_RESERVED_INIT;
-    tda_status st = tda_file_reserve(path, len, &room, detail, size);
+    tda__reserved room = TDA__RESERVED_INIT;
+    tda_status st = tda__file_reserve(path, len, &room, detail, size);
     /* Not keep: a failed flush leaves the old file, which here is still as good. */
     if (st == TDA_OK)
-        st = tda_file_commit(&room, path, text, len, 0, detail, size);
+        st = tda__file_commit(&room, path, text, len, 0, detail, size);
     return st;
 }
 
-tda_status tda_file_remove(const char *path, char *detail, size_t size)
+tda_status tda__file_remove(const char *path, char *detail, size_t size)
 {
     if (unlink(path) != 0 && errno != ENOENT)
-        return tda_file_explain(errno, "cannot delete", path, detail, size);
+        return tda__file_explain(errno, "cannot delete", path, detail, size);
     sync_dir_of(path); /* best effort: the token is revoked already */
     return TDA_OK;
 }
 
-void tda_file_remove_stale_temps(const char *path)
+void tda__file_remove_stale_temps(const char *path)
 {
-    char *dir_path = tda_file_dir_of(path);
+    char *dir_path = tda__file_dir_of(path);
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     char *prefix = concat(base, ".tmp.");
@@ -397,8 +397,8 @@ void tda_file_remove_stale_temps(const char *path)
     }
     if (dir)
         closedir(dir);
-    tda_free(prefix);
-    tda_free(dir_path);
+    tda__free(prefix);
+    tda__free(dir_path);
 }
 
 /* ------------------------------------------------------------------ directories */
@@ -420,28 +420,28 @@ static int make_parents(char *dir)
     return mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : errno;
 }
 
-tda_status tda_file_make_dir(const char *dir, char *detail, size_t size)
+tda_status tda__file_make_dir(const char *dir, char *detail, size_t size)
 {
-    char *copy = tda_strdup(dir);
+    char *copy = tda__strdup(dir);
     if (!copy) {
         snprintf(detail, size, "out of memory making %s", dir);
         return TDA_NO_MEMORY;
     }
     int err = make_parents(copy);
-    tda_free(copy);
+    tda__free(copy);
     if (err == ENOTDIR) {
         snprintf(detail, size, "cannot use %s as the token's directory: it (or a parent) is not "
                  "a directory", dir);
         return TDA_IO;
     }
-    return err ? tda_file_explain(err, "cannot make the directory", dir, detail, size) : TDA_OK;
+    return err ? tda__file_explain(err, "cannot make the directory", dir, detail, size) : TDA_OK;
 }
 
-tda_status tda_file_check_dir(const char *dir, char *detail, size_t size)
+tda_status tda__file_check_dir(const char *dir, char *detail, size_t size)
 {
     struct stat sb;
     if (stat(dir, &sb) != 0)
-        return tda_file_explain(errno, "cannot use the directory", dir, detail, size);
+        return tda__file_explain(errno, "cannot use the directory", dir, detail, size);
     if (!S_ISDIR(sb.st_mode)) {
         snprintf(detail, size, "%s is not a directory", dir);
         return TDA_IO;
@@ -478,7 +478,7 @@ static int open_lock_file(const char *lock_path)
     return fd;
 }
 
-tda_status tda_file_lock(const char *path, const tda_store_wait *wait, int *lock_fd,
+tda_status tda__file_lock(const char *path, const tda_store_wait *wait, int *lock_fd,
                          char *detail, size_t size)
 {
     *lock_fd = -1;
@@ -491,12 +491,12 @@ tda_status tda_file_lock(const char *path, const tda_store_wait *wait, int *lock
     struct stat sb;
     int fd = open_lock_file(lock_path);
     if (fd < 0 && errno == ELOOP)
-        st = tda_say(TDA_FILE_INSECURE, detail, size, "the lock file %s is a symbolic link; "
+        st = tda__say(TDA_FILE_INSECURE, detail, size, "the lock file %s is a symbolic link; "
                                          "remove it", lock_path);
     else if (fd < 0)
-        st = tda_file_explain(errno, "cannot open the lock file", lock_path, detail, size);
+        st = tda__file_explain(errno, "cannot open the lock file", lock_path, detail, size);
     else if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
-        st = tda_say(TDA_FILE_INSECURE, detail, size, "the lock file %s is not a regular file; "
+        st = tda__say(TDA_FILE_INSECURE, detail, size, "the lock file %s is not a regular file; "
                                          "remove it", lock_path);
     int64_t started = tda_monotonic_ms();
     long step_ms = 1;
@@ -504,7 +504,7 @@ tda_status tda_file_lock(const char *path, const tda_store_wait *wait, int *lock
         if (errno == EINTR)
             continue;
         if (errno != EWOULDBLOCK) {
-            st = tda_file_explain(errno, "cannot lock", lock_path, detail, size);
+            st = tda__file_explain(errno, "cannot lock", lock_path, detail, size);
             break;
         }
         /* No flock waits with a timeout: short naps, each cut short by a cancel. */
@@ -517,7 +517,7 @@ tda_status tda_file_lock(const char *path, const tda_store_wait *wait, int *lock
         else if (st == TDA_CANCELLED)
             snprintf(detail, size, "cancelled while waiting for the lock on %s", lock_path);
     }
-    tda_free(lock_path);
+    tda__free(lock_path);
     if (st != TDA_OK) {
         if (fd >= 0)
             close(fd);

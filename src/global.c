@@ -38,7 +38,7 @@ tda_status tda_global_init(void)
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
             st = TDA_NO_MEMORY;
         else
-            jansson_routed = tda_jansson_route();
+            jansson_routed = tda__jansson_route();
     }
     if (st == TDA_OK)
         users++;
@@ -51,7 +51,7 @@ void tda_global_cleanup(void)
     lock();
     if (users > 0 && --users == 0) {
         if (jansson_routed)
-            tda_jansson_unroute();
+            tda__jansson_unroute();
         jansson_routed = 0;
         curl_global_cleanup();
     }

@@ -25,7 +25,7 @@ static tda_status begin(tda_client *c, tda_store *s, tda_token *out, tda_get_inf
     c->retry_after_ms = -1;
     s->detail[0] = '\0';
     if (atomic_load(&c->cancelled)) {
-        tda_client_set_detail(c, "the client was cancelled; call tda_client_reset_cancel to "
+        tda__client_set_detail(c, "the client was cancelled; call tda_client_reset_cancel to "
                                  "reuse it");
         return TDA_CANCELLED;
     }
@@ -37,7 +37,7 @@ static tda_status begin(tda_client *c, tda_store *s, tda_token *out, tda_get_inf
 static tda_status from_store(tda_client *c, const tda_store *s, tda_status st)
 {
     if (st != TDA_OK)
-        tda_client_set_detail(c, "%s", s->detail);
+        tda__client_set_detail(c, "%s", s->detail);
     return st;
 }
 
@@ -45,7 +45,7 @@ static tda_status check_client(tda_client *c, tda_store *s, const char *key, con
 {
     if (!t->client_id || strcmp(t->client_id, c->client_id) == 0)
         return TDA_OK;
-    tda_client_set_detail(c, "the token in %s belongs to client id %s, not %s; log in again, or "
+    tda__client_set_detail(c, "the token in %s belongs to client id %s, not %s; log in again, or "
                           "give each app its own place", tda_store_location(s, key),
                           t->client_id, c->client_id);
     return TDA_WRONG_CLIENT;
@@ -97,7 +97,7 @@ static int can_fall_back(tda_status st)
 static tda_status reread(tda_client *c, tda_store *s, const char *key, void *lock,
                          const tda_token *spent, tda_token *out)
 {
-    char why[TDA_DETAIL_SIZE];
+    char why[TDA__DETAIL_SIZE];
     memcpy(why, c->detail, sizeof why);
     tda_token again;
     tda_status st = load_locked(c, s, key, lock, &again);
@@ -106,7 +106,7 @@ static tda_status reread(tda_client *c, tda_store *s, const char *key, void *loc
         return TDA_OK;
     }
     tda_token_clear(&again);
-    tda_client_set_detail(c, "Trakt refused the stored refresh token (%s); %s still holds it: "
+    tda__client_set_detail(c, "Trakt refused the stored refresh token (%s); %s still holds it: "
                           "the user must log in again", why, tda_store_location(s, key));
     return TDA_INVALID_GRANT;
 }
@@ -122,7 +122,7 @@ static tda_status refresh_locked(tda_client *c, tda_store *s, const char *key,
                                  int *spent)
 {
     *spent = 0;
-    tda_store_wait wait = tda_store_wait_for(s, c->cancel_pipe[0]);
+    tda_store_wait wait = tda__store_wait_for(s, c->cancel_pipe[0]);
     void *lock = NULL;
     tda_status st = s->ops.lock(s->self, key, &wait, &lock, s->detail, sizeof s->detail);
     if (st != TDA_OK)
@@ -130,7 +130,7 @@ static tda_status refresh_locked(tda_client *c, tda_store *s, const char *key,
     tda_token cur;
     st = load_locked(c, s, key, lock, &cur);
     if (st == TDA_OK && seen && strcmp(cur.refresh_token, seen->refresh_token) != 0) {
-        tda_store_unlock(s, lock, 0);
+        tda__store_unlock(s, lock, 0);
         *out = cur;
         info->rotated = 1;
         return TDA_OK;
@@ -138,38 +138,38 @@ static tda_status refresh_locked(tda_client *c, tda_store *s, const char *key,
     if (st == TDA_OK && s->ops.prepare) {
         st = s->ops.prepare(s->self, lock, s->detail, sizeof s->detail);
         if (st != TDA_OK)
-            tda_client_set_detail(c, "%s; the refresh token was not spent", s->detail);
+            tda__client_set_detail(c, "%s; the refresh token was not spent", s->detail);
     }
     tda_token fresh = {0};
     if (st == TDA_OK)
         st = tda_refresh_token(c, cur.refresh_token, &fresh);
     if (st == TDA_INVALID_GRANT && reread(c, s, key, lock, &cur, out) == TDA_OK) {
-        tda_store_unlock(s, lock, 0);
+        tda__store_unlock(s, lock, 0);
         tda_token_clear(&cur);
         info->rotated = 1;
         return TDA_OK;
     }
     tda_token_clear(&cur);
     if (st != TDA_OK) {
-        tda_store_unlock(s, lock, 0);
+        tda__store_unlock(s, lock, 0);
         return st;
     }
     /* The old refresh token is spent: the new pair is saved before anyone uses it. */
     *spent = 1;
     st = s->ops.save(s->self, lock, &fresh, s->detail, sizeof s->detail);
-    tda_status committed = tda_store_unlock(s, lock, st == TDA_OK);
+    tda_status committed = tda__store_unlock(s, lock, st == TDA_OK);
     if (st == TDA_OK)
         st = committed;
-    tda_store_tell(s, key, &fresh, st);
+    tda__store_tell(s, key, &fresh, st);
     if (st != TDA_OK) {
-        tda_client_set_detail(c, "the refresh succeeded but the new pair could not be saved: %s; "
+        tda__client_set_detail(c, "the refresh succeeded but the new pair could not be saved: %s; "
                               "the old refresh token is spent, so log in again once this is "
                               "fixed", s->detail);
         tda_token_clear(&fresh);
         return st;
     }
     if (s->detail[0]) /* saved, with a warning (a flush the filesystem failed) */
-        tda_client_set_detail(c, "%s", s->detail);
+        tda__client_set_detail(c, "%s", s->detail);
     *out = fresh;
     info->refreshed = 1;
     return TDA_OK;
@@ -237,10 +237,10 @@ tda_status tda_token_revoke_stored(tda_client *c, tda_store *s, const char *key)
     if (st != TDA_OK)
         return st;
     if (!s->ops.remove) {
-        tda_client_set_detail(c, "this store cannot remove a token (its ops have no remove)");
+        tda__client_set_detail(c, "this store cannot remove a token (its ops have no remove)");
         return TDA_INVALID_ARGUMENT;
     }
-    tda_store_wait wait = tda_store_wait_for(s, c->cancel_pipe[0]);
+    tda_store_wait wait = tda__store_wait_for(s, c->cancel_pipe[0]);
     void *lock = NULL;
     st = s->ops.lock(s->self, key, &wait, &lock, s->detail, sizeof s->detail);
     if (st != TDA_OK)
@@ -250,15 +250,15 @@ tda_status tda_token_revoke_stored(tda_client *c, tda_store *s, const char *key)
         st = tda_revoke_token(c, cur.access_token);
     tda_token_clear(&cur);
     if (st != TDA_OK) { /* kept: the stored token is the only way to try again */
-        tda_store_unlock(s, lock, 0);
+        tda__store_unlock(s, lock, 0);
         return st;
     }
     st = s->ops.remove(s->self, lock, s->detail, sizeof s->detail);
-    tda_status committed = tda_store_unlock(s, lock, st == TDA_OK);
+    tda_status committed = tda__store_unlock(s, lock, st == TDA_OK);
     if (st == TDA_OK)
         st = committed;
     if (st != TDA_OK)
-        tda_client_set_detail(c, "the token was revoked at Trakt, but could not be removed from "
+        tda__client_set_detail(c, "the token was revoked at Trakt, but could not be removed from "
                               "the store: %s", s->detail);
     return st;
 }

@@ -38,7 +38,7 @@ static void emit(tda_client *c, const char *fmt, ...)
          hit = strstr(hit + len, c->client_secret))
         memset(hit, '*', len);
     c->log_fn(line, c->log_userdata);
-    tda_wipe(line, sizeof line);
+    tda__wipe(line, sizeof line);
 }
 
 static int is_secret_field(const char *key)
@@ -63,7 +63,7 @@ static void redact(json_t *value, int depth)
     json_object_foreach_safe(value, tmp, key, member) {
         if (is_secret_field(key) || (depth >= 8 && (json_is_object(member) || json_is_array(member)))) {
             if (json_is_string(member)) /* jansson frees the old value without wiping it */
-                tda_wipe((char *)(uintptr_t)json_string_value(member), json_string_length(member));
+                tda__wipe((char *)(uintptr_t)json_string_value(member), json_string_length(member));
             json_object_set_new(value, key, json_string("[redacted]"));
         } else {
             redact(member, depth + 1);
@@ -96,12 +96,12 @@ static void emit_body(tda_client *c, const char *prefix, const char *body, size_
     else
         snprintf(text, sizeof text, "(%zu bytes of JSON)", len);
     emit(c, "%s%s", prefix, text);
-    tda_wipe(text, sizeof text);
-    tda_json_wipe_strings(root);
+    tda__wipe(text, sizeof text);
+    tda__json_wipe_strings(root);
     json_decref(root);
 }
 
-void tda_log_request(tda_client *c, const char *url, const tda_body *body)
+void tda__log_request(tda_client *c, const char *url, const tda__body *body)
 {
     if (!c->log_fn)
         return;
@@ -112,7 +112,7 @@ void tda_log_request(tda_client *c, const char *url, const tda_body *body)
     emit_body(c, "> ", body->data, body->len, "application/json");
 }
 
-void tda_log_answer(tda_client *c, tda_status transport, const tda_response *r, int64_t took_ms,
+void tda__log_answer(tda_client *c, tda_status transport, const tda__response *r, int64_t took_ms,
                     const char *detail)
 {
     if (!c->log_fn)

@@ -15,26 +15,26 @@
 #define DAY_MS (24L * 3600 * 1000)
 
 /* The wait until the engine is due, as tda_multi_timeout_ms() says it. */
-static long timeout_of(tda_multi *m, tda_instant now)
+static long timeout_of(tda_multi *m, tda__instant now)
 {
     if (m->flow_count == 0)
         return -1;
-    int64_t wait = tda_engine_due(m, now) - now.mono_ms;
+    int64_t wait = tda__engine_due(m, now) - now.mono_ms;
     return wait > DAY_MS ? DAY_MS : (long)wait;
 }
 
 /*
  * After each outermost call that may move the engine's due time: tells the
  * application's timer when it changed, as libcurl's timer callback does.
- * A timer that fired (TDA_TIMER_UNSET) is always armed again.
+ * A timer that fired (TDA__TIMER_UNSET) is always armed again.
  */
 static void sync_timer(tda_multi *m)
 {
     if (!m->timer_fn || m->depth > 0)
         return;
-    tda_instant now = tda_now();
+    tda__instant now = tda__now();
     long wait = timeout_of(m, now);
-    int64_t at = wait < 0 ? TDA_TIMER_NONE : now.mono_ms + wait;
+    int64_t at = wait < 0 ? TDA__TIMER_NONE : now.mono_ms + wait;
     if (at == m->timer_at_ms)
         return;
     m->timer_at_ms = at;
@@ -62,29 +62,29 @@ tda_multi *tda_multi_new(tda_client *c)
 {
     if (!c)
         return NULL;
-    tda_multi *m = tda_engine_alloc(c, DEFAULT_CONNECTIONS, MAX_CONNECTIONS);
+    tda_multi *m = tda__engine_alloc(c, DEFAULT_CONNECTIONS, MAX_CONNECTIONS);
     if (!m)
         return NULL;
     m->curlm = curl_multi_init();
-    if (!m->curlm || !tda_engine_watch_curl(m, 1) ||
+    if (!m->curlm || !tda__engine_watch_curl(m, 1) ||
         curl_multi_setopt(m->curlm, CURLMOPT_MAX_HOST_CONNECTIONS, (long)MAX_CONNECTIONS) !=
             CURLM_OK) {
-        tda_engine_free(m);
+        tda__engine_free(m);
         return NULL;
     }
     return m;
 }
 
-tda_multi *tda_multi_borrow(tda_client *c)
+tda_multi *tda__multi_borrow(tda_client *c)
 {
-    tda_multi *m = tda_engine_alloc(c, 1, 1);
+    tda_multi *m = tda__engine_alloc(c, 1, 1);
     if (!m)
         return NULL;
     m->borrowed = 1;
     m->curlm = c->transport.multi;
-    tda_pool_borrow(&m->pool, &c->transport.slot);
-    if (!tda_engine_watch_curl(m, 1)) {
-        tda_engine_free(m);
+    tda__pool_borrow(&m->pool, &c->transport.slot);
+    if (!tda__engine_watch_curl(m, 1)) {
+        tda__engine_free(m);
         return NULL;
     }
     return m;
@@ -102,7 +102,7 @@ void tda_multi_free(tda_multi *m)
         m->socket_fn = NULL;
         tell_all(m, fn, m->socket_userdata, 0);
     }
-    tda_engine_free(m);
+    tda__engine_free(m);
 }
 
 tda_status tda_multi_set_max_connections(tda_multi *m, int n)
@@ -115,9 +115,9 @@ tda_status tda_multi_set_max_connections(tda_multi *m, int n)
 
 tda_status tda_multi_set_max_rate(tda_multi *m, int per_second)
 {
-    if (!m || m->borrowed || per_second < 0 || per_second > TDA_MAX_RATE)
+    if (!m || m->borrowed || per_second < 0 || per_second > TDA__MAX_RATE)
         return TDA_INVALID_ARGUMENT;
-    return tda_pace_set_rate(&m->pace, per_second);
+    return tda__pace_set_rate(&m->pace, per_second);
 }
 
 tda_flow *tda_multi_add(tda_multi *m, const tda_code *code, const tda_poll_options *opts,
@@ -125,7 +125,7 @@ tda_flow *tda_multi_add(tda_multi *m, const tda_code *code, const tda_poll_optio
 {
     if (!m || !code || !code->device_code || !*code->device_code)
         return NULL;
-    tda_flow *f = tda_engine_add(m, code, opts, done, userdata);
+    tda_flow *f = tda__engine_add(m, code, opts, done, userdata);
     sync_timer(m);
     return f;
 }
@@ -134,7 +134,7 @@ void tda_flow_cancel(tda_flow *f)
 {
     if (!f)
         return;
-    tda_engine_cancel(f);
+    tda__engine_cancel(f);
     sync_timer(f->m);
 }
 
@@ -143,7 +143,7 @@ void tda_multi_cancel_all(tda_multi *m)
     if (!m)
         return;
     for (tda_flow *f = m->flows; f; f = f->next)
-        tda_engine_cancel(f);
+        tda__engine_cancel(f);
     sync_timer(m);
 }
 
@@ -159,12 +159,12 @@ size_t tda_multi_flow_count(const tda_multi *m)
 
 int tda_multi_fds(tda_multi *m, struct pollfd *fds, int max)
 {
-    return m ? tda_sockets_snapshot(&m->sockets, fds, max) : 0;
+    return m ? tda__sockets_snapshot(&m->sockets, fds, max) : 0;
 }
 
 long tda_multi_timeout_ms(tda_multi *m)
 {
-    return m ? timeout_of(m, tda_now()) : -1;
+    return m ? timeout_of(m, tda__now()) : -1;
 }
 
 tda_status tda_multi_perform(tda_multi *m)
@@ -172,7 +172,7 @@ tda_status tda_multi_perform(tda_multi *m)
     if (!m)
         return TDA_INVALID_ARGUMENT;
     m->depth++;
-    tda_engine_turn(m, -1, 0, 1);
+    tda__engine_turn(m, -1, 0, 1);
     m->depth--;
     sync_timer(m);
     return TDA_OK;
@@ -198,7 +198,7 @@ tda_status tda_multi_wait(tda_multi *m, long max_ms)
     /* Sleeps in the kernel until a socket, the time, or a cancel: no wake-ups between. */
     int rc = poll(fds, (nfds_t)n + 1, (int)timeout);
     if (rc > 0 && fds[n].revents && !atomic_load(&m->c->cancelled))
-        tda_drain_cancel_pipe(m->c->cancel_pipe[0]);
+        tda__drain_cancel_pipe(m->c->cancel_pipe[0]);
     return tda_multi_perform(m);
 }
 
@@ -228,7 +228,7 @@ tda_status tda_multi_set_timer_fn(tda_multi *m, tda_timer_fn fn, void *userdata)
         return TDA_INVALID_ARGUMENT;
     m->timer_fn = fn;
     m->timer_userdata = userdata;
-    m->timer_at_ms = TDA_TIMER_UNSET;
+    m->timer_at_ms = TDA__TIMER_UNSET;
     sync_timer(m);
     return TDA_OK;
 }
@@ -241,7 +241,7 @@ tda_status tda_multi_assign(tda_multi *m, int fd, void *socketp)
         m->cancel_socketp = socketp;
         return TDA_OK;
     }
-    int i = tda_sockets_find(&m->sockets, fd);
+    int i = tda__sockets_find(&m->sockets, fd);
     if (i < 0)
         return TDA_INVALID_ARGUMENT;
     m->sockets.data[i] = socketp;
@@ -254,16 +254,16 @@ tda_status tda_multi_socket_action(tda_multi *m, int fd, int events)
         return TDA_INVALID_ARGUMENT;
     m->depth++;
     if (fd == TDA_SOCKET_TIMEOUT) {
-        m->timer_at_ms = TDA_TIMER_UNSET; /* it fired: the next due time re-arms it */
+        m->timer_at_ms = TDA__TIMER_UNSET; /* it fired: the next due time re-arms it */
         fd = -1;
     } else if (fd == m->c->cancel_pipe[0]) {
         /* The cancel flag is what counts; the byte only woke the loop, which would spin on it. */
-        tda_drain_cancel_pipe(fd);
+        tda__drain_cancel_pipe(fd);
         fd = -1;
-    } else if (tda_sockets_find(&m->sockets, fd) < 0) {
+    } else if (tda__sockets_find(&m->sockets, fd) < 0) {
         fd = -1; /* no longer watched: a stale report from the loop */
     }
-    tda_engine_turn(m, fd, events & (TDA_READY_IN | TDA_READY_OUT | TDA_READY_ERR), 0);
+    tda__engine_turn(m, fd, events & (TDA_READY_IN | TDA_READY_OUT | TDA_READY_ERR), 0);
     m->depth--;
     sync_timer(m);
     return TDA_OK;

@@ -1,6 +1,6 @@
 /* The non-blocking engine's private entry for tda_poll_for_token (poll_flow.c). */
-#ifndef TDA_MULTI_H
-#define TDA_MULTI_H
+#ifndef TDA__MULTI_H
+#define TDA__MULTI_H
 
 #include "client.h"
 
@@ -10,6 +10,6 @@
  * that fetched its code, and that records each answer's HTTP status and
  * Retry-After on the client, as the blocking calls do. One connection.
  */
-tda_multi *tda_multi_borrow(tda_client *c);
+tda_multi *tda__multi_borrow(tda_client *c);
 
 #endif

@@ -39,12 +39,12 @@ _Static_assert(TDA_READY_IN == CURL_CSELECT_IN && TDA_READY_OUT == CURL_CSELECT_
                    TDA_READY_ERR == CURL_CSELECT_ERR,
                "TDA_READY_ values are libcurl's CURL_CSELECT_ values");
 
-static tda_flow *flow_of_timer(tda_heap_node *n)
+static tda_flow *flow_of_timer(tda__heap_node *n)
 {
     return (tda_flow *)(void *)((char *)n - offsetof(tda_flow, timer));
 }
 
-static tda_flow *flow_of_link(tda_fifo_link *l)
+static tda_flow *flow_of_link(tda__fifo_link *l)
 {
     return (tda_flow *)(void *)((char *)l - offsetof(tda_flow, wait));
 }
@@ -56,9 +56,9 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     (void)easy;
     (void)socketp;
     tda_multi *m = userp;
-    int i = tda_sockets_find(&m->sockets, s);
+    int i = tda__sockets_find(&m->sockets, s);
     void *data = i >= 0 ? m->sockets.data[i] : NULL;
-    if (tda_sockets_update(&m->sockets, s, what) != 0) {
+    if (tda__sockets_update(&m->sockets, s, what) != 0) {
         m->lost_track = 1;
         return -1;
     }
@@ -75,7 +75,7 @@ static int on_timer(CURLM *curlm, long timeout_ms, void *userp)
     return 0;
 }
 
-int tda_engine_watch_curl(tda_multi *m, int on)
+int tda__engine_watch_curl(tda_multi *m, int on)
 {
     return curl_multi_setopt(m->curlm, CURLMOPT_SOCKETFUNCTION, on ? on_socket : NULL) ==
                CURLM_OK &&
@@ -92,7 +92,7 @@ int tda_engine_watch_curl(tda_multi *m, int on)
  */
 static int64_t deadline_of(const tda_flow *f)
 {
-    const tda_policy *p = &f->policy;
+    const tda__policy *p = &f->policy;
     return f->renewal.active || p->deadline_ms < p->expires_at_ms ? p->deadline_ms : INT64_MAX;
 }
 
@@ -104,7 +104,7 @@ static int64_t end_of(const tda_flow *f)
 }
 
 /* A boot-clock time as a monotonic one, by how far apart the clocks are now. */
-static int64_t to_mono(int64_t boot_ms, tda_instant now)
+static int64_t to_mono(int64_t boot_ms, tda__instant now)
 {
     if (boot_ms == INT64_MAX)
         return INT64_MAX;
@@ -113,10 +113,10 @@ static int64_t to_mono(int64_t boot_ms, tda_instant now)
 }
 
 /* What f is to do now: the renewal's plan while a new code is fetched, else the policy's. */
-static tda_action next_action(const tda_flow *f, tda_instant now)
+static tda__action next_action(const tda_flow *f, tda__instant now)
 {
-    return f->renewal.active ? tda_renewal_next(&f->renewal, &f->policy, now)
-                             : tda_policy_next(&f->policy, now);
+    return f->renewal.active ? tda__renewal_next(&f->renewal, &f->policy, now)
+                             : tda__policy_next(&f->policy, now);
 }
 
 /* ------------------------------------------------------------ moving between states */
@@ -124,19 +124,19 @@ static tda_action next_action(const tda_flow *f, tda_instant now)
 /* Into the heap at due_ms, out of the FIFO: QUEUED. 0, or -1 when the heap could not grow. */
 static int set_queued(tda_multi *m, tda_flow *f, int64_t due_ms)
 {
-    if (f->state == TDA_FLOW_WAITING)
-        tda_fifo_remove(&m->waiting, &f->wait);
-    f->state = TDA_FLOW_QUEUED;
-    return tda_heap_set(&m->heap, &f->timer, due_ms) == TDA_OK ? 0 : -1;
+    if (f->state == TDA__FLOW_WAITING)
+        tda__fifo_remove(&m->waiting, &f->wait);
+    f->state = TDA__FLOW_QUEUED;
+    return tda__heap_set(&m->heap, &f->timer, due_ms) == TDA_OK ? 0 : -1;
 }
 
 /* Due but held back: at the FIFO's end (unless there already), and in the heap at its end. */
 static int set_waiting(tda_multi *m, tda_flow *f, int64_t end_ms)
 {
-    if (f->state != TDA_FLOW_WAITING)
-        tda_fifo_push(&m->waiting, &f->wait);
-    f->state = TDA_FLOW_WAITING;
-    return tda_heap_set(&m->heap, &f->timer, end_ms) == TDA_OK ? 0 : -1;
+    if (f->state != TDA__FLOW_WAITING)
+        tda__fifo_push(&m->waiting, &f->wait);
+    f->state = TDA__FLOW_WAITING;
+    return tda__heap_set(&m->heap, &f->timer, end_ms) == TDA_OK ? 0 : -1;
 }
 
 /* ------------------------------------------------------------ ending a flow */
@@ -144,8 +144,8 @@ static int set_waiting(tda_multi *m, tda_flow *f, int64_t end_ms)
 /* Why a flow ended, in words, when the last answer does not already say it. */
 static void explain_end(tda_flow *f, tda_status result)
 {
-    const tda_policy *p = &f->policy;
-    if (tda_explain_lost_token(result, f->answer_lost, f->detail, sizeof f->detail))
+    const tda__policy *p = &f->policy;
+    if (tda__explain_lost_token(result, f->answer_lost, f->detail, sizeof f->detail))
         return; /* the status rules' account of a 409 after a lost answer */
     if (result == TDA_EXPIRED && p->last_status == TDA_PENDING && f->renewal.fetched > 0)
         snprintf(f->detail, sizeof f->detail,
@@ -165,9 +165,9 @@ static void explain_end(tda_flow *f, tda_status result)
 
 static void free_flow(tda_flow *f)
 {
-    tda_free_secret(f->device_code);
-    tda_wipe(f->detail, sizeof f->detail);
-    tda_free(f);
+    tda__free_secret(f->device_code);
+    tda__wipe(f->detail, sizeof f->detail);
+    tda__free(f);
 }
 
 /*
@@ -178,24 +178,24 @@ static void free_flow(tda_flow *f)
  */
 static void give_back_slot(tda_multi *m, tda_flow *f, int64_t ended_ms)
 {
-    tda_pool_slot *s = &m->pool.slots[f->slot];
+    tda__pool_slot *s = &m->pool.slots[f->slot];
     curl_multi_remove_handle(m->curlm, s->http->easy);
-    tda_slot_release(s->http);
-    tda_body_clear(&s->body);
+    tda__slot_release(s->http);
+    tda__body_clear(&s->body);
     s->flow = NULL;
-    f->slot = TDA_NO_SLOT;
-    f->state = TDA_FLOW_QUEUED;
-    tda_pace_ended(&m->pace, ended_ms);
+    f->slot = TDA__NO_SLOT;
+    f->state = TDA__FLOW_QUEUED;
+    tda__pace_ended(&m->pace, ended_ms);
 }
 
 /* Takes f out of the engine, tells its owner, frees it. token may be NULL. */
 static void end_flow(tda_multi *m, tda_flow *f, tda_status result, tda_token *token)
 {
-    if (f->state == TDA_FLOW_IN_FLIGHT)
+    if (f->state == TDA__FLOW_IN_FLIGHT)
         give_back_slot(m, f, tda_monotonic_ms());
-    if (f->state == TDA_FLOW_WAITING)
-        tda_fifo_remove(&m->waiting, &f->wait);
-    tda_heap_remove(&m->heap, &f->timer);
+    if (f->state == TDA__FLOW_WAITING)
+        tda__fifo_remove(&m->waiting, &f->wait);
+    tda__heap_remove(&m->heap, &f->timer);
     if (f->prev)
         f->prev->next = f->next;
     else
@@ -212,8 +212,8 @@ static void end_flow(tda_multi *m, tda_flow *f, tda_status result, tda_token *to
         m->c->http_status = 0;
         m->c->retry_after_ms = -1;
     }
-    tda_redact(f->detail, f->device_code);
-    tda_redact(f->detail, m->c->client_secret);
+    tda__redact(f->detail, f->device_code);
+    tda__redact(f->detail, m->c->client_secret);
     tda_token none;
     memset(&none, 0, sizeof none);
     if (!token || result != TDA_OK) {
@@ -233,27 +233,27 @@ static void end_flow(tda_multi *m, tda_flow *f, tda_status result, tda_token *to
 static tda_status send_request(tda_multi *m, tda_flow *f, int index, int64_t now)
 {
     tda_client *c = m->c;
-    tda_pool_slot *s = &m->pool.slots[index];
+    tda__pool_slot *s = &m->pool.slots[index];
     int renewing = f->renewal.active;
     const char *url = renewing ? m->code_url : m->token_url;
-    tda_status st = renewing ? tda_build_code_request(c->client_id, &s->body)
-                             : tda_build_token_request(c->client_id, c->client_secret,
+    tda_status st = renewing ? tda__build_code_request(c->client_id, &s->body)
+                             : tda__build_token_request(c->client_id, c->client_secret,
                                                        f->device_code, &s->body);
     if (st != TDA_OK)
         return st;
-    tda_http_request rq = {url, c->headers, s->body.data, s->body.len, c->timeout_ms, -1, NULL};
-    st = tda_slot_prepare(s->http, &rq, f->detail, sizeof f->detail);
+    tda__http_request rq = {url, c->headers, s->body.data, s->body.len, c->timeout_ms, -1, NULL};
+    st = tda__slot_prepare(s->http, &rq, f->detail, sizeof f->detail);
     if (st == TDA_OK && curl_multi_add_handle(m->curlm, s->http->easy) != CURLM_OK)
         st = TDA_NO_MEMORY;
     if (st != TDA_OK) {
-        tda_body_clear(&s->body);
+        tda__body_clear(&s->body);
         return st;
     }
-    tda_log_request(c, url, &s->body);
-    tda_pace_sent(&m->pace); /* polls and code requests alike count against the cap */
+    tda__log_request(c, url, &s->body);
+    tda__pace_sent(&m->pace); /* polls and code requests alike count against the cap */
     s->flow = f;
     f->slot = index;
-    f->state = TDA_FLOW_IN_FLIGHT;
+    f->state = TDA__FLOW_IN_FLIGHT;
     f->code_request = renewing != 0;
     f->sent_at_ms = now;
     f->late_ms = now - (renewing ? f->renewal.next_at_ms : f->policy.next_poll_at_ms);
@@ -266,10 +266,10 @@ static tda_status send_request(tda_multi *m, tda_flow *f, int index, int64_t now
  * Queues f for when the policy next needs a look: its next poll, or earlier
  * when the code expires or the caller's deadline passes before that.
  */
-static void requeue(tda_multi *m, tda_flow *f, tda_instant now)
+static void requeue(tda_multi *m, tda_flow *f, tda__instant now)
 {
-    tda_action a = next_action(f, now);
-    int64_t at = a.kind == TDA_ACTION_WAIT ? a.until_ms : now.mono_ms;
+    tda__action a = next_action(f, now);
+    int64_t at = a.kind == TDA__ACTION_WAIT ? a.until_ms : now.mono_ms;
     if (set_queued(m, f, at) != 0)
         end_flow(m, f, TDA_NO_MEMORY, NULL);
 }
@@ -294,7 +294,7 @@ static void pause_for_ip(tda_multi *m, int ip_wide, tda_status st, int64_t retry
                          int64_t answered_ms, int64_t own_next_ms)
 {
     if (ip_wide && st == TDA_SLOW_DOWN)
-        tda_pace_pause_until(&m->pace,
+        tda__pace_pause_until(&m->pace,
                              retry_after_ms >= 0 ? answered_ms + retry_after_ms : own_next_ms);
 }
 
@@ -302,11 +302,11 @@ static void pause_for_ip(tda_multi *m, int ip_wide, tda_status st, int64_t retry
  * Instead of ending with st, does f go on with a new code? Then the first
  * code request waits one interval after the flow's last request.
  */
-static int renew_instead(tda_multi *m, tda_flow *f, tda_status st, tda_instant now)
+static int renew_instead(tda_multi *m, tda_flow *f, tda_status st, tda__instant now)
 {
-    if (f->cancel_requested || !tda_renewal_wanted(&f->renewal, st))
+    if (f->cancel_requested || !tda__renewal_wanted(&f->renewal, st))
         return 0;
-    tda_renewal_start(&f->renewal, f->last_request_ms + f->policy.interval_ms);
+    tda__renewal_start(&f->renewal, f->last_request_ms + f->policy.interval_ms);
     requeue(m, f, now);
     return 1;
 }
@@ -317,23 +317,23 @@ static int renew_instead(tda_multi *m, tda_flow *f, tda_status st, tda_instant n
  * redraw it), otherwise the renewal plan says when to try again or ends it.
  */
 static void finish_code_request(tda_multi *m, tda_flow *f, tda_status st,
-                                const tda_response *resp, const tda_call_outcome *out,
-                                int ip_wide, tda_instant now)
+                                const tda__response *resp, const tda__call_outcome *out,
+                                int ip_wide, tda__instant now)
 {
     tda_code code;
     memset(&code, 0, sizeof code);
     if (st == TDA_OK)
-        st = tda_parse_code(resp->body, resp->body_len, &code, f->detail, sizeof f->detail);
+        st = tda__parse_code(resp->body, resp->body_len, &code, f->detail, sizeof f->detail);
     if (st == TDA_OK) {
         code.issued_at_ms = now.boot_ms;
-        code.issued_at_unix_ms = tda_unix_ms();
-        if (!(code.client_id = tda_strdup(m->c->client_id)))
+        code.issued_at_unix_ms = tda__unix_ms();
+        if (!(code.client_id = tda__strdup(m->c->client_id)))
             st = TDA_NO_MEMORY;
     }
     /* The answer's bytes were read: the slot is free again, its buffers wiped. */
     give_back_slot(m, f, tda_monotonic_ms());
     tda_event ev;
-    int over = tda_renewal_record(&f->renewal, now, st, out->retry_after_ms,
+    int over = tda__renewal_record(&f->renewal, now, st, out->retry_after_ms,
                                   f->policy.interval_ms, &ev);
     pause_for_ip(m, ip_wide, st, out->retry_after_ms, now.mono_ms, f->renewal.next_at_ms);
     if (over || f->cancel_requested) {
@@ -348,10 +348,10 @@ static void finish_code_request(tda_multi *m, tda_flow *f, tda_status st,
         return;
     }
     /* The flow's secret is now the new device code; the old one is wiped. */
-    tda_free_secret(f->device_code);
+    tda__free_secret(f->device_code);
     f->device_code = code.device_code;
     f->answer_lost = 0; /* a lost answer was about the old code: no token of this one is lost */
-    tda_policy_renew(&f->policy, &code, now);
+    tda__policy_renew(&f->policy, &code, now);
     memset(&ev, 0, sizeof ev);
     ev.kind = TDA_EVENT_NEW_CODE;
     ev.polls = f->policy.polls;
@@ -369,16 +369,16 @@ static void finish_code_request(tda_multi *m, tda_flow *f, tda_status st,
 /* A request of f's ended with rc: judge the answer, tell the policy, go on or end. */
 static void finish_request(tda_multi *m, tda_flow *f, CURLcode rc)
 {
-    tda_pool_slot *s = &m->pool.slots[f->slot];
-    tda_instant now = tda_now();
-    tda_response resp;
+    tda__pool_slot *s = &m->pool.slots[f->slot];
+    tda__instant now = tda__now();
+    tda__response resp;
     f->detail[0] = '\0';
-    tda_status st = tda_slot_finish(s->http, rc, &resp, f->detail, sizeof f->detail);
+    tda_status st = tda__slot_finish(s->http, rc, &resp, f->detail, sizeof f->detail);
     /* Read now: the answer's headers go with the slot. */
-    int ip_wide = st == TDA_OK && tda_is_ip_rate_limit(&resp);
-    tda_call_outcome out = {0, -1, f->detail, sizeof f->detail};
-    tda_endpoint ep = f->code_request ? TDA_EP_DEVICE_CODE : TDA_EP_DEVICE_TOKEN;
-    st = tda_client_judge(m->c, ep, st, &resp, now.mono_ms - f->sent_at_ms, &out);
+    int ip_wide = st == TDA_OK && tda__is_ip_rate_limit(&resp);
+    tda__call_outcome out = {0, -1, f->detail, sizeof f->detail};
+    tda__endpoint ep = f->code_request ? TDA__EP_DEVICE_CODE : TDA__EP_DEVICE_TOKEN;
+    st = tda__client_judge(m->c, ep, st, &resp, now.mono_ms - f->sent_at_ms, &out);
     if (m->borrowed) {
         m->c->http_status = out.http_status;
         m->c->retry_after_ms = out.retry_after_ms;
@@ -393,14 +393,14 @@ static void finish_request(tda_multi *m, tda_flow *f, CURLcode rc)
     tda_token token;
     memset(&token, 0, sizeof token);
     if (st == TDA_OK)
-        st = tda_client_take_token(m->c, &resp, &token, f->detail, sizeof f->detail);
+        st = tda__client_take_token(m->c, &resp, &token, f->detail, sizeof f->detail);
     /* The answer's bytes were read: the slot is free again, its buffers wiped. The reading
      * itself ended the request (the pace adds its own ms). */
     give_back_slot(m, f, now.mono_ms - 1);
-    if (tda_answer_may_be_lost(st))
+    if (tda__answer_may_be_lost(st))
         f->answer_lost = 1;
     tda_event ev;
-    int over = tda_policy_record(&f->policy, now, st, out.retry_after_ms, &ev);
+    int over = tda__policy_record(&f->policy, now, st, out.retry_after_ms, &ev);
     pause_for_ip(m, ip_wide, st, out.retry_after_ms, now.mono_ms, f->policy.next_poll_at_ms);
     report(f, &ev, out.http_status);
     if (over && renew_instead(m, f, st, now)) { /* 410: the code expired unused */
@@ -454,7 +454,7 @@ static void poll_every_socket(tda_multi *m)
     for (int i = 0; i < n; i++) {
         short r = m->sockets.ready[i].revents;
         if (r)
-            curl_multi_socket_action(m->curlm, m->sockets.ready[i].fd, tda_ready_of_revents(r),
+            curl_multi_socket_action(m->curlm, m->sockets.ready[i].fd, tda__ready_of_revents(r),
                                      &running);
     }
 }
@@ -474,11 +474,11 @@ static void curl_timer_if_due(tda_multi *m)
  * queues it for the next free one or until the pace allows: the one place
  * where the pause and the cap are checked, so no request of any kind passes them.
  */
-static int send_or_wait(tda_multi *m, tda_flow *f, tda_instant now)
+static int send_or_wait(tda_multi *m, tda_flow *f, tda__instant now)
 {
-    int held = tda_pace_ready_at(&m->pace, now.mono_ms) > now.mono_ms;
+    int held = tda__pace_ready_at(&m->pace, now.mono_ms) > now.mono_ms;
     m->pace_held = held;
-    int index = held ? TDA_NO_SLOT : tda_pool_take(&m->pool, m->c->ca_file);
+    int index = held ? TDA__NO_SLOT : tda__pool_take(&m->pool, m->c->ca_file);
     if (index < 0) {
         if (!held && m->pool.count == 0) { /* not even one handle: nothing can ever be sent */
             end_flow(m, f, TDA_NO_MEMORY, NULL);
@@ -489,10 +489,10 @@ static int send_or_wait(tda_multi *m, tda_flow *f, tda_instant now)
             end_flow(m, f, TDA_NO_MEMORY, NULL);
         return 0;
     }
-    if (f->state == TDA_FLOW_WAITING)
-        tda_fifo_remove(&m->waiting, &f->wait);
-    f->state = TDA_FLOW_QUEUED; /* until send_request makes it IN_FLIGHT */
-    tda_heap_remove(&m->heap, &f->timer);
+    if (f->state == TDA__FLOW_WAITING)
+        tda__fifo_remove(&m->waiting, &f->wait);
+    f->state = TDA__FLOW_QUEUED; /* until send_request makes it IN_FLIGHT */
+    tda__heap_remove(&m->heap, &f->timer);
     tda_status st = send_request(m, f, index, now.mono_ms);
     if (st != TDA_OK) {
         end_flow(m, f, st, NULL);
@@ -502,20 +502,20 @@ static int send_or_wait(tda_multi *m, tda_flow *f, tda_instant now)
 }
 
 /* What the policy says for f now: end it, wait, or poll (1: a request went out). */
-static int advance(tda_multi *m, tda_flow *f, tda_instant now)
+static int advance(tda_multi *m, tda_flow *f, tda__instant now)
 {
     if (f->cancel_requested) {
         end_flow(m, f, TDA_CANCELLED, NULL);
         return 0;
     }
-    tda_action a = next_action(f, now);
-    if (a.kind == TDA_ACTION_DONE && !f->renewal.active && renew_instead(m, f, a.result, now))
+    tda__action a = next_action(f, now);
+    if (a.kind == TDA__ACTION_DONE && !f->renewal.active && renew_instead(m, f, a.result, now))
         return 0; /* the code outlived its life unused: a new one is on its way */
-    if (a.kind == TDA_ACTION_DONE) {
+    if (a.kind == TDA__ACTION_DONE) {
         end_flow(m, f, a.result, NULL);
         return 0;
     }
-    if (a.kind == TDA_ACTION_WAIT) {
+    if (a.kind == TDA__ACTION_WAIT) {
         set_queued(m, f, a.until_ms); /* already in the heap: cannot fail */
         return 0;
     }
@@ -528,24 +528,24 @@ static int advance(tda_multi *m, tda_flow *f, tda_instant now)
  * FIFO, so the heap's top is never a flow merely waiting for a slot and the
  * engine sleeps until a slot frees or something ends.
  */
-static int start_due(tda_multi *m, tda_instant now)
+static int start_due(tda_multi *m, tda__instant now)
 {
     int started = 0;
     while (m->waiting.head) {
-        tda_fifo_link *head = m->waiting.head;
+        tda__fifo_link *head = m->waiting.head;
         int sent = advance(m, flow_of_link(head), now);
         started += sent;
         /* Still first in the FIFO: no slot was free, so the rest must wait too. */
         if (!sent && m->waiting.head == head)
             break;
     }
-    tda_heap_node *top;
-    while ((top = tda_heap_top(&m->heap)) != NULL && top->due_ms <= now.mono_ms) {
+    tda__heap_node *top;
+    while ((top = tda__heap_top(&m->heap)) != NULL && top->due_ms <= now.mono_ms) {
         tda_flow *f = flow_of_timer(top);
-        if (f->state == TDA_FLOW_WAITING && !f->cancel_requested &&
-            next_action(f, now).kind != TDA_ACTION_DONE) {
+        if (f->state == TDA__FLOW_WAITING && !f->cancel_requested &&
+            next_action(f, now).kind != TDA__ACTION_DONE) {
             /* Its end is not here yet (the heap may wake early by a ms): look again then. */
-            tda_heap_set(&m->heap, &f->timer, now.mono_ms + 1);
+            tda__heap_set(&m->heap, &f->timer, now.mono_ms + 1);
             continue;
         }
         started += advance(m, f, now);
@@ -557,7 +557,7 @@ static int start_due(tda_multi *m, tda_instant now)
  * A request in flight is cut off by a cancel or the caller's deadline, and
  * when memory ran out for watching its socket: it could never be seen again.
  */
-static void cut_off_in_flight(tda_multi *m, tda_instant now, int deadlines)
+static void cut_off_in_flight(tda_multi *m, tda__instant now, int deadlines)
 {
     int all = atomic_load(&m->c->cancelled);
     int blind = m->lost_track;
@@ -580,27 +580,27 @@ static void cut_off_in_flight(tda_multi *m, tda_instant now, int deadlines)
 
 /* ------------------------------------------------------------ the engine as a whole */
 
-tda_multi *tda_engine_alloc(tda_client *c, int max_slots, int slot_cap)
+tda_multi *tda__engine_alloc(tda_client *c, int max_slots, int slot_cap)
 {
-    tda_multi *m = tda_calloc(1, sizeof *m);
+    tda_multi *m = tda__calloc(1, sizeof *m);
     if (!m)
         return NULL;
     m->c = c;
     m->curl_due_ms = INT64_MAX;
-    m->timer_at_ms = TDA_TIMER_UNSET;
-    tda_heap_init(&m->heap);
-    tda_sockets_init(&m->sockets);
-    tda_pace_init(&m->pace);
-    m->token_url = tda_client_url(c, TDA_EP_DEVICE_TOKEN);
-    m->code_url = tda_client_url(c, TDA_EP_DEVICE_CODE);
-    if (tda_pool_init(&m->pool, max_slots, slot_cap) != TDA_OK || !m->token_url || !m->code_url) {
-        tda_engine_free(m);
+    m->timer_at_ms = TDA__TIMER_UNSET;
+    tda__heap_init(&m->heap);
+    tda__sockets_init(&m->sockets);
+    tda__pace_init(&m->pace);
+    m->token_url = tda__client_url(c, TDA__EP_DEVICE_TOKEN);
+    m->code_url = tda__client_url(c, TDA__EP_DEVICE_CODE);
+    if (tda__pool_init(&m->pool, max_slots, slot_cap) != TDA_OK || !m->token_url || !m->code_url) {
+        tda__engine_free(m);
         return NULL;
     }
     return m;
 }
 
-void tda_engine_free(tda_multi *m)
+void tda__engine_free(tda_multi *m)
 {
     while (m->flows) {
         tda_flow *f = m->flows;
@@ -608,45 +608,45 @@ void tda_engine_free(tda_multi *m)
         end_flow(m, f, TDA_CANCELLED, NULL);
     }
     if (m->curlm)
-        tda_engine_watch_curl(m, 0);
-    tda_pool_cleanup(&m->pool);
+        tda__engine_watch_curl(m, 0);
+    tda__pool_cleanup(&m->pool);
     if (m->curlm && !m->borrowed)
         curl_multi_cleanup(m->curlm);
-    tda_heap_clear(&m->heap);
-    tda_sockets_clear(&m->sockets);
-    tda_free(m->token_url);
-    tda_free(m->code_url);
-    tda_pace_clear(&m->pace);
-    tda_free(m);
+    tda__heap_clear(&m->heap);
+    tda__sockets_clear(&m->sockets);
+    tda__free(m->token_url);
+    tda__free(m->code_url);
+    tda__pace_clear(&m->pace);
+    tda__free(m);
 }
 
-tda_flow *tda_engine_add(tda_multi *m, const tda_code *code, const tda_poll_options *opts,
+tda_flow *tda__engine_add(tda_multi *m, const tda_code *code, const tda_poll_options *opts,
                          tda_flow_done_fn done, void *userdata)
 {
-    tda_flow *f = tda_calloc(1, sizeof *f);
+    tda_flow *f = tda__calloc(1, sizeof *f);
     if (!f)
         return NULL;
-    f->device_code = tda_strdup(code->device_code);
+    f->device_code = tda__strdup(code->device_code);
     if (!f->device_code) {
-        tda_free(f);
+        tda__free(f);
         return NULL;
     }
     f->m = m;
-    f->state = TDA_FLOW_QUEUED;
-    tda_heap_node_init(&f->timer);
-    f->slot = TDA_NO_SLOT;
+    f->state = TDA__FLOW_QUEUED;
+    tda__heap_node_init(&f->timer);
+    f->slot = TDA__NO_SLOT;
     f->done = done;
     f->userdata = userdata;
     if (opts) {
         f->on_event = opts->on_event;
         f->event_userdata = opts->userdata;
     }
-    tda_instant now = tda_now();
-    tda_policy_init(&f->policy, code, opts, now, m->c->jitter_seed++);
-    tda_renewal_init(&f->renewal, opts ? opts->renewals : 0, m->c->jitter_seed++);
+    tda__instant now = tda__now();
+    tda__policy_init(&f->policy, code, opts, now, m->c->jitter_seed++);
+    tda__renewal_init(&f->renewal, opts ? opts->renewals : 0, m->c->jitter_seed++);
     f->last_request_ms = now.mono_ms;
-    tda_action first = tda_policy_next(&f->policy, now);
-    if (set_queued(m, f, first.kind == TDA_ACTION_WAIT ? first.until_ms : now.mono_ms) != 0) {
+    tda__action first = tda__policy_next(&f->policy, now);
+    if (set_queued(m, f, first.kind == TDA__ACTION_WAIT ? first.until_ms : now.mono_ms) != 0) {
         free_flow(f);
         return NULL;
     }
@@ -658,32 +658,32 @@ tda_flow *tda_engine_add(tda_multi *m, const tda_code *code, const tda_poll_opti
     return f;
 }
 
-void tda_engine_cancel(tda_flow *f)
+void tda__engine_cancel(tda_flow *f)
 {
     if (f->cancel_requested)
         return;
     f->cancel_requested = 1;
     /* The next turn ends it, whatever its state: until then the engine is due now. */
     f->m->cancel_pending = 1;
-    if (f->state != TDA_FLOW_IN_FLIGHT)
+    if (f->state != TDA__FLOW_IN_FLIGHT)
         /* In the heap already, so this cannot fail; or between an answer and its requeue
          * (an on_event callback), which queues or ends it right after anyway. */
-        tda_heap_set(&f->m->heap, &f->timer, 0);
+        tda__heap_set(&f->m->heap, &f->timer, 0);
 }
 
-int64_t tda_engine_due(tda_multi *m, tda_instant now)
+int64_t tda__engine_due(tda_multi *m, tda__instant now)
 {
     if (atomic_load(&m->c->cancelled) || m->lost_track || m->cancel_pending)
         return now.mono_ms;
     int64_t due = m->curl_due_ms;
     /* Flows waiting for a slot are keyed at their end, so the top is always a real time. */
-    tda_heap_node *top = tda_heap_top(&m->heap);
+    tda__heap_node *top = tda__heap_top(&m->heap);
     if (top && top->due_ms < due)
         due = top->due_ms;
     /* Requests the pace holds back go when it allows (those waiting for a slot wake on
      * an answer). */
     if (m->waiting.head && m->pace_held) {
-        int64_t ready = tda_pace_ready_at(&m->pace, now.mono_ms);
+        int64_t ready = tda__pace_ready_at(&m->pace, now.mono_ms);
         if (ready < due)
             due = ready;
     }
@@ -697,17 +697,17 @@ int64_t tda_engine_due(tda_multi *m, tda_instant now)
     return due < now.mono_ms ? now.mono_ms : due;
 }
 
-void tda_engine_turn(tda_multi *m, int fd, int events, int poll_all)
+void tda__engine_turn(tda_multi *m, int fd, int events, int poll_all)
 {
     if (atomic_load(&m->c->cancelled))
         for (tda_flow *f = m->flows; f; f = f->next)
-            tda_engine_cancel(f);
+            tda__engine_cancel(f);
     m->cancel_pending = 0;
     /* Until nothing moves: an answer can free a slot for a poll that is due. */
     for (int round = 0; round < 16; round++) {
         /* Cancels first; deadlines only after reading what has arrived: an answer
          * already here may carry the token, which Trakt will not issue again. */
-        cut_off_in_flight(m, tda_now(), 0);
+        cut_off_in_flight(m, tda__now(), 0);
         if (round == 0 && fd >= 0) {
             int running = 0;
             curl_multi_socket_action(m->curlm, fd, events, &running);
@@ -716,7 +716,7 @@ void tda_engine_turn(tda_multi *m, int fd, int events, int poll_all)
             poll_every_socket(m);
         curl_timer_if_due(m);
         int moved = collect_answers(m);
-        tda_instant now = tda_now();
+        tda__instant now = tda__now();
         cut_off_in_flight(m, now, 1);
         moved += start_due(m, now);
         if (!moved)

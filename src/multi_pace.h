@@ -9,17 +9,17 @@
  * fake one. Which flow goes next (the oldest due first) is multi.c's FIFO;
  * this only says when the next may go.
  */
-#ifndef TDA_MULTI_PACE_H
-#define TDA_MULTI_PACE_H
+#ifndef TDA__MULTI_PACE_H
+#define TDA__MULTI_PACE_H
 
 #include <stdint.h>
 
 #include "internal.h"
 
-#define TDA_MAX_RATE 100000 /* requests per second; a higher cap would be no cap */
-#define TDA_PACE_WINDOW_MS 1000
+#define TDA__MAX_RATE 100000 /* requests per second; a higher cap would be no cap */
+#define TDA__PACE_WINDOW_MS 1000
 
-typedef struct tda_pace {
+typedef struct tda__pace {
     int64_t paused_until_ms; /* nothing is sent before this; 0 when never paused */
     int max_rate;            /* 0: no cap */
     int in_flight;           /* requests sent and not yet ended */
@@ -29,26 +29,26 @@ typedef struct tda_pace {
      */
     int64_t *ended_at;
     int head, len;
-} tda_pace;
+} tda__pace;
 
-void tda_pace_init(tda_pace *p);
-void tda_pace_clear(tda_pace *p);
+void tda__pace_init(tda__pace *p);
+void tda__pace_clear(tda__pace *p);
 
 /* Sets the cap (0: off). TDA_NO_MEMORY leaves the old cap in force. */
-tda_status tda_pace_set_rate(tda_pace *p, int per_second);
+tda_status tda__pace_set_rate(tda__pace *p, int per_second);
 
 /*
  * The earliest time, at or after now_ms, when one more request may be sent:
  * now_ms when nothing holds it back; INT64_MAX when only the end of a request
  * in flight can make room (the engine then wakes on its answer).
  */
-int64_t tda_pace_ready_at(const tda_pace *p, int64_t now_ms);
+int64_t tda__pace_ready_at(const tda__pace *p, int64_t now_ms);
 
 /* A request was sent; one sent earlier ended (answer, failure or abandoned) at now_ms. */
-void tda_pace_sent(tda_pace *p);
-void tda_pace_ended(tda_pace *p, int64_t now_ms);
+void tda__pace_sent(tda__pace *p);
+void tda__pace_ended(tda__pace *p, int64_t now_ms);
 
 /* Holds every request back until until_ms; a pause already longer stays. */
-void tda_pace_pause_until(tda_pace *p, int64_t until_ms);
+void tda__pace_pause_until(tda__pace *p, int64_t until_ms);
 
 #endif

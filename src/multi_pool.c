@@ -3,10 +3,10 @@
 
 #include "multi_pool.h"
 
-tda_status tda_pool_init(tda_pool *p, int max, int cap)
+tda_status tda__pool_init(tda__pool *p, int max, int cap)
 {
     memset(p, 0, sizeof *p);
-    p->slots = tda_calloc((size_t)cap, sizeof *p->slots);
+    p->slots = tda__calloc((size_t)cap, sizeof *p->slots);
     if (!p->slots)
         return TDA_NO_MEMORY;
     p->max = max;
@@ -14,38 +14,38 @@ tda_status tda_pool_init(tda_pool *p, int max, int cap)
     return TDA_OK;
 }
 
-void tda_pool_borrow(tda_pool *p, tda_http_slot *client_slot)
+void tda__pool_borrow(tda__pool *p, tda__http_slot *client_slot)
 {
     p->slots[0].http = client_slot;
     p->count = 1;
     p->borrowed = 1;
 }
 
-void tda_pool_cleanup(tda_pool *p)
+void tda__pool_cleanup(tda__pool *p)
 {
     if (!p->borrowed)
         for (int i = 0; i < p->count; i++)
-            tda_slot_cleanup(p->slots[i].http);
-    tda_free(p->slots);
+            tda__slot_cleanup(p->slots[i].http);
+    tda__free(p->slots);
     memset(p, 0, sizeof *p);
 }
 
-int tda_pool_take(tda_pool *p, const char *ca_file)
+int tda__pool_take(tda__pool *p, const char *ca_file)
 {
     for (int i = 0; i < p->count && i < p->max; i++)
         if (!p->slots[i].flow)
             return i;
     if (p->count >= p->max)
-        return TDA_NO_SLOT;
-    tda_pool_slot *s = &p->slots[p->count];
+        return TDA__NO_SLOT;
+    tda__pool_slot *s = &p->slots[p->count];
     memset(s, 0, sizeof *s);
     s->http = &s->own;
-    if (tda_slot_init(s->http, ca_file) != TDA_OK)
-        return TDA_NO_SLOT;
+    if (tda__slot_init(s->http, ca_file) != TDA_OK)
+        return TDA__NO_SLOT;
     return p->count++;
 }
 
-void tda_fifo_push(tda_fifo *q, tda_fifo_link *l)
+void tda__fifo_push(tda__fifo *q, tda__fifo_link *l)
 {
     l->next = NULL;
     l->prev = q->tail;
@@ -56,7 +56,7 @@ void tda_fifo_push(tda_fifo *q, tda_fifo_link *l)
     q->tail = l;
 }
 
-void tda_fifo_remove(tda_fifo *q, tda_fifo_link *l)
+void tda__fifo_remove(tda__fifo *q, tda__fifo_link *l)
 {
     if (l->prev)
         l->prev->next = l->next;

@@ -3,20 +3,20 @@
 
 #include "multi_sockets.h"
 
-void tda_sockets_init(tda_sockets *s)
+void tda__sockets_init(tda__sockets *s)
 {
     memset(s, 0, sizeof *s);
 }
 
-void tda_sockets_clear(tda_sockets *s)
+void tda__sockets_clear(tda__sockets *s)
 {
-    tda_free(s->fds);
-    tda_free(s->data);
-    tda_free(s->ready);
+    tda__free(s->fds);
+    tda__free(s->data);
+    tda__free(s->ready);
     memset(s, 0, sizeof *s);
 }
 
-int tda_sockets_find(const tda_sockets *s, int fd)
+int tda__sockets_find(const tda__sockets *s, int fd)
 {
     for (int i = 0; i < s->n; i++)
         if (s->fds[i].fd == fd)
@@ -24,18 +24,18 @@ int tda_sockets_find(const tda_sockets *s, int fd)
     return -1;
 }
 
-static int grow(tda_sockets *s)
+static int grow(tda__sockets *s)
 {
     int cap = s->cap ? s->cap * 2 : 8;
-    struct pollfd *fds = tda_realloc(s->fds, (size_t)cap * sizeof *fds);
+    struct pollfd *fds = tda__realloc(s->fds, (size_t)cap * sizeof *fds);
     if (!fds)
         return -1;
     s->fds = fds;
-    void **data = tda_realloc(s->data, (size_t)cap * sizeof *data);
+    void **data = tda__realloc(s->data, (size_t)cap * sizeof *data);
     if (!data)
         return -1;
     s->data = data;
-    struct pollfd *ready = tda_realloc(s->ready, ((size_t)cap + 1) * sizeof *ready);
+    struct pollfd *ready = tda__realloc(s->ready, ((size_t)cap + 1) * sizeof *ready);
     if (!ready)
         return -1;
     s->ready = ready;
@@ -43,9 +43,9 @@ static int grow(tda_sockets *s)
     return 0;
 }
 
-int tda_sockets_update(tda_sockets *s, int fd, int what)
+int tda__sockets_update(tda__sockets *s, int fd, int what)
 {
-    int i = tda_sockets_find(s, fd);
+    int i = tda__sockets_find(s, fd);
     if (what == TDA_WATCH_REMOVE) {
         if (i >= 0) {
             s->n--;
@@ -67,7 +67,7 @@ int tda_sockets_update(tda_sockets *s, int fd, int what)
     return 0;
 }
 
-int tda_sockets_snapshot(const tda_sockets *s, struct pollfd *out, int max)
+int tda__sockets_snapshot(const tda__sockets *s, struct pollfd *out, int max)
 {
     if (out && max > 0) {
         int n = s->n < max ? s->n : max;
@@ -79,7 +79,7 @@ int tda_sockets_snapshot(const tda_sockets *s, struct pollfd *out, int max)
     return s->n;
 }
 
-int tda_ready_of_revents(short r)
+int tda__ready_of_revents(short r)
 {
     return ((r & POLLIN) ? TDA_READY_IN : 0) | ((r & POLLOUT) ? TDA_READY_OUT : 0) |
            ((r & (POLLERR | POLLHUP | POLLNVAL)) ? TDA_READY_ERR : 0);

@@ -5,36 +5,36 @@
  * API (tda_multi_fds, tda_multi_wait, tda_multi_perform) reads the table;
  * the callback API hears of every change as it happens instead.
  */
-#ifndef TDA_MULTI_SOCKETS_H
-#define TDA_MULTI_SOCKETS_H
+#ifndef TDA__MULTI_SOCKETS_H
+#define TDA__MULTI_SOCKETS_H
 
 #include <poll.h>
 
 #include "internal.h"
 
-typedef struct tda_sockets {
+typedef struct tda__sockets {
     struct pollfd *fds; /* events as poll(2) wants them; revents 0 */
     void **data;        /* the application's pointer per entry, NULL by default */
     /* Scratch for polling the table: one entry more, for the client's cancel pipe. */
     struct pollfd *ready;
     int n, cap;
-} tda_sockets;
+} tda__sockets;
 
-void tda_sockets_init(tda_sockets *s);
-void tda_sockets_clear(tda_sockets *s);
+void tda__sockets_init(tda__sockets *s);
+void tda__sockets_clear(tda__sockets *s);
 
 /*
  * Records what fd is to be watched for (TDA_WATCH_IN, _OUT, _INOUT) or that
  * it is no longer (TDA_WATCH_REMOVE). -1 when the table could not grow: the
  * socket is then not watched at all.
  */
-int tda_sockets_update(tda_sockets *s, int fd, int what);
+int tda__sockets_update(tda__sockets *s, int fd, int what);
 /* The entry of fd, -1 when not in the table. */
-int tda_sockets_find(const tda_sockets *s, int fd);
+int tda__sockets_find(const tda__sockets *s, int fd);
 /* Copies up to max entries; returns how many there are in all. */
-int tda_sockets_snapshot(const tda_sockets *s, struct pollfd *out, int max);
+int tda__sockets_snapshot(const tda__sockets *s, struct pollfd *out, int max);
 
 /* poll(2) revents as socket-action bits (TDA_READY_IN, _OUT, _ERR). */
-int tda_ready_of_revents(short revents);
+int tda__ready_of_revents(short revents);
 
 #endif

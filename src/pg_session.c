@@ -27,16 +27,16 @@ static char *dup_or_null(const char *s, int *failed)
 {
     if (!s || !*s)
         return NULL;
-    char *d = tda_strdup(s);
+    char *d = tda__strdup(s);
     if (!d)
         *failed = 1;
     return d;
 }
 
-tda_status tda_pg_session_init(tda_pg_session *s, const char *conninfo)
+tda_status tda__pg_session_init(tda__pg_session *s, const char *conninfo)
 {
     memset(s, 0, sizeof *s);
-    s->io_timeout_ms = TDA_PG_STATEMENT_MS;
+    s->io_timeout_ms = TDA__PG_STATEMENT_MS;
     int failed = 0;
     s->conninfo = dup_or_null(conninfo, &failed);
     if (conninfo && *conninfo && !s->conninfo)
@@ -45,7 +45,7 @@ tda_status tda_pg_session_init(tda_pg_session *s, const char *conninfo)
     char *why = NULL;
     PQconninfoOption *opts = s->conninfo ? PQconninfoParse(s->conninfo, &why) : NULL;
     if (s->conninfo && !opts && !why) {
-        tda_pg_session_clear(s); /* libpq's way of saying it ran out of memory */
+        tda__pg_session_clear(s); /* libpq's way of saying it ran out of memory */
         return TDA_NO_MEMORY;
     }
     s->unreadable = s->conninfo && !opts;
@@ -56,15 +56,15 @@ tda_status tda_pg_session_init(tda_pg_session *s, const char *conninfo)
     if (opts) {
         for (PQconninfoOption *o = opts; o->keyword; o++)
             if (o->val)
-                tda_wipe(o->val, strlen(o->val));
+                tda__wipe(o->val, strlen(o->val));
         PQconninfoFree(opts);
     }
     char raw[256];
-    tda_pg_uri_raw_password(s->conninfo, raw, sizeof raw);
+    tda__pg_uri_raw_password(s->conninfo, raw, sizeof raw);
     s->raw_password = dup_or_null(raw, &failed);
-    tda_wipe(raw, sizeof raw);
+    tda__wipe(raw, sizeof raw);
     if (failed) {
-        tda_pg_session_clear(s);
+        tda__pg_session_clear(s);
         return TDA_NO_MEMORY;
     }
     s->secrets[0] = s->password;
@@ -74,33 +74,33 @@ tda_status tda_pg_session_init(tda_pg_session *s, const char *conninfo)
     return TDA_OK;
 }
 
-void tda_pg_session_clear(tda_pg_session *s)
+void tda__pg_session_clear(tda__pg_session *s)
 {
-    tda_pg_drop(s);
-    tda_free_secret(s->conninfo);
-    tda_free_secret(s->password);
-    tda_free_secret(s->raw_password);
+    tda__pg_drop(s);
+    tda__free_secret(s->conninfo);
+    tda__free_secret(s->password);
+    tda__free_secret(s->raw_password);
     memset(s, 0, sizeof *s);
 }
 
-void tda_pg_hide(tda_pg_session *s, const char *secret)
+void tda__pg_hide(tda__pg_session *s, const char *secret)
 {
     if (secret && s->n_secrets < sizeof s->secrets / sizeof s->secrets[0])
         s->secrets[s->n_secrets++] = secret;
 }
 
-void tda_pg_forget_secrets(tda_pg_session *s)
+void tda__pg_forget_secrets(tda__pg_session *s)
 {
     s->n_secrets = FIXED_SECRETS;
 }
 
-tda_pg_wait tda_pg_wait_io(const tda_pg_session *s, int cancel_fd)
+tda__pg_wait tda__pg_wait_io(const tda__pg_session *s, int cancel_fd)
 {
-    tda_pg_wait w = {tda_monotonic_ms() + s->io_timeout_ms, cancel_fd};
+    tda__pg_wait w = {tda_monotonic_ms() + s->io_timeout_ms, cancel_fd};
     return w;
 }
 
-void tda_pg_drop(tda_pg_session *s)
+void tda__pg_drop(tda__pg_session *s)
 {
     if (s->conn)
         PQfinish(s->conn);
@@ -109,7 +109,7 @@ void tda_pg_drop(tda_pg_session *s)
 }
 
 /* Sleeps until fd is ready for events: TDA_OK, TDA_CANCELLED, or TDA_TIMED_OUT. */
-static tda_status wait_for(int fd, short events, const tda_pg_wait *w)
+static tda_status wait_for(int fd, short events, const tda__pg_wait *w)
 {
     for (;;) {
         int64_t left = w->deadline_ms - tda_monotonic_ms();
@@ -126,13 +126,13 @@ static tda_status wait_for(int fd, short events, const tda_pg_wait *w)
     }
 }
 
-static void clean_into(const tda_pg_session *s, char *out, size_t size, const char *message)
+static void clean_into(const tda__pg_session *s, char *out, size_t size, const char *message)
 {
-    tda_pg_append_clean(out, size, message, s->secrets, s->n_secrets);
+    tda__pg_append_clean(out, size, message, s->secrets, s->n_secrets);
 }
 
 /* "<prefix>(<libpq's message, cleaned>)" */
-static tda_status say_libpq(tda_pg_session *s, tda_status st, char *detail, size_t size,
+static tda_status say_libpq(tda__pg_session *s, tda_status st, char *detail, size_t size,
                             const char *prefix)
 {
     snprintf(detail, size, "%s (", prefix);
@@ -142,10 +142,10 @@ static tda_status say_libpq(tda_pg_session *s, tda_status st, char *detail, size
     return st;
 }
 
-static tda_status waited_out(tda_pg_session *s, tda_status st, const char *what, char *detail,
+static tda_status waited_out(tda__pg_session *s, tda_status st, const char *what, char *detail,
                              size_t size)
 {
-    tda_pg_drop(s);
+    tda__pg_drop(s);
     if (st == TDA_CANCELLED)
         snprintf(detail, size, "cancelled while %s (the connection was closed: nothing "
                  "uncommitted is kept)", what);
@@ -155,15 +155,15 @@ static tda_status waited_out(tda_pg_session *s, tda_status st, const char *what,
     return st;
 }
 
-tda_status tda_pg_connect(tda_pg_session *s, const tda_pg_wait *w, char *detail, size_t size)
+tda_status tda__pg_connect(tda__pg_session *s, const tda__pg_wait *w, char *detail, size_t size)
 {
     if (s->conn && PQstatus(s->conn) == CONNECTION_OK) {
         s->reused = 1;
         return TDA_OK;
     }
-    tda_pg_drop(s);
+    tda__pg_drop(s);
     if (s->unreadable)
-        return tda_say(TDA_INVALID_ARGUMENT, detail, size, "the PostgreSQL connection string "
+        return tda__say(TDA_INVALID_ARGUMENT, detail, size, "the PostgreSQL connection string "
                        "cannot be read: it must be a postgresql:// URI or key=value pairs "
                        "(libpq's reason is not shown, as it may quote the string and its "
                        "password)");
@@ -173,7 +173,7 @@ tda_status tda_pg_connect(tda_pg_session *s, const tda_pg_wait *w, char *detail,
                                   NULL};
     s->conn = PQconnectStartParams(keys, values, 1);
     if (!s->conn)
-        return tda_say(TDA_NO_MEMORY, detail, size, "out of memory connecting to PostgreSQL");
+        return tda__say(TDA_NO_MEMORY, detail, size, "out of memory connecting to PostgreSQL");
     PQsetNoticeProcessor(s->conn, quiet, NULL);
     PostgresPollingStatusType poll_st = PGRES_POLLING_WRITING; /* libpq's rule before the first */
     while (PQstatus(s->conn) != CONNECTION_BAD && poll_st != PGRES_POLLING_OK &&
@@ -187,29 +187,29 @@ tda_status tda_pg_connect(tda_pg_session *s, const tda_pg_wait *w, char *detail,
     if (PQstatus(s->conn) != CONNECTION_OK) {
         tda_status st = say_libpq(s, TDA_NETWORK, detail, size, "could not connect to "
                                   "PostgreSQL");
-        tda_pg_drop(s);
+        tda__pg_drop(s);
         return st;
     }
     if (PQsetnonblocking(s->conn, 1) != 0) {
         tda_status st = say_libpq(s, TDA_NETWORK, detail, size, "PostgreSQL connection");
-        tda_pg_drop(s);
+        tda__pg_drop(s);
         return st;
     }
     s->reused = 0;
     return TDA_OK;
 }
 
-static tda_status lost(tda_pg_session *s, const char *what, char *detail, size_t size)
+static tda_status lost(tda__pg_session *s, const char *what, char *detail, size_t size)
 {
     char prefix[160];
     snprintf(prefix, sizeof prefix, "the connection to PostgreSQL was lost while %s", what);
     tda_status st = say_libpq(s, TDA_NETWORK, detail, size, prefix);
-    tda_pg_drop(s);
+    tda__pg_drop(s);
     return st;
 }
 
 /* Waits until libpq has a whole result (or the connection failed). */
-static tda_status read_result(tda_pg_session *s, const tda_pg_wait *w, const char *what,
+static tda_status read_result(tda__pg_session *s, const tda__pg_wait *w, const char *what,
                               PGresult **out, char *detail, size_t size)
 {
     *out = NULL;
@@ -224,7 +224,7 @@ static tda_status read_result(tda_pg_session *s, const tda_pg_wait *w, const cha
     return TDA_OK;
 }
 
-static tda_status server_error(tda_pg_session *s, const PGresult *r, const char *what,
+static tda_status server_error(tda__pg_session *s, const PGresult *r, const char *what,
                                char sqlstate[6], char *detail, size_t size)
 {
     const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -232,7 +232,7 @@ static tda_status server_error(tda_pg_session *s, const PGresult *r, const char 
         snprintf(sqlstate, 6, "%s", code ? code : "");
     /* Only the primary message: a DETAIL line may quote a whole row, tokens and all. */
     const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-    tda_status st = tda_pg_status_of_sqlstate(code);
+    tda_status st = tda__pg_status_of_sqlstate(code);
     int gone = PQstatus(s->conn) != CONNECTION_OK;
     if (gone)
         st = TDA_NETWORK; /* a FATAL error ends the session, whatever its class */
@@ -242,11 +242,11 @@ static tda_status server_error(tda_pg_session *s, const PGresult *r, const char 
     size_t at = strlen(detail);
     snprintf(detail + at, size - at, ")");
     if (gone)
-        tda_pg_drop(s);
+        tda__pg_drop(s);
     return st;
 }
 
-tda_status tda_pg_exec(tda_pg_session *s, const tda_pg_wait *w, const char *what, const char *sql,
+tda_status tda__pg_exec(tda__pg_session *s, const tda__pg_wait *w, const char *what, const char *sql,
                        int n, const char *const *values, PGresult **res, char sqlstate[6],
                        char *detail, size_t size)
 {
@@ -255,7 +255,7 @@ tda_status tda_pg_exec(tda_pg_session *s, const tda_pg_wait *w, const char *what
     if (sqlstate)
         sqlstate[0] = '\0';
     if (!s->conn)
-        return tda_say(TDA_NETWORK, detail, size, "not connected to PostgreSQL while %s", what);
+        return tda__say(TDA_NETWORK, detail, size, "not connected to PostgreSQL while %s", what);
     if (!PQsendQueryParams(s->conn, sql, n, NULL, values, NULL, NULL, 0))
         return lost(s, what, detail, size);
     int flushed;

@@ -43,7 +43,7 @@ static uint64_t next_random(uint64_t *state)
 }
 
 /* The code's end on the boot clock: its life from its issue, or from now when unknown. */
-static int64_t code_end(const tda_code *code, tda_instant now)
+static int64_t code_end(const tda_code *code, tda__instant now)
 {
     /* A saved code resumed after a reboot was issued before this boot: negative is fine. */
     int64_t issued = code->issued_at_ms != 0 ? min64(code->issued_at_ms, now.boot_ms) : now.boot_ms;
@@ -51,13 +51,13 @@ static int64_t code_end(const tda_code *code, tda_instant now)
     return code->expires_in_ms > 0 ? add_sat(issued, code->expires_in_ms) : issued;
 }
 
-void tda_policy_init(tda_policy *p, const tda_code *code, const tda_poll_options *opts,
-                     tda_instant now, uint64_t seed)
+void tda__policy_init(tda__policy *p, const tda_code *code, const tda_poll_options *opts,
+                     tda__instant now, uint64_t seed)
 {
     memset(p, 0, sizeof *p);
-    p->interval_ms = code->interval_ms > 0 ? code->interval_ms : TDA_DEFAULT_INTERVAL_MS;
+    p->interval_ms = code->interval_ms > 0 ? code->interval_ms : TDA__DEFAULT_INTERVAL_MS;
     p->slow_down_step_ms = (opts && opts->slow_down_step_ms > 0) ? opts->slow_down_step_ms
-                                                                  : TDA_DEFAULT_SLOW_DOWN_MS;
+                                                                  : TDA__DEFAULT_SLOW_DOWN_MS;
     p->expires_at_ms = code_end(code, now);
     p->deadline_ms =
         (opts && opts->timeout_ms > 0) ? add_sat(now.boot_ms, opts->timeout_ms) : INT64_MAX;
@@ -71,9 +71,9 @@ void tda_policy_init(tda_policy *p, const tda_code *code, const tda_poll_options
     p->rng = seed ? seed : 0x9E3779B97F4A7C15ULL;
 }
 
-void tda_policy_renew(tda_policy *p, const tda_code *code, tda_instant now)
+void tda__policy_renew(tda__policy *p, const tda_code *code, tda__instant now)
 {
-    int64_t interval = code->interval_ms > 0 ? code->interval_ms : TDA_DEFAULT_INTERVAL_MS;
+    int64_t interval = code->interval_ms > 0 ? code->interval_ms : TDA__DEFAULT_INTERVAL_MS;
     p->interval_ms = max64(p->interval_ms, interval); /* a 429's lesson outlives the code */
     p->expires_at_ms = code_end(code, now);
     p->next_poll_at_ms = add_sat(now.mono_ms, p->interval_ms);
@@ -81,21 +81,21 @@ void tda_policy_renew(tda_policy *p, const tda_code *code, tda_instant now)
     p->last_status = TDA_PENDING;
 }
 
-static tda_action done(tda_status result)
+static tda__action done(tda_status result)
 {
-    tda_action a = {TDA_ACTION_DONE, 0, result};
+    tda__action a = {TDA__ACTION_DONE, 0, result};
     return a;
 }
 
 /* A boot-clock time as a monotonic one, by how far off it is now. */
-static int64_t on_mono(int64_t boot_ms, tda_instant now)
+static int64_t on_mono(int64_t boot_ms, tda__instant now)
 {
     return boot_ms == INT64_MAX ? INT64_MAX : add_sat(now.mono_ms, boot_ms - now.boot_ms);
 }
 
-tda_action tda_policy_next(const tda_policy *p, tda_instant now)
+tda__action tda__policy_next(const tda__policy *p, tda__instant now)
 {
-    if (tda_status_ends_flow(p->last_status))
+    if (tda__status_ends_flow(p->last_status))
         return done(p->last_status);
     /* The ends by the boot clock: after a suspend they may be past before any poll is due. */
     if (now.boot_ms >= p->deadline_ms && p->deadline_ms < p->expires_at_ms)
@@ -105,28 +105,28 @@ tda_action tda_policy_next(const tda_policy *p, tda_instant now)
         return done(tda_status_is_transient(p->last_status) ? p->last_status : TDA_EXPIRED);
     }
     if (now.mono_ms >= p->next_poll_at_ms) {
-        tda_action a = {TDA_ACTION_POLL, now.mono_ms, TDA_OK};
+        tda__action a = {TDA__ACTION_POLL, now.mono_ms, TDA_OK};
         return a;
     }
     int64_t end = on_mono(min64(p->expires_at_ms, p->deadline_ms), now);
-    tda_action a = {TDA_ACTION_WAIT, min64(p->next_poll_at_ms, end), TDA_OK};
+    tda__action a = {TDA__ACTION_WAIT, min64(p->next_poll_at_ms, end), TDA_OK};
     return a;
 }
 
 /* Backoff for the n-th consecutive transient failure: interval * 2^(n-1), capped, jittered. */
-static int64_t transient_delay(tda_policy *p, int64_t retry_after_ms)
+static int64_t transient_delay(tda__policy *p, int64_t retry_after_ms)
 {
     int64_t backoff = p->interval_ms;
-    for (int i = 1; i < p->transient_streak && backoff < TDA_MAX_BACKOFF_MS; i++)
+    for (int i = 1; i < p->transient_streak && backoff < TDA__MAX_BACKOFF_MS; i++)
         backoff *= 2;
-    backoff = min64(backoff, TDA_MAX_BACKOFF_MS);
+    backoff = min64(backoff, TDA__MAX_BACKOFF_MS);
     /* "Equal jitter": half fixed, half random, so clients that failed together spread out. */
     int64_t half = backoff / 2;
     int64_t delay = half + (int64_t)(next_random(&p->rng) % (uint64_t)(half + 1));
     return max64(max64(delay, p->interval_ms), retry_after_ms);
 }
 
-int tda_policy_record(tda_policy *p, tda_instant answered_at, tda_status st,
+int tda__policy_record(tda__policy *p, tda__instant answered_at, tda_status st,
                       int64_t retry_after_ms, tda_event *ev)
 {
     int64_t answered_at_ms = answered_at.mono_ms;
@@ -135,30 +135,30 @@ int tda_policy_record(tda_policy *p, tda_instant answered_at, tda_status st,
     p->last_status = st;
     tda_event_kind kind = (tda_event_kind)0; /* a final failure has no event: the return says it */
     /* What the status means for polling is its kind in the status table, not its name. */
-    switch (tda_status_kind_of(st)) {
-    case TDA_KIND_SUCCESS:
+    switch (tda__status_kind_of(st)) {
+    case TDA__KIND_SUCCESS:
         kind = TDA_EVENT_SUCCESS;
         break;
-    case TDA_KIND_WAIT:
+    case TDA__KIND_WAIT:
         kind = TDA_EVENT_PENDING;
         p->transient_streak = 0;
         p->next_poll_at_ms = add_sat(answered_at_ms, p->interval_ms);
         break;
-    case TDA_KIND_SLOW_DOWN:
+    case TDA__KIND_SLOW_DOWN:
         kind = TDA_EVENT_SLOW_DOWN;
         p->transient_streak = 0;
         p->interval_ms = max64(add_sat(p->interval_ms, p->slow_down_step_ms), retry_after_ms);
         p->next_poll_at_ms = add_sat(answered_at_ms, p->interval_ms);
         break;
-    case TDA_KIND_TRANSIENT:
+    case TDA__KIND_TRANSIENT:
         kind = TDA_EVENT_RETRY;
         p->transient_streak++;
         p->next_poll_at_ms = add_sat(answered_at_ms, transient_delay(p, retry_after_ms));
         break;
-    case TDA_KIND_FINAL:
+    case TDA__KIND_FINAL:
         break;
     }
-    int over = tda_status_ends_flow(st);
+    int over = tda__status_ends_flow(st);
     if (ev) {
         memset(ev, 0, sizeof *ev);
         ev->kind = kind;

@@ -32,10 +32,10 @@ tda_status tda_poll_for_token(tda_client *c, const tda_code *code, const tda_pol
         memset(out, 0, sizeof *out);
     if (!c)
         return TDA_INVALID_ARGUMENT;
-    tda_client_forget_outcome(c); /* each answer sets it again (multi.c) */
+    tda__client_forget_outcome(c); /* each answer sets it again (multi.c) */
     if (!code || !code->device_code || !*code->device_code || !out)
         return TDA_INVALID_ARGUMENT;
-    tda_multi *m = tda_multi_borrow(c);
+    tda_multi *m = tda__multi_borrow(c);
     if (!m)
         return TDA_NO_MEMORY;
     blocking_result r = {0, TDA_OK, out, c};

@@ -6,7 +6,7 @@
  *  - 429 with Retry-After waits at least that long (Trakt: retrying early only
  *    extends a block); 429 without it, 5xx, 52x and network errors back off
  *    exponentially with jitter; each retry counts, and after
- *    TDA_RENEW_MAX_FAILURES in a row renewal gives up with the last status;
+ *    TDA__RENEW_MAX_FAILURES in a row renewal gives up with the last status;
  *  - a final answer (403, an unexpected status, a malformed code) ends the flow;
  *  - the caller's deadline and cancellation end it at any point (engine).
  */
@@ -30,7 +30,7 @@ static uint64_t next_random(uint64_t *state)
     return x * 0x2545F4914F6CDD1DULL;
 }
 
-void tda_renewal_init(tda_renewal *r, int count, uint64_t seed)
+void tda__renewal_init(tda__renewal *r, int count, uint64_t seed)
 {
     memset(r, 0, sizeof *r);
     r->left = count < 0 ? TDA_RENEW_UNLIMITED : count;
@@ -38,13 +38,13 @@ void tda_renewal_init(tda_renewal *r, int count, uint64_t seed)
     r->rng = seed ? seed : 0x2545F4914F6CDD1DULL;
 }
 
-int tda_renewal_wanted(const tda_renewal *r, tda_status st)
+int tda__renewal_wanted(const tda__renewal *r, tda_status st)
 {
     /* A flow ends with a transient status only when the code's life ran out after it. */
     return (st == TDA_EXPIRED || tda_status_is_transient(st)) && r->left != 0;
 }
 
-void tda_renewal_start(tda_renewal *r, int64_t not_before_ms)
+void tda__renewal_start(tda__renewal *r, int64_t not_before_ms)
 {
     r->active = 1;
     r->failures = 0;
@@ -52,14 +52,14 @@ void tda_renewal_start(tda_renewal *r, int64_t not_before_ms)
     r->next_at_ms = not_before_ms;
 }
 
-tda_action tda_renewal_next(const tda_renewal *r, const tda_policy *p, tda_instant now)
+tda__action tda__renewal_next(const tda__renewal *r, const tda__policy *p, tda__instant now)
 {
-    tda_action a = {TDA_ACTION_WAIT, 0, TDA_OK};
+    tda__action a = {TDA__ACTION_WAIT, 0, TDA_OK};
     if (now.boot_ms >= p->deadline_ms) {
-        a.kind = TDA_ACTION_DONE;
+        a.kind = TDA__ACTION_DONE;
         a.result = TDA_DEADLINE;
     } else if (now.mono_ms >= r->next_at_ms) {
-        a.kind = TDA_ACTION_POLL;
+        a.kind = TDA__ACTION_POLL;
         a.until_ms = now.mono_ms;
     } else {
         /* The deadline is a boot-clock time: converted by how far apart the clocks are now. */
@@ -72,18 +72,18 @@ tda_action tda_renewal_next(const tda_renewal *r, const tda_policy *p, tda_insta
 }
 
 /* The wait after the n-th failure in a row: interval * 2^(n-1), capped, "equal jitter". */
-static int64_t backoff(tda_renewal *r, int64_t interval_ms)
+static int64_t backoff(tda__renewal *r, int64_t interval_ms)
 {
     int64_t b = interval_ms;
-    for (int i = 1; i < r->failures && b < TDA_MAX_BACKOFF_MS; i++)
+    for (int i = 1; i < r->failures && b < TDA__MAX_BACKOFF_MS; i++)
         b *= 2;
-    if (b > TDA_MAX_BACKOFF_MS)
-        b = TDA_MAX_BACKOFF_MS;
+    if (b > TDA__MAX_BACKOFF_MS)
+        b = TDA__MAX_BACKOFF_MS;
     int64_t half = b / 2;
     return max64(interval_ms, half + (int64_t)(next_random(&r->rng) % (uint64_t)(half + 1)));
 }
 
-int tda_renewal_record(tda_renewal *r, tda_instant answered_at, tda_status st,
+int tda__renewal_record(tda__renewal *r, tda__instant answered_at, tda_status st,
                        int64_t retry_after_ms, int64_t interval_ms, tda_event *ev)
 {
     if (ev)
@@ -97,10 +97,10 @@ int tda_renewal_record(tda_renewal *r, tda_instant answered_at, tda_status st,
         return 0;
     }
     r->last_status = st;
-    tda_status_kind kind = tda_status_kind_of(st);
-    if (kind != TDA_KIND_SLOW_DOWN && kind != TDA_KIND_TRANSIENT)
+    tda__status_kind kind = tda__status_kind_of(st);
+    if (kind != TDA__KIND_SLOW_DOWN && kind != TDA__KIND_TRANSIENT)
         return 1;
-    if (++r->failures >= TDA_RENEW_MAX_FAILURES)
+    if (++r->failures >= TDA__RENEW_MAX_FAILURES)
         return 1;
     int64_t wait = max64(backoff(r, interval_ms), retry_after_ms);
     r->next_at_ms = answered_at.mono_ms + wait;

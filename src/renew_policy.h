@@ -7,15 +7,15 @@
  * queue and checks as a poll, so every rule that holds a poll back holds a
  * code request back too.
  */
-#ifndef TDA_RENEW_POLICY_H
-#define TDA_RENEW_POLICY_H
+#ifndef TDA__RENEW_POLICY_H
+#define TDA__RENEW_POLICY_H
 
 #include "poll_policy.h"
 
 /* Consecutive failed code requests after which renewal gives up. */
-#define TDA_RENEW_MAX_FAILURES 6
+#define TDA__RENEW_MAX_FAILURES 6
 
-typedef struct tda_renewal {
+typedef struct tda__renewal {
     int left;            /* new codes still allowed; TDA_RENEW_UNLIMITED: no limit */
     int fetched;         /* new codes received so far */
     int failures;        /* consecutive failed code requests */
@@ -23,43 +23,43 @@ typedef struct tda_renewal {
     int64_t next_at_ms;  /* monotonic: no code request before this */
     tda_status last_status; /* of the last failed code request */
     uint64_t rng;
-} tda_renewal;
+} tda__renewal;
 
 /* count: opts->renewals (0: none, TDA_RENEW_UNLIMITED, or how many). */
-void tda_renewal_init(tda_renewal *r, int count, uint64_t seed);
+void tda__renewal_init(tda__renewal *r, int count, uint64_t seed);
 
 /*
  * Whether a flow that would end with st goes on with a new code instead: when
  * the code expired unused (410, or its life ran out, whatever the last poll
  * met) and renewals are left.
  */
-int tda_renewal_wanted(const tda_renewal *r, tda_status st);
+int tda__renewal_wanted(const tda__renewal *r, tda_status st);
 
 /*
  * The code expired: fetch a new one, but not before not_before_ms
  * (monotonic), one interval after the flow's last request, so a flow never
  * sends two requests closer than its interval.
  */
-void tda_renewal_start(tda_renewal *r, int64_t not_before_ms);
+void tda__renewal_start(tda__renewal *r, int64_t not_before_ms);
 
 /*
  * What to do now while renewing: POLL means send the code request, WAIT
  * until (monotonic), DONE with the flow's result. p's deadline (boot clock)
  * still bounds the flow.
  */
-tda_action tda_renewal_next(const tda_renewal *r, const tda_policy *p, tda_instant now);
+tda__action tda__renewal_next(const tda__renewal *r, const tda__policy *p, tda__instant now);
 
 /*
  * The code request ended with st at answered_at (TDA_OK: the caller has a new
  * code and renews the policy). 429 waits Retry-After when there is one;
  * without one, and after a transient error, the wait grows exponentially from
- * the interval with jitter, capped at TDA_MAX_BACKOFF_MS, and never shorter
+ * the interval with jitter, capped at TDA__MAX_BACKOFF_MS, and never shorter
  * than Retry-After or the interval. Returns 1 when renewal is over with st as
  * the flow's result (a final status, or too many failures), else 0. ev, when
  * not NULL, gets the RETRY event for a failure that is retried (kind 0
  * otherwise).
  */
-int tda_renewal_record(tda_renewal *r, tda_instant answered_at, tda_status st,
+int tda__renewal_record(tda__renewal *r, tda__instant answered_at, tda_status st,
                        int64_t retry_after_ms, int64_t interval_ms, tda_event *ev);
 
 #endif

@@ -8,41 +8,41 @@
 
 #include "protocol.h"
 
-const char *tda_endpoint_path(tda_endpoint ep)
+const char *tda__endpoint_path(tda__endpoint ep)
 {
     switch (ep) {
-    case TDA_EP_DEVICE_CODE:
+    case TDA__EP_DEVICE_CODE:
         return "/oauth/device/code";
-    case TDA_EP_DEVICE_TOKEN:
+    case TDA__EP_DEVICE_TOKEN:
         return "/oauth/device/token";
-    case TDA_EP_REFRESH:
+    case TDA__EP_REFRESH:
         return "/oauth/token";
-    case TDA_EP_REVOKE:
+    case TDA__EP_REVOKE:
         return "/oauth/revoke";
     }
     return "/";
 }
 
-void tda_body_clear(tda_body *b)
+void tda__body_clear(tda__body *b)
 {
     if (!b)
         return;
     if (b->data) {
-        tda_wipe(b->data, b->len);
-        tda_free(b->data);
+        tda__wipe(b->data, b->len);
+        tda__free(b->data);
     }
     b->data = NULL;
     b->len = 0;
 }
 
 
-void tda_json_wipe_strings(json_t *object)
+void tda__json_wipe_strings(json_t *object)
 {
     const char *key;
     json_t *value;
     json_object_foreach(object, key, value) {
         if (json_is_string(value))
-            tda_wipe((char *)(uintptr_t)json_string_value(value), json_string_length(value));
+            tda__wipe((char *)(uintptr_t)json_string_value(value), json_string_length(value));
     }
 }
 
@@ -77,7 +77,7 @@ typedef struct field {
     int optional; /* a NULL value leaves the member out instead of being refused */
 } field;
 
-static tda_status build_body(const field *fields, size_t count, tda_body *out)
+static tda_status build_body(const field *fields, size_t count, tda__body *out)
 {
     out->data = NULL;
     out->len = 0;
@@ -105,9 +105,9 @@ static tda_status build_body(const field *fields, size_t count, tda_body *out)
     }
     if (st == TDA_OK) {
         size_t len = json_dumpb(object, NULL, 0, JSON_COMPACT);
-        out->data = len ? tda_malloc(len + 1) : NULL;
+        out->data = len ? tda__malloc(len + 1) : NULL;
         if (!out->data || json_dumpb(object, out->data, len, JSON_COMPACT) != len) {
-            tda_free(out->data);
+            tda__free(out->data);
             out->data = NULL;
             st = TDA_NO_MEMORY;
         } else {
@@ -115,7 +115,7 @@ static tda_status build_body(const field *fields, size_t count, tda_body *out)
             out->len = len;
         }
     }
-    tda_json_wipe_strings(object);
+    tda__json_wipe_strings(object);
     json_decref(object);
     return st;
 }
@@ -126,7 +126,7 @@ static tda_status build_body(const field *fields, size_t count, tda_body *out)
         return build_body(fields_, sizeof fields_ / sizeof fields_[0], out);                  \
     } while (0)
 
-tda_status tda_build_code_request(const char *client_id, tda_body *out)
+tda_status tda__build_code_request(const char *client_id, tda__body *out)
 {
     BUILD(out, {"client_id", client_id, 0});
 }
@@ -138,23 +138,23 @@ tda_status tda_build_code_request(const char *client_id, tda_body *out)
  */
 #define SECRET(value) {"client_secret", (value), 1}
 
-tda_status tda_build_token_request(const char *client_id, const char *client_secret,
-                                   const char *device_code, tda_body *out)
+tda_status tda__build_token_request(const char *client_id, const char *client_secret,
+                                   const char *device_code, tda__body *out)
 {
     BUILD(out, {"code", device_code, 0}, {"client_id", client_id, 0}, SECRET(client_secret));
 }
 
-tda_status tda_build_refresh_request(const char *client_id, const char *client_secret,
+tda_status tda__build_refresh_request(const char *client_id, const char *client_secret,
                                      const char *refresh_token, const char *redirect_uri,
-                                     tda_body *out)
+                                     tda__body *out)
 {
     BUILD(out, {"refresh_token", refresh_token, 0}, {"client_id", client_id, 0},
           SECRET(client_secret), {"redirect_uri", redirect_uri, 0},
           {"grant_type", "refresh_token", 0});
 }
 
-tda_status tda_build_revoke_request(const char *client_id, const char *client_secret,
-                                    const char *access_token, tda_body *out)
+tda_status tda__build_revoke_request(const char *client_id, const char *client_secret,
+                                    const char *access_token, tda__body *out)
 {
     BUILD(out, {"token", access_token, 0}, {"client_id", client_id, 0}, SECRET(client_secret));
 }

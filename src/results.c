@@ -7,10 +7,10 @@ void tda_code_clear(tda_code *code)
 {
     if (!code)
         return;
-    tda_free_secret(code->device_code);
-    tda_free_secret(code->user_code);
-    tda_free_secret(code->verification_url);
-    tda_free(code->client_id);
+    tda__free_secret(code->device_code);
+    tda__free_secret(code->user_code);
+    tda__free_secret(code->verification_url);
+    tda__free(code->client_id);
     memset(code, 0, sizeof *code);
 }
 
@@ -18,11 +18,11 @@ void tda_token_clear(tda_token *token)
 {
     if (!token)
         return;
-    tda_free_secret(token->access_token);
-    tda_free_secret(token->token_type);
-    tda_free_secret(token->refresh_token);
-    tda_free_secret(token->scope);
-    tda_free(token->client_id);
+    tda__free_secret(token->access_token);
+    tda__free_secret(token->token_type);
+    tda__free_secret(token->refresh_token);
+    tda__free_secret(token->scope);
+    tda__free(token->client_id);
     memset(token, 0, sizeof *token);
 }
 
@@ -39,7 +39,7 @@ tda_status tda_token_copy(const tda_token *token, tda_token *out)
                          &out->client_id};
     int failed = 0;
     for (size_t i = 0; i < sizeof from / sizeof from[0]; i++) {
-        *to[i] = from[i] && !failed ? tda_strdup(from[i]) : NULL;
+        *to[i] = from[i] && !failed ? tda__strdup(from[i]) : NULL;
         failed |= from[i] && !*to[i];
     }
     if (failed) {

@@ -5,12 +5,12 @@
 typedef struct status_row {
     const char *name; /* NULL for a value the table skips (none today) */
     const char *message;
-    tda_status_kind kind;
+    tda__status_kind kind;
 } status_row;
 
-#define TDA_STATUS_ROW(name, value, kind, message) [value] = {#name, message, TDA_KIND_##kind},
-static const status_row rows[] = {TDA_STATUS_MAP(TDA_STATUS_ROW)};
-#undef TDA_STATUS_ROW
+#define TDA__STATUS_ROW(name, value, kind, message) [value] = {#name, message, TDA__KIND_##kind},
+static const status_row rows[] = {TDA_STATUS_MAP(TDA__STATUS_ROW)};
+#undef TDA__STATUS_ROW
 
 static const status_row *row_of(tda_status s)
 {
@@ -18,11 +18,11 @@ static const status_row *row_of(tda_status s)
     return i < sizeof rows / sizeof rows[0] && rows[i].name ? &rows[i] : NULL;
 }
 
-tda_status_kind tda_status_kind_of(tda_status s)
+tda__status_kind tda__status_kind_of(tda_status s)
 {
     const status_row *r = row_of(s);
     /* An unknown value ends a flow: nothing can be learnt by retrying it. */
-    return r ? r->kind : TDA_KIND_FINAL;
+    return r ? r->kind : TDA__KIND_FINAL;
 }
 
 const char *tda_strerror(tda_status s)
@@ -39,18 +39,18 @@ const char *tda_status_name(tda_status s)
 
 int tda_status_is_transient(tda_status s)
 {
-    return tda_status_kind_of(s) == TDA_KIND_TRANSIENT;
+    return tda__status_kind_of(s) == TDA__KIND_TRANSIENT;
 }
 
-int tda_status_is_final(tda_status s)
+int tda__status_is_final(tda_status s)
 {
-    return tda_status_kind_of(s) == TDA_KIND_FINAL;
+    return tda__status_kind_of(s) == TDA__KIND_FINAL;
 }
 
-int tda_status_ends_flow(tda_status s)
+int tda__status_ends_flow(tda_status s)
 {
-    tda_status_kind k = tda_status_kind_of(s);
-    return k == TDA_KIND_SUCCESS || k == TDA_KIND_FINAL;
+    tda__status_kind k = tda__status_kind_of(s);
+    return k == TDA__KIND_SUCCESS || k == TDA__KIND_FINAL;
 }
 
 const char *tda_version(void)

@@ -41,20 +41,20 @@ static const status_rule rules[] = {
     {501, 599, TDA_SERVER_ERROR, TDA_SERVER_ERROR, TDA_SERVER_ERROR, TDA_SERVER_ERROR},
 };
 
-static tda_status rule_for(tda_endpoint ep, long http)
+static tda_status rule_for(tda__endpoint ep, long http)
 {
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
         const status_rule *r = &rules[i];
         if (http < r->first || http > r->last)
             continue;
         switch (ep) {
-        case TDA_EP_DEVICE_CODE:
+        case TDA__EP_DEVICE_CODE:
             return r->device_code;
-        case TDA_EP_DEVICE_TOKEN:
+        case TDA__EP_DEVICE_TOKEN:
             return r->device_token;
-        case TDA_EP_REFRESH:
+        case TDA__EP_REFRESH:
             return r->refresh;
-        case TDA_EP_REVOKE:
+        case TDA__EP_REVOKE:
             return r->revoke;
         }
     }
@@ -66,7 +66,7 @@ static tda_status rule_for(tda_endpoint ep, long http)
  * The detail is libcurl's text, which names no secret. Which of these
  * statuses polling retries is their kind in the status table.
  */
-tda_status tda_classify_transfer_failure(int curl_code, const char *curl_text, int body_overflow,
+tda_status tda__classify_transfer_failure(int curl_code, const char *curl_text, int body_overflow,
                                          char *detail, size_t size)
 {
     CURLcode rc = (CURLcode)curl_code;
@@ -76,7 +76,7 @@ tda_status tda_classify_transfer_failure(int curl_code, const char *curl_text, i
     case CURLE_WRITE_ERROR:
     case CURLE_FILESIZE_EXCEEDED:
         if (body_overflow || rc == CURLE_FILESIZE_EXCEEDED) {
-            snprintf(detail, size, "answer larger than %d KiB refused", TDA_MAX_BODY / 1024);
+            snprintf(detail, size, "answer larger than %d KiB refused", TDA__MAX_BODY / 1024);
             return TDA_BAD_RESPONSE;
         }
         st = TDA_NO_MEMORY;
@@ -133,12 +133,12 @@ tda_status tda_classify_transfer_failure(int curl_code, const char *curl_text, i
     return st;
 }
 
-int tda_answer_may_be_lost(tda_status transfer_status)
+int tda__answer_may_be_lost(tda_status transfer_status)
 {
     return transfer_status == TDA_NETWORK || transfer_status == TDA_TIMED_OUT;
 }
 
-int tda_explain_lost_token(tda_status result, int answer_lost, char *detail, size_t size)
+int tda__explain_lost_token(tda_status result, int answer_lost, char *detail, size_t size)
 {
     if (result != TDA_ALREADY_USED || !answer_lost)
         return 0;
@@ -158,17 +158,17 @@ int tda_explain_lost_token(tda_status result, int answer_lost, char *detail, siz
  * at DESCRIPTION_MAX. The server could echo anything, so callers blank the
  * secrets of their request out of the detail afterwards (calls.c, multi.c).
  */
-static tda_status oauth_error(const tda_response *r, char *code, size_t size, char *description,
+static tda_status oauth_error(const tda__response *r, char *code, size_t size, char *description,
                               size_t description_size)
 {
     code[0] = '\0';
     description[0] = '\0';
     if (!r->body || r->body_len == 0)
         return TDA_OK;
-    tda_json_oom_reset();
+    tda__json_oom_reset();
     json_t *root = json_loadb(r->body, r->body_len, 0, NULL);
     /* Out of memory, jansson may drop bytes of a string: trust nothing then. */
-    int oom = tda_json_oom_happened();
+    int oom = tda__json_oom_happened();
     const char *value = json_string_value(json_object_get(root, "error"));
     if (!oom && value && strlen(value) < size &&
         strspn(value, "abcdefghijklmnopqrstuvwxyz_") == strlen(value))
@@ -194,7 +194,7 @@ static int contains_nocase(const char *haystack, const char *needle)
 }
 
 /* The first byte of the body that is not white space, or 0 for an empty body. */
-static char body_start(const tda_response *r)
+static char body_start(const tda__response *r)
 {
     size_t i = 0;
     while (i < r->body_len && (r->body[i] == ' ' || r->body[i] == '\n' || r->body[i] == '\r' ||
@@ -203,7 +203,7 @@ static char body_start(const tda_response *r)
     return i < r->body_len ? r->body[i] : 0;
 }
 
-static int body_is_html(const tda_response *r)
+static int body_is_html(const tda__response *r)
 {
     return contains_nocase(r->content_type, "text/html") || body_start(r) == '<';
 }
@@ -214,7 +214,7 @@ static int body_is_html(const tda_response *r)
  * user's token), or is not Trakt's at all. Getting this wrong either way is
  * costly: "log in again" makes users redo the device flow.
  */
-static tda_status refine_refresh_failure(tda_status st, const tda_response *r, const char *error)
+static tda_status refine_refresh_failure(tda_status st, const tda__response *r, const char *error)
 {
     /*
      * A page of text or HTML is a proxy's or Cloudflare's answer, not Trakt
@@ -241,7 +241,7 @@ static void sanitize(const char *in, char *out, size_t size)
     out[j] = '\0';
 }
 
-static void describe(tda_endpoint ep, const tda_response *r, tda_status st, const char *error,
+static void describe(tda__endpoint ep, const tda__response *r, tda_status st, const char *error,
                      const char *description, char *detail, size_t size)
 {
     const char *from = contains_nocase(r->server, "cloudflare") ? " from Cloudflare" : "";
@@ -256,7 +256,7 @@ static void describe(tda_endpoint ep, const tda_response *r, tda_status st, cons
                  ": blocked before reaching Trakt; set a specific User-Agent (yourapp/1.0)");
     } else if (st == TDA_FORBIDDEN) {
         snprintf(extra, sizeof extra, ": check the client id and secret and that the app is approved");
-    } else if (r->http_status == 404 && ep != TDA_EP_DEVICE_TOKEN) {
+    } else if (r->http_status == 404 && ep != TDA__EP_DEVICE_TOKEN) {
         snprintf(extra, sizeof extra, ": is the base URL right?");
     } else if (error[0] && description[0]) {
         snprintf(extra, sizeof extra, " (error \"%s\": \"%s\")", error, description);
@@ -264,7 +264,7 @@ static void describe(tda_endpoint ep, const tda_response *r, tda_status st, cons
         snprintf(extra, sizeof extra, " (error \"%s\")", error);
     }
     snprintf(detail, size, "HTTP %ld%s%s on POST %s: %s%s", r->http_status, from, html,
-             tda_endpoint_path(ep), tda_strerror(st), extra);
+             tda__endpoint_path(ep), tda_strerror(st), extra);
 }
 
 /*
@@ -286,23 +286,23 @@ static void say_when(tda_status st, int64_t retry_after_ms, char *detail, size_t
                  "a few tries");
 }
 
-tda_status tda_classify_response(tda_endpoint ep, const tda_response *r, int64_t now_unix,
+tda_status tda__classify_response(tda__endpoint ep, const tda__response *r, int64_t now_unix,
                                  int64_t *retry_after_ms, char *detail, size_t detail_size)
 {
-    *retry_after_ms = tda_parse_retry_after(r->retry_after, now_unix);
+    *retry_after_ms = tda__parse_retry_after(r->retry_after, now_unix);
     if (*retry_after_ms < 0)
-        *retry_after_ms = tda_parse_ratelimit_until(r->ratelimit, now_unix);
+        *retry_after_ms = tda__parse_ratelimit_until(r->ratelimit, now_unix);
     if (detail_size)
         detail[0] = '\0';
     tda_status st = rule_for(ep, r->http_status);
-    if (st == TDA_OK || (st == TDA_PENDING && ep == TDA_EP_DEVICE_TOKEN))
+    if (st == TDA_OK || (st == TDA_PENDING && ep == TDA__EP_DEVICE_TOKEN))
         return st;
     char error[48], description[DESCRIPTION_MAX + 4];
     if (oauth_error(r, error, sizeof error, description, sizeof description) == TDA_NO_MEMORY) {
         snprintf(detail, detail_size, "out of memory while reading the answer");
         return TDA_NO_MEMORY;
     }
-    if (ep == TDA_EP_REFRESH && st == TDA_INVALID_GRANT)
+    if (ep == TDA__EP_REFRESH && st == TDA_INVALID_GRANT)
         st = refine_refresh_failure(st, r, error);
     describe(ep, r, st, error, description, detail, detail_size);
     say_when(st, *retry_after_ms, detail, detail_size);
@@ -314,24 +314,24 @@ tda_status tda_classify_response(tda_endpoint ep, const tda_response *r, int64_t
  * text/plain "error code: 1015" (its rate-limiting rule), usually with
  * "server: cloudflare". Trakt's own 429 to a poll has an empty body.
  */
-static int from_cloudflare(const tda_response *r)
+static int from_cloudflare(const tda__response *r)
 {
     static const char plain[] = "error code:";
     return contains_nocase(r->server, "cloudflare") || body_is_html(r) ||
            (r->body_len >= sizeof plain - 1 && strncmp(r->body, plain, sizeof plain - 1) == 0);
 }
 
-int tda_is_ip_rate_limit(const tda_response *r)
+int tda__is_ip_rate_limit(const tda__response *r)
 {
     if (r->http_status != 429)
         return 0;
-    return tda_parse_retry_after(r->retry_after, 0) >= 0 ||
-           tda_parse_ratelimit_until(r->ratelimit, 0) >= 0 || from_cloudflare(r);
+    return tda__parse_retry_after(r->retry_after, 0) >= 0 ||
+           tda__parse_ratelimit_until(r->ratelimit, 0) >= 0 || from_cloudflare(r);
 }
 
-int tda_refusal_may_want_secret(tda_endpoint ep, const tda_response *r, tda_status st)
+int tda__refusal_may_want_secret(tda__endpoint ep, const tda__response *r, tda_status st)
 {
-    if (ep == TDA_EP_DEVICE_CODE || (r->http_status != 401 && r->http_status != 403))
+    if (ep == TDA__EP_DEVICE_CODE || (r->http_status != 401 && r->http_status != 403))
         return 0;
     if (contains_nocase(r->server, "cloudflare") || body_is_html(r))
         return 0; /* blocked before Trakt could judge the client */
@@ -350,13 +350,13 @@ static int64_t delay_until(int64_t when, int64_t now_unix)
     return seconds > RETRY_CAP_MS / 1000 ? RETRY_CAP_MS : seconds * 1000;
 }
 
-int64_t tda_parse_ratelimit_until(const char *value, int64_t now_unix)
+int64_t tda__parse_ratelimit_until(const char *value, int64_t now_unix)
 {
     if (!value)
         return -1;
-    tda_json_oom_reset();
+    tda__json_oom_reset();
     json_t *root = json_loads(value, JSON_REJECT_DUPLICATES, NULL);
-    if (tda_json_oom_happened()) {
+    if (tda__json_oom_happened()) {
         json_decref(root);
         return -1;
     }
@@ -369,13 +369,13 @@ int64_t tda_parse_ratelimit_until(const char *value, int64_t now_unix)
     if (end && *end == '.')
         end += 1 + strspn(end + 1, "0123456789");
     if (end && (strcmp(end, "Z") == 0 || strcmp(end, "+00:00") == 0 || *end == '\0')) {
-        delay = delay_until(tda_utc_seconds(&tm), now_unix);
+        delay = delay_until(tda__utc_seconds(&tm), now_unix);
     }
     json_decref(root);
     return delay;
 }
 
-int64_t tda_parse_retry_after(const char *value, int64_t now_unix)
+int64_t tda__parse_retry_after(const char *value, int64_t now_unix)
 {
     const int64_t cap_ms = RETRY_CAP_MS;
     if (!value)
@@ -399,7 +399,7 @@ int64_t tda_parse_retry_after(const char *value, int64_t now_unix)
     /* The HTTP-date form. The preferred one is read in 64 bits (utc_time.c); libcurl's
      * parser knows the two obsolete ones, though with a 32-bit time_t not past 2038. */
     int64_t when;
-    if (tda_parse_imf_fixdate(value, &when) == 0)
+    if (tda__parse_imf_fixdate(value, &when) == 0)
         return delay_until(when, now_unix);
     time_t obsolete = curl_getdate(value, NULL);
     if (obsolete == (time_t)-1)

@@ -16,12 +16,12 @@ tda_store *tda_store_new(const tda_store_ops *ops, void *self)
 {
     if (!ops || !ops->load || !ops->lock || !ops->save || !ops->unlock)
         return NULL;
-    tda_store *s = tda_calloc(1, sizeof *s);
+    tda_store *s = tda__calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->ops = *ops;
     s->self = self;
-    s->lock_timeout_ms = TDA_STORE_DEFAULT_LOCK_TIMEOUT_MS;
+    s->lock_timeout_ms = TDA__STORE_DEFAULT_LOCK_TIMEOUT_MS;
     return s;
 }
 
@@ -31,7 +31,7 @@ void tda_store_free(tda_store *s)
         return;
     if (s->ops.destroy)
         s->ops.destroy(s->self);
-    tda_free(s);
+    tda__free(s);
 }
 
 tda_status tda_store_set_lock_timeout_ms(tda_store *s, long ms)
@@ -63,22 +63,22 @@ const char *tda_store_location(tda_store *s, const char *key)
     return where ? where : key ? key : "(the store's one token)";
 }
 
-tda_store_wait tda_store_wait_for(const tda_store *s, int cancel_fd)
+tda_store_wait tda__store_wait_for(const tda_store *s, int cancel_fd)
 {
     tda_store_wait w = {tda_monotonic_ms() + s->lock_timeout_ms, cancel_fd};
     return w;
 }
 
-tda_status tda_store_unlock(tda_store *s, void *lock, int commit)
+tda_status tda__store_unlock(tda_store *s, void *lock, int commit)
 {
     if (commit)
         return s->ops.unlock(s->self, lock, 1, s->detail, sizeof s->detail);
-    char ignored[TDA_STORE_DETAIL_SIZE] = "";
+    char ignored[TDA__STORE_DETAIL_SIZE] = "";
     s->ops.unlock(s->self, lock, 0, ignored, sizeof ignored);
     return TDA_OK;
 }
 
-void tda_store_tell(tda_store *s, const char *key, const tda_token *t, tda_status saved)
+void tda__store_tell(tda_store *s, const char *key, const tda_token *t, tda_status saved)
 {
     if (s->on_token)
         s->on_token(key, t, saved, s->on_token_data);
@@ -160,7 +160,7 @@ tda_status tda_store_save(tda_store *s, const char *key, const tda_token *token)
     if (!s || !token || !token->access_token || !token->refresh_token || !token->token_type)
         return TDA_INVALID_ARGUMENT;
     s->detail[0] = '\0';
-    tda_store_wait w = tda_store_wait_for(s, -1);
+    tda_store_wait w = tda__store_wait_for(s, -1);
     void *lock = NULL;
     tda_status st = s->ops.lock(s->self, key, &w, &lock, s->detail, sizeof s->detail);
     if (st != TDA_OK)
@@ -169,9 +169,9 @@ tda_status tda_store_save(tda_store *s, const char *key, const tda_token *token)
         st = s->ops.prepare(s->self, lock, s->detail, sizeof s->detail);
     if (st == TDA_OK)
         st = s->ops.save(s->self, lock, token, s->detail, sizeof s->detail);
-    tda_status unlocked = tda_store_unlock(s, lock, st == TDA_OK);
+    tda_status unlocked = tda__store_unlock(s, lock, st == TDA_OK);
     if (st == TDA_OK)
         st = unlocked;
-    tda_store_tell(s, key, token, st);
+    tda__store_tell(s, key, token, st);
     return st;
 }

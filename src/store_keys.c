@@ -15,7 +15,7 @@ static int passes(unsigned char ch, size_t at)
            (ch == '.' && at > 0);
 }
 
-tda_status tda_store_key_file_name(const char *key, char *out, size_t out_size, char *detail,
+tda_status tda__store_key_file_name(const char *key, char *out, size_t out_size, char *detail,
                                    size_t size)
 {
     if (out_size)
@@ -28,7 +28,7 @@ tda_status tda_store_key_file_name(const char *key, char *out, size_t out_size, 
     const char *why = NULL;
     if (len == 0)
         why = "it is empty";
-    else if (len > TDA_STORE_KEY_MAX)
+    else if (len > TDA__STORE_KEY_MAX)
         why = "it is longer than 64 bytes";
     else if (strcmp(key, ".") == 0 || strcmp(key, "..") == 0)
         why = "'.' and '..' name directories";
@@ -40,7 +40,7 @@ tda_status tda_store_key_file_name(const char *key, char *out, size_t out_size, 
     if (why) {
         /* The key is not quoted: it may be anything, even a secret pasted by mistake. */
         snprintf(detail, size, "unusable key (%zu bytes): %s. A key is 1 to %d bytes, not '.' or "
-                 "'..', without '/' or control characters", len, why, TDA_STORE_KEY_MAX);
+                 "'..', without '/' or control characters", len, why, TDA__STORE_KEY_MAX);
         return TDA_INVALID_ARGUMENT;
     }
     static const char hex[] = "0123456789ABCDEF";
@@ -57,10 +57,10 @@ tda_status tda_store_key_file_name(const char *key, char *out, size_t out_size, 
             out[n++] = hex[ch & 15];
         }
     }
-    if (n + sizeof TDA_STORE_KEY_SUFFIX > out_size) {
+    if (n + sizeof TDA__STORE_KEY_SUFFIX > out_size) {
         snprintf(detail, size, "internal error: no room for the key's file name");
         return TDA_INVALID_ARGUMENT;
     }
-    memcpy(out + n, TDA_STORE_KEY_SUFFIX, sizeof TDA_STORE_KEY_SUFFIX);
+    memcpy(out + n, TDA__STORE_KEY_SUFFIX, sizeof TDA__STORE_KEY_SUFFIX);
     return TDA_OK;
 }

@@ -26,9 +26,9 @@
 #define CREATE_LOCK_ID "7427190321577162861"
 
 typedef struct pg_store {
-    tda_pg_session session;
+    tda__pg_session session;
     char *client_id;
-    char table[TDA_PG_TABLE_SQL_MAX + 1]; /* quoted, for SQL and for to_regclass */
+    char table[TDA__PG_TABLE_SQL_MAX + 1]; /* quoted, for SQL and for to_regclass */
     char *where;                          /* the last location text */
     int table_ready;                      /* made or found with the right columns */
     int in_txn;                           /* a lock's transaction is open */
@@ -57,20 +57,20 @@ static const char *location(pg_store *ps, const char *key);
 
 static tda_status no_memory(char *detail, size_t size)
 {
-    return tda_say(TDA_NO_MEMORY, detail, size, "out of memory");
+    return tda__say(TDA_NO_MEMORY, detail, size, "out of memory");
 }
 
 static tda_status connect_io(pg_store *ps, int cancel_fd, char *detail, size_t size)
 {
-    tda_pg_wait w = tda_pg_wait_io(&ps->session, cancel_fd);
-    return tda_pg_connect(&ps->session, &w, detail, size);
+    tda__pg_wait w = tda__pg_wait_io(&ps->session, cancel_fd);
+    return tda__pg_connect(&ps->session, &w, detail, size);
 }
 
 static tda_status exec_io(pg_store *ps, int cancel_fd, const char *what, const char *sql, int n,
                           const char *const *values, PGresult **res, char *detail, size_t size)
 {
-    tda_pg_wait w = tda_pg_wait_io(&ps->session, cancel_fd);
-    return tda_pg_exec(&ps->session, &w, what, sql, n, values, res, NULL, detail, size);
+    tda__pg_wait w = tda__pg_wait_io(&ps->session, cancel_fd);
+    return tda__pg_exec(&ps->session, &w, what, sql, n, values, res, NULL, detail, size);
 }
 
 /* ---------------------------------------------------------------- the table */
@@ -149,7 +149,7 @@ static tda_status check_columns(pg_store *ps, int cancel_fd, int *exists, char *
         wrong = "nothing keeps (client_id, key) unique";
     PQclear(r);
     if (wrong)
-        return tda_say(TDA_IO, detail, size, "the PostgreSQL table %s cannot hold tokens: %s; "
+        return tda__say(TDA_IO, detail, size, "the PostgreSQL table %s cannot hold tokens: %s; "
                        "%s", ps->table, wrong, schema_hint);
     return TDA_OK;
 }
@@ -183,7 +183,7 @@ static tda_status ensure_table(pg_store *ps, int cancel_fd, char *detail, size_t
                      size);
     if (st != TDA_OK) {
         if (ps->session.conn) {
-            char ignored[TDA_STORE_DETAIL_SIZE];
+            char ignored[TDA__STORE_DETAIL_SIZE];
             exec_io(ps, -1, "undoing", "ROLLBACK", 0, NULL, NULL, ignored, sizeof ignored);
         }
         size_t at = strlen(detail);
@@ -195,7 +195,7 @@ static tda_status ensure_table(pg_store *ps, int cancel_fd, char *detail, size_t
     }
     st = check_columns(ps, cancel_fd, &exists, detail, size);
     if (st == TDA_OK && !exists)
-        st = tda_say(TDA_IO, detail, size, "the table %s was made but cannot be found: check "
+        st = tda__say(TDA_IO, detail, size, "the table %s was made but cannot be found: check "
                      "search_path", ps->table);
     ps->table_ready = st == TDA_OK;
     return st;
@@ -221,27 +221,27 @@ static int retry_fresh(const pg_store *ps, tda_status st, int was_reused)
 static tda_status parse_row(pg_store *ps, const char *key, const char *text, tda_token *out,
                             char *detail, size_t size)
 {
-    char why[TDA_STORE_DETAIL_SIZE];
-    tda_status st = tda_token_from_json(text, strlen(text), out, why, sizeof why);
+    char why[TDA__STORE_DETAIL_SIZE];
+    tda_status st = tda__token_from_json(text, strlen(text), out, why, sizeof why);
     if (st == TDA_NO_MEMORY)
         return no_memory(detail, size);
     if (st != TDA_OK)
-        return tda_say(st, detail, size, "the token stored for %s is not valid: %s; log in "
+        return tda__say(st, detail, size, "the token stored for %s is not valid: %s; log in "
                        "again to replace it", location(ps, key), why);
     return TDA_OK;
 }
 
 static tda_status missing(pg_store *ps, const char *key, char *detail, size_t size)
 {
-    return tda_say(TDA_FILE_MISSING, detail, size, "no token for %s: log in first",
+    return tda__say(TDA_FILE_MISSING, detail, size, "no token for %s: log in first",
                    location(ps, key));
 }
 
 static void forget_last(pg_store *ps)
 {
     if (ps->last_text) {
-        tda_wipe(ps->last_text, ps->last_len);
-        tda_free(ps->last_text);
+        tda__wipe(ps->last_text, ps->last_len);
+        tda__free(ps->last_text);
     }
     ps->last_text = NULL;
     ps->last_len = 0;
@@ -251,7 +251,7 @@ static void forget_last(pg_store *ps)
 static tda_status pg_load(void *self, const char *key, tda_token *out, char *detail, size_t size)
 {
     pg_store *ps = self;
-    tda_status st = tda_pg_check_key(key, detail, size);
+    tda_status st = tda__pg_check_key(key, detail, size);
     if (st != TDA_OK)
         return st;
     const char *const values[] = {ps->client_id, key};
@@ -280,14 +280,14 @@ static tda_status pg_load(void *self, const char *key, tda_token *out, char *det
     } else {
         st = parse_row(ps, key, text, out, detail, size);
         forget_last(ps);
-        if (st == TDA_OK && (ps->last_text = tda_malloc(len + 1)) != NULL) {
+        if (st == TDA_OK && (ps->last_text = tda__malloc(len + 1)) != NULL) {
             memcpy(ps->last_text, text, len + 1);
             ps->last_len = len;
             if (tda_token_copy(out, &ps->last) != TDA_OK)
                 forget_last(ps); /* only a cache: no memory for it is no failure */
         }
     }
-    tda_wipe(text, len);
+    tda__wipe(text, len);
     PQclear(r);
     return st;
 }
@@ -298,20 +298,20 @@ static void lock_free(pg_lock *l)
 {
     if (!l)
         return;
-    tda_free(l->key);
-    tda_free_secret(l->found);
-    tda_free_secret(l->spent);
-    tda_free_secret(l->saved);
-    tda_free_secret(l->fresh);
-    tda_free(l);
+    tda__free(l->key);
+    tda__free_secret(l->found);
+    tda__free_secret(l->spent);
+    tda__free_secret(l->saved);
+    tda__free_secret(l->fresh);
+    tda__free(l);
 }
 
 static void rollback(pg_store *ps)
 {
-    char ignored[TDA_STORE_DETAIL_SIZE];
+    char ignored[TDA__STORE_DETAIL_SIZE];
     if (ps->in_txn && ps->session.conn &&
         exec_io(ps, -1, "undoing", "ROLLBACK", 0, NULL, NULL, ignored, sizeof ignored) != TDA_OK)
-        tda_pg_drop(&ps->session); /* closing undoes it too */
+        tda__pg_drop(&ps->session); /* closing undoes it too */
     ps->in_txn = 0;
 }
 
@@ -328,8 +328,8 @@ static tda_status lock_row(pg_store *ps, pg_lock *l, const tda_store_wait *wait,
     int64_t left = wait->deadline_ms - tda_monotonic_ms();
     char lock_ms[24], idle_ms[24], check_ms[24];
     snprintf(lock_ms, sizeof lock_ms, "%lld", (long long)(left > 0 ? left : 1));
-    snprintf(idle_ms, sizeof idle_ms, "%ld", TDA_PG_IDLE_IN_TXN_MS);
-    snprintf(check_ms, sizeof check_ms, "%ld", TDA_PG_CHECK_CLIENT_MS);
+    snprintf(idle_ms, sizeof idle_ms, "%ld", TDA__PG_IDLE_IN_TXN_MS);
+    snprintf(check_ms, sizeof check_ms, "%ld", TDA__PG_CHECK_CLIENT_MS);
     const char *const limits[] = {lock_ms, idle_ms, check_ms};
     int with_check = PQserverVersion(ps->session.conn) >= 140000;
     st = exec_io(ps, wait->cancel_fd, "setting the lock's limits",
@@ -343,11 +343,11 @@ static tda_status lock_row(pg_store *ps, pg_lock *l, const tda_store_wait *wait,
         return st;
     /* The server ends the wait at lock_timeout; our own deadline only catches a silent one. */
     const char *const values[] = {ps->client_id, l->key};
-    tda_pg_wait w = {tda_monotonic_ms() + (left > 0 ? left : 0) + ps->session.io_timeout_ms,
+    tda__pg_wait w = {tda_monotonic_ms() + (left > 0 ? left : 0) + ps->session.io_timeout_ms,
                      wait->cancel_fd};
     PGresult *r;
     char sqlstate[6];
-    st = tda_pg_exec(&ps->session, &w, "waiting for the token's row lock", ps->sql_lock, 2,
+    st = tda__pg_exec(&ps->session, &w, "waiting for the token's row lock", ps->sql_lock, 2,
                      values, &r, sqlstate, detail, size);
     if (st == TDA_LOCKED) {
         snprintf(detail, size, "another process has held the lock on %s for longer than the "
@@ -357,11 +357,11 @@ static tda_status lock_row(pg_store *ps, pg_lock *l, const tda_store_wait *wait,
     }
     if (st != TDA_OK)
         return st;
-    if (PQntuples(r) > 0 && !(l->found = tda_strdup(PQgetvalue(r, 0, 0))))
+    if (PQntuples(r) > 0 && !(l->found = tda__strdup(PQgetvalue(r, 0, 0))))
         st = no_memory(detail, size);
     if (PQntuples(r) > 0) {
         char *text = PQgetvalue(r, 0, 0);
-        tda_wipe(text, strlen(text));
+        tda__wipe(text, strlen(text));
     }
     PQclear(r);
     return st;
@@ -372,14 +372,14 @@ static tda_status pg_lock_op(void *self, const char *key, const tda_store_wait *
 {
     pg_store *ps = self;
     *lock = NULL;
-    tda_status st = tda_pg_check_key(key, detail, size);
+    tda_status st = tda__pg_check_key(key, detail, size);
     if (st != TDA_OK)
         return st;
     if (ps->in_txn)
-        return tda_say(TDA_INVALID_ARGUMENT, detail, size, "this PostgreSQL store handle "
+        return tda__say(TDA_INVALID_ARGUMENT, detail, size, "this PostgreSQL store handle "
                        "already holds a lock: use one handle per thread, one lock at a time");
-    pg_lock *l = tda_calloc(1, sizeof *l);
-    if (!l || !(l->key = tda_strdup(key))) {
+    pg_lock *l = tda__calloc(1, sizeof *l);
+    if (!l || !(l->key = tda__strdup(key))) {
         lock_free(l);
         return no_memory(detail, size);
     }
@@ -395,7 +395,7 @@ static tda_status pg_lock_op(void *self, const char *key, const tda_store_wait *
             rollback(ps);
         if (!retry_fresh(ps, st, was_reused))
             break;
-        tda_free_secret(l->found);
+        tda__free_secret(l->found);
         l->found = NULL;
     }
     if (st != TDA_OK) {
@@ -412,7 +412,7 @@ static tda_status pg_lock_op(void *self, const char *key, const tda_store_wait *
  * connection was cut after its refresh (a server restart) is writing its new
  * pair again on a new connection (write_again), and that write waits for this
  * very row. So the row is let go and taken again, for up to
- * TDA_PG_REREAD_GRACE_MS: such a write, queued on the row, lands first and is
+ * TDA__PG_REREAD_GRACE_MS: such a write, queued on the row, lands first and is
  * read, instead of a user being told to log in again while the good pair
  * waits behind us. Only this rare path waits; the lock is PostgreSQL's.
  */
@@ -423,8 +423,8 @@ static int still_spent(const pg_lock *l)
     if (!l->found)
         return 0;
     tda_token t;
-    char why[TDA_STORE_DETAIL_SIZE];
-    if (tda_token_from_json(l->found, strlen(l->found), &t, why, sizeof why) != TDA_OK)
+    char why[TDA__STORE_DETAIL_SIZE];
+    if (tda__token_from_json(l->found, strlen(l->found), &t, why, sizeof why) != TDA_OK)
         return 0;
     int same = strcmp(t.refresh_token, l->spent) == 0;
     tda_token_clear(&t);
@@ -433,10 +433,10 @@ static int still_spent(const pg_lock *l)
 
 static tda_status take_row_again(pg_store *ps, pg_lock *l, char *detail, size_t size)
 {
-    int64_t until = tda_monotonic_ms() + TDA_PG_REREAD_GRACE_MS;
+    int64_t until = tda_monotonic_ms() + TDA__PG_REREAD_GRACE_MS;
     for (;;) {
         rollback(ps);
-        tda_free_secret(l->found);
+        tda__free_secret(l->found);
         l->found = NULL;
         tda_store_wait wait = {tda_monotonic_ms() + l->wait_ms, l->cancel_fd};
         tda_status st = connect_io(ps, l->cancel_fd, detail, size);
@@ -453,7 +453,7 @@ static tda_status take_row_again(pg_store *ps, pg_lock *l, char *detail, size_t 
         rollback(ps); /* let a queued write in */
         tda_store_wait nap = {tda_monotonic_ms() + 50, l->cancel_fd};
         if (tda_store_wait_fd(&nap, -1, 0, 50) == TDA_CANCELLED)
-            return tda_say(TDA_CANCELLED, detail, size, "cancelled while reading %s again",
+            return tda__say(TDA_CANCELLED, detail, size, "cancelled while reading %s again",
                            location(ps, l->key));
     }
 }
@@ -472,7 +472,7 @@ static tda_status pg_load_locked(void *self, void *lock, tda_token *out, char *d
     if (!l->found)
         return missing(ps, l->key, detail, size);
     tda_status st = parse_row(ps, l->key, l->found, out, detail, size);
-    if (st == TDA_OK && !l->spent && !(l->spent = tda_strdup(out->refresh_token))) {
+    if (st == TDA_OK && !l->spent && !(l->spent = tda__strdup(out->refresh_token))) {
         tda_token_clear(out);
         st = no_memory(detail, size);
     }
@@ -486,7 +486,7 @@ static tda_status pg_prepare(void *self, void *lock, char *detail, size_t size)
     /* The connection the save needs is the one holding the lock: it must still be there. */
     if (!ps->session.conn || PQstatus(ps->session.conn) != CONNECTION_OK) {
         l->lost = 1;
-        return tda_say(TDA_NETWORK, detail, size, "the connection to PostgreSQL was lost while "
+        return tda__say(TDA_NETWORK, detail, size, "the connection to PostgreSQL was lost while "
                        "holding the lock on %s", location(ps, l->key));
     }
     return TDA_OK;
@@ -498,16 +498,16 @@ static tda_status pg_prepare(void *self, void *lock, char *detail, size_t size)
  * After the connection was lost with a spent refresh token: a new connection,
  * and the new pair written where the row still holds the spent pair or
  * already this one; for a login (nothing spent), written as a save would.
- * Tries until TDA_PG_SAVE_RETRY_MS have passed, without the cancel: this pair
+ * Tries until TDA__PG_SAVE_RETRY_MS have passed, without the cancel: this pair
  * is the only one.
  */
 static tda_status write_again(pg_store *ps, pg_lock *l, char *detail, size_t size)
 {
     ps->in_txn = 0;
     l->lost = 1;
-    int64_t give_up = tda_monotonic_ms() + TDA_PG_SAVE_RETRY_MS;
+    int64_t give_up = tda_monotonic_ms() + TDA__PG_SAVE_RETRY_MS;
     long pause_ms = 10;
-    char why[TDA_STORE_DETAIL_SIZE] = "";
+    char why[TDA__STORE_DETAIL_SIZE] = "";
     for (;;) {
         tda_status st = connect_io(ps, -1, why, sizeof why);
         if (st == TDA_OK && l->spent) {
@@ -522,7 +522,7 @@ static tda_status write_again(pg_store *ps, pg_lock *l, char *detail, size_t siz
                     l->landed = 1;
                     return TDA_OK;
                 }
-                return tda_say(TDA_IO, detail, size, "the connection to PostgreSQL was lost "
+                return tda__say(TDA_IO, detail, size, "the connection to PostgreSQL was lost "
                                "after the refresh; on a new one, %s no longer held the pair "
                                "that was spent (a login or a revoke changed it meanwhile), so "
                                "the new pair was not written over it", location(ps, l->key));
@@ -538,7 +538,7 @@ static tda_status write_again(pg_store *ps, pg_lock *l, char *detail, size_t siz
         }
         int transient = st == TDA_NETWORK || st == TDA_TIMED_OUT || st == TDA_LOCKED;
         if (!transient || tda_monotonic_ms() + pause_ms > give_up)
-            return tda_say(st, detail, size, "the connection to PostgreSQL was lost before the "
+            return tda__say(st, detail, size, "the connection to PostgreSQL was lost before the "
                            "new pair was committed, and storing it again failed: %s", why);
         tda_store_wait nap = {tda_monotonic_ms() + pause_ms, -1};
         tda_store_wait_fd(&nap, -1, 0, pause_ms);
@@ -558,31 +558,31 @@ static tda_status pg_save(void *self, void *lock, const tda_token *t, char *deta
     pg_store *ps = self;
     pg_lock *l = lock;
     if (t->client_id && strcmp(t->client_id, ps->client_id) != 0)
-        return tda_say(TDA_WRONG_CLIENT, detail, size, "the token belongs to client id %s, but "
+        return tda__say(TDA_WRONG_CLIENT, detail, size, "the token belongs to client id %s, but "
                        "this store keeps the tokens of client id %s", t->client_id,
                        ps->client_id);
     tda_token copy = *t; /* the row's client id, also when the token names none */
     copy.client_id = ps->client_id;
     char *text;
     size_t len;
-    tda_status st = tda_token_to_json(&copy, &text, &len);
+    tda_status st = tda__token_to_json(&copy, &text, &len);
     if (st != TDA_OK)
-        return tda_say(st, detail, size, st == TDA_NO_MEMORY ? "out of memory saving %s"
+        return tda__say(st, detail, size, st == TDA_NO_MEMORY ? "out of memory saving %s"
                                                               : "a token with missing fields for "
                                                                 "%s", location(ps, l->key));
-    tda_free_secret(l->saved);
-    tda_free_secret(l->fresh);
+    tda__free_secret(l->saved);
+    tda__free_secret(l->fresh);
     l->saved = text;
-    l->fresh = tda_strdup(t->refresh_token);
+    l->fresh = tda__strdup(t->refresh_token);
     if (!l->fresh)
         return no_memory(detail, size);
     if (l->lost || !ps->in_txn)
         return write_again(ps, l, detail, size);
     const char *const values[] = {ps->client_id, l->key, l->saved};
-    tda_pg_hide(&ps->session, t->access_token);
-    tda_pg_hide(&ps->session, t->refresh_token);
+    tda__pg_hide(&ps->session, t->access_token);
+    tda__pg_hide(&ps->session, t->refresh_token);
     st = exec_io(ps, -1, "saving the token", ps->sql_upsert, 3, values, NULL, detail, size);
-    tda_pg_forget_secrets(&ps->session);
+    tda__pg_forget_secrets(&ps->session);
     if (connection_gone(ps, st))
         return write_again(ps, l, detail, size);
     return st;
@@ -593,7 +593,7 @@ static tda_status pg_remove(void *self, void *lock, char *detail, size_t size)
     pg_store *ps = self;
     pg_lock *l = lock;
     if (l->lost || !ps->in_txn)
-        return tda_say(TDA_NETWORK, detail, size, "the connection to PostgreSQL was lost while "
+        return tda__say(TDA_NETWORK, detail, size, "the connection to PostgreSQL was lost while "
                        "holding the lock on %s", location(ps, l->key));
     const char *const values[] = {ps->client_id, l->key};
     return exec_io(ps, -1, "removing the token", ps->sql_delete, 2, values, NULL, detail, size);
@@ -611,7 +611,7 @@ static tda_status pg_unlock(void *self, void *lock, int commit, char *detail, si
     } else if (l->landed) {
         ps->in_txn = 0; /* written on a connection of its own: nothing left to commit */
     } else if (l->lost || !ps->in_txn) {
-        st = tda_say(TDA_NETWORK, detail, size, "the connection to PostgreSQL was lost before "
+        st = tda__say(TDA_NETWORK, detail, size, "the connection to PostgreSQL was lost before "
                      "the change to %s was committed", location(ps, l->key));
     } else {
         st = exec_io(ps, -1, "committing", "COMMIT", 0, NULL, NULL, detail, size);
@@ -629,7 +629,7 @@ static tda_status pg_unlock(void *self, void *lock, int commit, char *detail, si
 static tda_status pg_check(void *self, const char *key, char *detail, size_t size)
 {
     pg_store *ps = self;
-    tda_status st = tda_pg_check_key(key, detail, size);
+    tda_status st = tda__pg_check_key(key, detail, size);
     if (st == TDA_OK)
         st = ready(ps, -1, detail, size);
     if (st == TDA_NETWORK && !ps->session.conn) /* once more: the connection may be stale */
@@ -663,7 +663,7 @@ static void describe_server(const pg_store *ps, char *out, size_t size)
     if (opts) {
         for (PQconninfoOption *o = opts; o->keyword; o++)
             if (o->val)
-                tda_wipe(o->val, strlen(o->val));
+                tda__wipe(o->val, strlen(o->val));
         PQconninfoFree(opts);
     }
 }
@@ -672,17 +672,17 @@ static const char *location(pg_store *ps, const char *key)
 {
     char server[300];
     describe_server(ps, server, sizeof server);
-    char ignored[TDA_STORE_DETAIL_SIZE];
-    int key_ok = tda_pg_check_key(key, ignored, sizeof ignored) == TDA_OK;
+    char ignored[TDA__STORE_DETAIL_SIZE];
+    int key_ok = tda__pg_check_key(key, ignored, sizeof ignored) == TDA_OK;
     size_t len = strlen(ps->table) + strlen(server) + (key_ok ? strlen(key) : 0) + 96;
-    char *text = tda_malloc(len);
+    char *text = tda__malloc(len);
     if (!text)
         return ps->where ? ps->where : ps->table;
     if (key_ok)
         snprintf(text, len, "key \"%s\" of PostgreSQL table %s (%s)", key, ps->table, server);
     else
         snprintf(text, len, "PostgreSQL table %s (%s)", ps->table, server);
-    tda_free(ps->where);
+    tda__free(ps->where);
     ps->where = text;
     return text;
 }
@@ -697,17 +697,17 @@ static void pg_destroy(void *self)
     pg_store *ps = self;
     if (!ps)
         return;
-    tda_pg_session_clear(&ps->session);
+    tda__pg_session_clear(&ps->session);
     forget_last(ps);
-    tda_free(ps->client_id);
-    tda_free(ps->where);
-    tda_free(ps->sql_select);
-    tda_free(ps->sql_lock);
-    tda_free(ps->sql_upsert);
-    tda_free(ps->sql_delete);
-    tda_free(ps->sql_rewrite);
-    tda_free(ps->sql_create);
-    tda_free(ps);
+    tda__free(ps->client_id);
+    tda__free(ps->where);
+    tda__free(ps->sql_select);
+    tda__free(ps->sql_lock);
+    tda__free(ps->sql_upsert);
+    tda__free(ps->sql_delete);
+    tda__free(ps->sql_rewrite);
+    tda__free(ps->sql_create);
+    tda__free(ps);
 }
 
 static const tda_store_ops pg_ops = {
@@ -727,7 +727,7 @@ static const tda_store_ops pg_ops = {
 static char *statement(const char *head, const char *table, const char *tail)
 {
     size_t len = strlen(head) + strlen(table) + strlen(tail) + 1;
-    char *sql = tda_malloc(len);
+    char *sql = tda__malloc(len);
     if (sql)
         snprintf(sql, len, "%s%s%s", head, table, tail);
     return sql;
@@ -735,17 +735,17 @@ static char *statement(const char *head, const char *table, const char *tail)
 
 tda_store *tda_store_pg_new(const char *conninfo, const char *client_id, const char *table)
 {
-    if (!tda_pg_client_id_ok(client_id))
+    if (!tda__pg_client_id_ok(client_id))
         return NULL;
-    pg_store *ps = tda_calloc(1, sizeof *ps);
+    pg_store *ps = tda__calloc(1, sizeof *ps);
     if (!ps)
         return NULL;
-    if (!tda_pg_table_sql(table ? table : TDA_PG_DEFAULT_TABLE, ps->table, sizeof ps->table) ||
-        tda_pg_session_init(&ps->session, conninfo) != TDA_OK) {
-        tda_free(ps);
+    if (!tda__pg_table_sql(table ? table : TDA__PG_DEFAULT_TABLE, ps->table, sizeof ps->table) ||
+        tda__pg_session_init(&ps->session, conninfo) != TDA_OK) {
+        tda__free(ps);
         return NULL;
     }
-    ps->client_id = tda_strdup(client_id);
+    ps->client_id = tda__strdup(client_id);
 #define WHERE_ROW " WHERE client_id = $1 AND key = $2"
     ps->sql_select = statement("SELECT token::text FROM ", ps->table, WHERE_ROW);
     ps->sql_lock = statement("SELECT token::text FROM ", ps->table, WHERE_ROW " FOR UPDATE");

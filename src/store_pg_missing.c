@@ -10,7 +10,7 @@
 
 static tda_status left_out(char *detail, size_t size)
 {
-    return tda_say(TDA_UNSUPPORTED, detail, size, "this libtraktdeviceauth was built without "
+    return tda__say(TDA_UNSUPPORTED, detail, size, "this libtraktdeviceauth was built without "
                    "the PostgreSQL store (libpq was not found by pkg-config, or TDA_POSTGRESQL "
                    "was OFF): install libpq-dev and build it again to use a postgresql:// store");
 }
@@ -58,10 +58,10 @@ tda_store *tda_store_pg_new(const char *conninfo, const char *client_id, const c
         .check = none_check,
         .location = none_location,
     };
-    char quoted[TDA_PG_TABLE_SQL_MAX + 1];
+    char quoted[TDA__PG_TABLE_SQL_MAX + 1];
     /* The same arguments are refused as in a build with libpq. */
-    if (!tda_pg_client_id_ok(client_id) ||
-        !tda_pg_table_sql(table ? table : TDA_PG_DEFAULT_TABLE, quoted, sizeof quoted))
+    if (!tda__pg_client_id_ok(client_id) ||
+        !tda__pg_table_sql(table ? table : TDA__PG_DEFAULT_TABLE, quoted, sizeof quoted))
         return NULL;
     return tda_store_new(&ops, NULL);
 }

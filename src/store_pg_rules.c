@@ -43,7 +43,7 @@ static size_t utf8_length(const unsigned char *s, size_t n)
     return len;
 }
 
-tda_status tda_pg_check_key(const char *key, char *detail, size_t size)
+tda_status tda__pg_check_key(const char *key, char *detail, size_t size)
 {
     if (!key) {
         snprintf(detail, size, "a PostgreSQL store needs a key (a user id or account name)");
@@ -54,7 +54,7 @@ tda_status tda_pg_check_key(const char *key, char *detail, size_t size)
     const char *why = NULL;
     if (len == 0)
         why = "it is empty";
-    else if (len > TDA_PG_KEY_MAX)
+    else if (len > TDA__PG_KEY_MAX)
         why = "it is longer than 256 bytes";
     for (size_t i = 0; !why && i < len;) {
         size_t n = utf8_length(k + i, len - i);
@@ -68,14 +68,14 @@ tda_status tda_pg_check_key(const char *key, char *detail, size_t size)
         return TDA_OK;
     /* The key is not quoted: it may be anything, even a secret pasted by mistake. */
     snprintf(detail, size, "unusable key (%zu bytes): %s. A key is 1 to %d bytes of UTF-8 "
-             "without control characters", len, why, TDA_PG_KEY_MAX);
+             "without control characters", len, why, TDA__PG_KEY_MAX);
     return TDA_INVALID_ARGUMENT;
 }
 
-int tda_pg_client_id_ok(const char *client_id)
+int tda__pg_client_id_ok(const char *client_id)
 {
     size_t len = client_id ? strlen(client_id) : 0;
-    if (len == 0 || len > TDA_PG_CLIENT_ID_MAX)
+    if (len == 0 || len > TDA__PG_CLIENT_ID_MAX)
         return 0;
     for (size_t i = 0; i < len; i++)
         if (client_id[i] <= ' ' || client_id[i] >= 0x7f)
@@ -96,7 +96,7 @@ static int identifier_ok(const char *s, size_t len)
     return 1;
 }
 
-int tda_pg_table_sql(const char *table, char *out, size_t out_size)
+int tda__pg_table_sql(const char *table, char *out, size_t out_size)
 {
     if (out_size)
         out[0] = '\0';
@@ -114,7 +114,7 @@ int tda_pg_table_sql(const char *table, char *out, size_t out_size)
     return n > 0 && (size_t)n < out_size;
 }
 
-tda_status tda_pg_status_of_sqlstate(const char *code)
+tda_status tda__pg_status_of_sqlstate(const char *code)
 {
     if (!code || strlen(code) != 5)
         return TDA_IO;
@@ -141,7 +141,7 @@ tda_status tda_pg_status_of_sqlstate(const char *code)
     return TDA_IO; /* permission, a wrong table, data the server refused: someone must look */
 }
 
-void tda_pg_append_clean(char *out, size_t size, const char *message,
+void tda__pg_append_clean(char *out, size_t size, const char *message,
                          const char *const *secrets, size_t n)
 {
     if (!size)
@@ -185,7 +185,7 @@ void tda_pg_append_clean(char *out, size_t size, const char *message,
     out[at] = '\0';
 }
 
-void tda_pg_uri_raw_password(const char *conninfo, char *out, size_t size)
+void tda__pg_uri_raw_password(const char *conninfo, char *out, size_t size)
 {
     if (size)
         out[0] = '\0';

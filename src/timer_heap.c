@@ -1,42 +1,42 @@
 /* The engine's timer heap; see timer_heap.h. */
 #include "timer_heap.h"
 
-void tda_heap_init(tda_heap *h)
+void tda__heap_init(tda__heap *h)
 {
     h->items = NULL;
     h->len = h->cap = 0;
     h->next_seq = 0;
 }
 
-void tda_heap_clear(tda_heap *h)
+void tda__heap_clear(tda__heap *h)
 {
     for (size_t i = 0; i < h->len; i++)
-        h->items[i]->pos = TDA_HEAP_NOT_QUEUED;
-    tda_free(h->items);
-    tda_heap_init(h);
+        h->items[i]->pos = TDA__HEAP_NOT_QUEUED;
+    tda__free(h->items);
+    tda__heap_init(h);
 }
 
-void tda_heap_node_init(tda_heap_node *n)
+void tda__heap_node_init(tda__heap_node *n)
 {
     n->due_ms = 0;
     n->seq = 0;
-    n->pos = TDA_HEAP_NOT_QUEUED;
+    n->pos = TDA__HEAP_NOT_QUEUED;
 }
 
-static int earlier(const tda_heap_node *a, const tda_heap_node *b)
+static int earlier(const tda__heap_node *a, const tda__heap_node *b)
 {
     return a->due_ms < b->due_ms || (a->due_ms == b->due_ms && a->seq < b->seq);
 }
 
-static void place(tda_heap *h, size_t i, tda_heap_node *n)
+static void place(tda__heap *h, size_t i, tda__heap_node *n)
 {
     h->items[i] = n;
     n->pos = i;
 }
 
-static void sift_up(tda_heap *h, size_t i)
+static void sift_up(tda__heap *h, size_t i)
 {
-    tda_heap_node *n = h->items[i];
+    tda__heap_node *n = h->items[i];
     while (i > 0) {
         size_t parent = (i - 1) / 2;
         if (!earlier(n, h->items[parent]))
@@ -47,9 +47,9 @@ static void sift_up(tda_heap *h, size_t i)
     place(h, i, n);
 }
 
-static void sift_down(tda_heap *h, size_t i)
+static void sift_down(tda__heap *h, size_t i)
 {
-    tda_heap_node *n = h->items[i];
+    tda__heap_node *n = h->items[i];
     for (;;) {
         size_t child = 2 * i + 1;
         if (child >= h->len)
@@ -64,12 +64,12 @@ static void sift_down(tda_heap *h, size_t i)
     place(h, i, n);
 }
 
-tda_status tda_heap_set(tda_heap *h, tda_heap_node *n, int64_t due_ms)
+tda_status tda__heap_set(tda__heap *h, tda__heap_node *n, int64_t due_ms)
 {
-    if (n->pos == TDA_HEAP_NOT_QUEUED) {
+    if (n->pos == TDA__HEAP_NOT_QUEUED) {
         if (h->len == h->cap) {
             size_t cap = h->cap ? h->cap * 2 : 16;
-            tda_heap_node **grown = tda_realloc(h->items, cap * sizeof *grown);
+            tda__heap_node **grown = tda__realloc(h->items, cap * sizeof *grown);
             if (!grown)
                 return TDA_NO_MEMORY;
             h->items = grown;
@@ -88,13 +88,13 @@ tda_status tda_heap_set(tda_heap *h, tda_heap_node *n, int64_t due_ms)
     return TDA_OK;
 }
 
-void tda_heap_remove(tda_heap *h, tda_heap_node *n)
+void tda__heap_remove(tda__heap *h, tda__heap_node *n)
 {
     size_t i = n->pos;
-    if (i == TDA_HEAP_NOT_QUEUED)
+    if (i == TDA__HEAP_NOT_QUEUED)
         return;
-    n->pos = TDA_HEAP_NOT_QUEUED;
-    tda_heap_node *last = h->items[--h->len];
+    n->pos = TDA__HEAP_NOT_QUEUED;
+    tda__heap_node *last = h->items[--h->len];
     if (last == n)
         return;
     place(h, i, last);

@@ -6,47 +6,47 @@
  * in the order they were set (each set takes a new sequence number), so
  * flows due at the same millisecond go in the order they became due.
  */
-#ifndef TDA_TIMER_HEAP_H
-#define TDA_TIMER_HEAP_H
+#ifndef TDA__TIMER_HEAP_H
+#define TDA__TIMER_HEAP_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "internal.h"
 
-#define TDA_HEAP_NOT_QUEUED ((size_t)-1)
+#define TDA__HEAP_NOT_QUEUED ((size_t)-1)
 
-typedef struct tda_heap_node {
+typedef struct tda__heap_node {
     int64_t due_ms; /* the key while queued */
-    uint64_t seq;   /* breaks ties: the order of tda_heap_set calls */
-    size_t pos;     /* index in the heap, TDA_HEAP_NOT_QUEUED when not queued */
-} tda_heap_node;
+    uint64_t seq;   /* breaks ties: the order of tda__heap_set calls */
+    size_t pos;     /* index in the heap, TDA__HEAP_NOT_QUEUED when not queued */
+} tda__heap_node;
 
-typedef struct tda_heap {
-    tda_heap_node **items;
+typedef struct tda__heap {
+    tda__heap_node **items;
     size_t len, cap;
     uint64_t next_seq;
-} tda_heap;
+} tda__heap;
 
-void tda_heap_init(tda_heap *h);
+void tda__heap_init(tda__heap *h);
 /* Frees the array; the nodes belong to their owners. */
-void tda_heap_clear(tda_heap *h);
-void tda_heap_node_init(tda_heap_node *n);
+void tda__heap_clear(tda__heap *h);
+void tda__heap_node_init(tda__heap_node *n);
 
-static inline int tda_heap_queued(const tda_heap_node *n)
+static inline int tda__heap_queued(const tda__heap_node *n)
 {
-    return n->pos != TDA_HEAP_NOT_QUEUED;
+    return n->pos != TDA__HEAP_NOT_QUEUED;
 }
 
 /*
  * Queues n at due_ms, or moves it there when already queued (which cannot
  * fail). TDA_NO_MEMORY when the array could not grow; n is then not queued.
  */
-tda_status tda_heap_set(tda_heap *h, tda_heap_node *n, int64_t due_ms);
+tda_status tda__heap_set(tda__heap *h, tda__heap_node *n, int64_t due_ms);
 /* Takes n out; a node that is not queued is left alone. */
-void tda_heap_remove(tda_heap *h, tda_heap_node *n);
+void tda__heap_remove(tda__heap *h, tda__heap_node *n);
 /* The earliest node, NULL when empty. */
-static inline tda_heap_node *tda_heap_top(const tda_heap *h)
+static inline tda__heap_node *tda__heap_top(const tda__heap *h)
 {
     return h->len ? h->items[0] : NULL;
 }

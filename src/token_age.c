@@ -30,7 +30,7 @@ static void read_line(const char *path, char *out, size_t size)
     out[strcspn(out, "\r\n")] = '\0';
 }
 
-static char boot_id[TDA_BOOT_ID_SIZE];
+static char boot_id[TDA__BOOT_ID_SIZE];
 _Static_assert(sizeof boot_id == sizeof ((tda_received *)0)->boot_id, "a boot id fits the stamp");
 static char host[sizeof ((tda_received *)0)->host];
 static pthread_once_t ids_once = PTHREAD_ONCE_INIT;
@@ -42,7 +42,7 @@ static pthread_once_t ids_once = PTHREAD_ONCE_INIT;
  */
 static void read_ids(void)
 {
-    tda_boot_id(boot_id); /* the saved code's check uses the same id (clock.c) */
+    tda__boot_id(boot_id); /* the saved code's check uses the same id (clock.c) */
     char machine[128];
     read_line("/etc/machine-id", machine, sizeof machine);
     if (!machine[0])
@@ -57,11 +57,11 @@ static void read_ids(void)
     }
 }
 
-void tda_received_now(tda_received *out)
+void tda__received_now(tda_received *out)
 {
     pthread_once(&ids_once, read_ids);
     memset(out, 0, sizeof *out);
-    out->wall_s = tda_unix_ms() / 1000;
+    out->wall_s = tda__unix_ms() / 1000;
     out->uptime_ms = tda_boottime_ms();
     memcpy(out->boot_id, boot_id, sizeof out->boot_id);
     memcpy(out->host, host, sizeof out->host);
@@ -83,7 +83,7 @@ static int64_t elapsed_ms(const tda_token *t, const tda_received *now)
     return wall_ms; /* rules 2 and 3 */
 }
 
-void tda_token_age_at(const tda_token *t, const tda_received *now, tda_token_age *out)
+void tda__token_age_at(const tda_token *t, const tda_received *now, tda_token_age *out)
 {
     memset(out, 0, sizeof *out);
     out->due = out->expired = 1;
@@ -106,6 +106,6 @@ void tda_token_age_of(const tda_token *token, tda_token_age *out)
     if (!out)
         return;
     tda_received now;
-    tda_received_now(&now);
-    tda_token_age_at(token, &now, out);
+    tda__received_now(&now);
+    tda__token_age_at(token, &now, out);
 }

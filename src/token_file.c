@@ -18,12 +18,12 @@ tda_status tda_token_save(const tda_token *token, const char *path)
     char detail[256];
     char *text = NULL;
     size_t len = 0;
-    tda_status st = tda_token_to_json(token, &text, &len);
+    tda_status st = tda__token_to_json(token, &text, &len);
     if (st != TDA_OK)
         return st;
-    st = tda_file_save(path, text, len, detail, sizeof detail);
-    tda_wipe(text, len);
-    tda_free(text);
+    st = tda__file_save(path, text, len, detail, sizeof detail);
+    tda__wipe(text, len);
+    tda__free(text);
     return st;
 }
 
@@ -34,7 +34,7 @@ tda_status tda_token_load(const char *path, const char *expected_client_id, tda_
     if (!path || !*path || !out)
         return TDA_INVALID_ARGUMENT;
     char detail[512];
-    tda_status st = tda_file_load(path, out, detail, sizeof detail);
+    tda_status st = tda__file_load(path, out, detail, sizeof detail);
     if (st != TDA_OK) {
         tda_token_clear(out);
         return st;
@@ -52,7 +52,7 @@ tda_status tda_token_lock(const char *path, long timeout_ms, int *lock_fd)
         return TDA_INVALID_ARGUMENT;
     char detail[512];
     tda_store_wait wait = {timeout_ms ? tda_monotonic_ms() + timeout_ms : INT64_MAX, -1};
-    tda_status st = tda_file_lock(path, &wait, lock_fd, detail, sizeof detail);
+    tda_status st = tda__file_lock(path, &wait, lock_fd, detail, sizeof detail);
     return st == TDA_LOCKED ? TDA_TIMED_OUT : st; /* as this call always said */
 }
 

@@ -4,11 +4,11 @@
  * a secret goes through (the saved code's too, code_file.c). Parsed once per load, since loading
  * is what every call of tda_token_get does.
  *
- * Why a saved file never needs more than TDA_TOKEN_FILE_MAX: jansson refuses
+ * Why a saved file never needs more than TDA__TOKEN_FILE_MAX: jansson refuses
  * raw control bytes inside strings, so every byte it escapes on output was
  * already escaped at least as long in the answer, and it writes UTF-8 as is.
  * So the four strings take no more bytes here than in the answer (at most
- * TDA_MAX_BODY); the rest is bounded names, numbers and the client id.
+ * TDA__MAX_BODY); the rest is bounded names, numbers and the client id.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -19,15 +19,15 @@
 #define MAX_WALL_S 253402300799LL /* year 9999, as for created_at */
 #define MAX_UPTIME_MS 1000000000000000LL
 
-tda_status tda_json_dump_secret(json_t *root, char **text, size_t *len)
+tda_status tda__json_dump_secret(json_t *root, char **text, size_t *len)
 {
     *text = NULL;
     *len = 0;
-    tda_json_oom_reset();
+    tda__json_oom_reset();
     /* A dump that failed returns 0: never take that for an empty text. */
     size_t n = json_dumpb(root, NULL, 0, JSON_INDENT(2));
-    char *out = n ? tda_malloc(n + 2) : NULL;
-    if (out && json_dumpb(root, out, n, JSON_INDENT(2)) == n && !tda_json_oom_happened()) {
+    char *out = n ? tda__malloc(n + 2) : NULL;
+    if (out && json_dumpb(root, out, n, JSON_INDENT(2)) == n && !tda__json_oom_happened()) {
         out[n] = '\n';
         out[n + 1] = '\0';
         *text = out;
@@ -35,18 +35,18 @@ tda_status tda_json_dump_secret(json_t *root, char **text, size_t *len)
         return TDA_OK;
     }
     if (out) {
-        tda_wipe(out, n + 2);
-        tda_free(out);
+        tda__wipe(out, n + 2);
+        tda__free(out);
     }
     return TDA_NO_MEMORY;
 }
 
-tda_status tda_token_to_json(const tda_token *t, char **text, size_t *len)
+tda_status tda__token_to_json(const tda_token *t, char **text, size_t *len)
 {
     *text = NULL;
     *len = 0;
     const tda_received *r = &t->received;
-    tda_json_oom_reset();
+    tda__json_oom_reset();
     json_t *root = json_pack(
         "{s:s?, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s}", "client_id",
         t->client_id, "access_token", t->access_token, "token_type", t->token_type,
@@ -55,9 +55,9 @@ tda_status tda_token_to_json(const tda_token *t, char **text, size_t *len)
         (json_int_t)t->expires_at, "received_at", (json_int_t)r->wall_s, "received_uptime_ms",
         (json_int_t)r->uptime_ms, "received_boot_id", r->boot_id, "received_host", r->host);
     if (!root) /* a required string missing or not UTF-8, unless memory ran out */
-        return tda_json_oom_happened() ? TDA_NO_MEMORY : TDA_INVALID_ARGUMENT;
-    tda_status st = tda_json_dump_secret(root, text, len);
-    tda_json_wipe_strings(root);
+        return tda__json_oom_happened() ? TDA_NO_MEMORY : TDA_INVALID_ARGUMENT;
+    tda_status st = tda__json_dump_secret(root, text, len);
+    tda__json_wipe_strings(root);
     json_decref(root);
     return st;
 }
@@ -97,7 +97,7 @@ static tda_status optional_text(json_t *root, const char *name, char *out, size_
 
 static tda_status take_fields(json_t *root, tda_token *out, char *detail, size_t size)
 {
-    tda_status st = tda_parse_token_object(root, out, detail, size);
+    tda_status st = tda__parse_token_object(root, out, detail, size);
     if (st != TDA_OK) {
         /* Its words are about answers ("malformed answer: missing field x"); keep the point. */
         const char *prefix = "malformed answer: ";
@@ -108,7 +108,7 @@ static tda_status take_fields(json_t *root, tda_token *out, char *detail, size_t
     json_t *id = json_object_get(root, "client_id");
     if (id && !json_is_string(id) && !json_is_null(id))
         return damaged(detail, size, "a bad value for", "client_id"); /* damage, not absence */
-    if (json_is_string(id) && !(out->client_id = tda_strdup(json_string_value(id))))
+    if (json_is_string(id) && !(out->client_id = tda__strdup(json_string_value(id))))
         return TDA_NO_MEMORY;
     tda_received *r = &out->received;
     st = optional_integer(root, "received_at", -MAX_WALL_S, MAX_WALL_S, &r->wall_s, detail,
@@ -123,19 +123,19 @@ static tda_status take_fields(json_t *root, tda_token *out, char *detail, size_t
     return st;
 }
 
-tda_status tda_token_from_json(const char *text, size_t len, tda_token *out, char *detail,
+tda_status tda__token_from_json(const char *text, size_t len, tda_token *out, char *detail,
                                size_t detail_size)
 {
     memset(out, 0, sizeof *out);
     detail[0] = '\0'; /* a failed allocation below may say nothing */
     json_error_t err;
     memset(&err, 0, sizeof err); /* jansson leaves it unset when its first allocation fails */
-    tda_json_oom_reset();
+    tda__json_oom_reset();
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
     /* jansson reports a failed allocation as a syntax error, or not at all: see alloc.c. */
-    if (tda_json_oom_happened() || (!root && (json_error_code(&err) == json_error_out_of_memory ||
+    if (tda__json_oom_happened() || (!root && (json_error_code(&err) == json_error_out_of_memory ||
                                               err.text[0] == '\0'))) {
-        tda_json_wipe_strings(root);
+        tda__json_wipe_strings(root);
         json_decref(root);
         snprintf(detail, detail_size, "out of memory while reading it");
         return TDA_NO_MEMORY;
@@ -150,7 +150,7 @@ tda_status tda_token_from_json(const char *text, size_t len, tda_token *out, cha
     }
     tda_status st = json_is_object(root) ? take_fields(root, out, detail, detail_size)
                                          : damaged(detail, detail_size, "not a JSON", "object");
-    tda_json_wipe_strings(root);
+    tda__json_wipe_strings(root);
     json_decref(root);
     if (st == TDA_NO_MEMORY && !detail[0])
         snprintf(detail, detail_size, "out of memory while reading it");

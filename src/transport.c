@@ -12,19 +12,19 @@ int64_t tda_monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void body_reset(tda_http_slot *t)
+static void body_reset(tda__http_slot *t)
 {
-    tda_wipe(t->body, t->body_len);
+    tda__wipe(t->body, t->body_len);
     t->body_len = 0;
     t->body_overflow = 0;
 }
 
-/* Collects the body; aborts the transfer past TDA_MAX_BODY so no answer can exhaust memory. */
+/* Collects the body; aborts the transfer past TDA__MAX_BODY so no answer can exhaust memory. */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
-    tda_http_slot *t = userdata;
+    tda__http_slot *t = userdata;
     size_t n = size * nmemb;
-    if (n > TDA_MAX_BODY - t->body_len) {
+    if (n > TDA__MAX_BODY - t->body_len) {
         t->body_overflow = 1;
         return 0;
     }
@@ -33,13 +33,13 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
         size_t cap = t->body_cap ? t->body_cap : 1024;
         while (cap < t->body_len + n + 1)
             cap *= 2;
-        char *grown = tda_malloc(cap);
+        char *grown = tda__malloc(cap);
         if (!grown)
             return 0;
         if (t->body_len)
             memcpy(grown, t->body, t->body_len);
-        tda_wipe(t->body, t->body_cap);
-        tda_free(t->body);
+        tda__wipe(t->body, t->body_cap);
+        tda__free(t->body);
         t->body = grown;
         t->body_cap = cap;
     }
@@ -60,7 +60,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
  */
 static size_t on_upload(char *buffer, size_t size, size_t nitems, void *userdata)
 {
-    tda_http_slot *t = userdata;
+    tda__http_slot *t = userdata;
     size_t room = size * nitems;
     size_t left = t->upload_len - t->upload_sent;
     size_t n = left < room ? left : room;
@@ -71,7 +71,7 @@ static size_t on_upload(char *buffer, size_t size, size_t nitems, void *userdata
     return n;
 }
 
-tda_status tda_slot_init(tda_http_slot *t, const char *ca_file)
+tda_status tda__slot_init(tda__http_slot *t, const char *ca_file)
 {
     memset(t, 0, sizeof *t);
     t->easy = curl_easy_init();
@@ -85,7 +85,7 @@ tda_status tda_slot_init(tda_http_slot *t, const char *ca_file)
              curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
-             curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)TDA_MAX_BODY) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)TDA__MAX_BODY) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->curl_error) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_WRITEDATA, t) == CURLE_OK &&
@@ -94,49 +94,49 @@ tda_status tda_slot_init(tda_http_slot *t, const char *ca_file)
              curl_easy_setopt(e, CURLOPT_READDATA, t) == CURLE_OK &&
              (!ca_file || curl_easy_setopt(e, CURLOPT_CAINFO, ca_file) == CURLE_OK);
     if (!ok) {
-        tda_slot_cleanup(t);
+        tda__slot_cleanup(t);
         return TDA_NO_MEMORY;
     }
     return TDA_OK;
 }
 
-void tda_slot_cleanup(tda_http_slot *t)
+void tda__slot_cleanup(tda__http_slot *t)
 {
     if (t->easy)
         curl_easy_cleanup(t->easy);
-    tda_wipe(t->body, t->body_cap);
-    tda_free(t->body);
+    tda__wipe(t->body, t->body_cap);
+    tda__free(t->body);
     memset(t, 0, sizeof *t);
 }
 
-tda_status tda_transport_init(tda_transport *t)
+tda_status tda__transport_init(tda__transport *t)
 {
     memset(t, 0, sizeof *t);
     t->multi = curl_multi_init();
-    if (!t->multi || tda_slot_init(&t->slot, NULL) != TDA_OK) {
-        tda_transport_cleanup(t);
+    if (!t->multi || tda__slot_init(&t->slot, NULL) != TDA_OK) {
+        tda__transport_cleanup(t);
         return TDA_NO_MEMORY;
     }
     return TDA_OK;
 }
 
-void tda_transport_cleanup(tda_transport *t)
+void tda__transport_cleanup(tda__transport *t)
 {
-    tda_slot_cleanup(&t->slot);
+    tda__slot_cleanup(&t->slot);
     if (t->multi)
         curl_multi_cleanup(t->multi);
     memset(t, 0, sizeof *t);
 }
 
 /* A byte left over from a cancel that was reset since: drain it, or waits would spin. */
-void tda_drain_cancel_pipe(int cancel_fd)
+void tda__drain_cancel_pipe(int cancel_fd)
 {
     char sink[64];
     while (read(cancel_fd, sink, sizeof sink) > 0) {
     }
 }
 
-static int is_cancelled(const tda_http_request *rq)
+static int is_cancelled(const tda__http_request *rq)
 {
     return rq->cancelled && atomic_load(rq->cancelled);
 }
@@ -149,7 +149,7 @@ static const char *header_value(CURL *easy, const char *name)
     return h->value;
 }
 
-static void describe_answer(tda_http_slot *t, tda_response *out)
+static void describe_answer(tda__http_slot *t, tda__response *out)
 {
     memset(out, 0, sizeof *out);
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &out->http_status);
@@ -168,7 +168,7 @@ static void describe_answer(tda_http_slot *t, tda_response *out)
  * engine (multi_flow.c) drives the same handles through libcurl's socket
  * callbacks instead; this loop is only for the single calls of calls.c.
  */
-static tda_status run_transfer(tda_transport *t, const tda_http_request *rq, CURLcode *result,
+static tda_status run_transfer(tda__transport *t, const tda__http_request *rq, CURLcode *result,
                                char *detail, size_t size)
 {
     for (;;) {
@@ -189,7 +189,7 @@ static tda_status run_transfer(tda_transport *t, const tda_http_request *rq, CUR
         curl_multi_poll(t->multi, rq->cancel_fd >= 0 ? &cancel : NULL, rq->cancel_fd >= 0 ? 1u : 0u,
                         1000, NULL);
         if (cancel.revents && !is_cancelled(rq))
-            tda_drain_cancel_pipe(rq->cancel_fd);
+            tda__drain_cancel_pipe(rq->cancel_fd);
     }
     int pending = 0;
     CURLMsg *msg;
@@ -200,7 +200,7 @@ static tda_status run_transfer(tda_transport *t, const tda_http_request *rq, CUR
     return TDA_OK;
 }
 
-tda_status tda_slot_prepare(tda_http_slot *t, const tda_http_request *rq, char *detail,
+tda_status tda__slot_prepare(tda__http_slot *t, const tda__http_request *rq, char *detail,
                             size_t detail_size)
 {
     body_reset(t);
@@ -221,25 +221,25 @@ tda_status tda_slot_prepare(tda_http_slot *t, const tda_http_request *rq, char *
     return TDA_OK;
 }
 
-void tda_slot_release(tda_http_slot *t)
+void tda__slot_release(tda__http_slot *t)
 {
     t->upload = NULL;
     body_reset(t);
 }
 
-tda_status tda_slot_finish(tda_http_slot *t, CURLcode rc, tda_response *out, char *detail,
+tda_status tda__slot_finish(tda__http_slot *t, CURLcode rc, tda__response *out, char *detail,
                            size_t detail_size)
 {
     t->upload = NULL;
     memset(out, 0, sizeof *out);
     if (rc != CURLE_OK) /* what each failure means is the status rules' (status_rules.c) */
-        return tda_classify_transfer_failure((int)rc, t->curl_error[0] ? t->curl_error : NULL,
+        return tda__classify_transfer_failure((int)rc, t->curl_error[0] ? t->curl_error : NULL,
                                              t->body_overflow, detail, detail_size);
     describe_answer(t, out);
     return TDA_OK;
 }
 
-tda_status tda_transport_post(tda_transport *t, const tda_http_request *rq, tda_response *out,
+tda_status tda__transport_post(tda__transport *t, const tda__http_request *rq, tda__response *out,
                               char *detail, size_t detail_size)
 {
     memset(out, 0, sizeof *out);
@@ -247,7 +247,7 @@ tda_status tda_transport_post(tda_transport *t, const tda_http_request *rq, tda_
         snprintf(detail, detail_size, "cancelled");
         return TDA_CANCELLED;
     }
-    tda_status st = tda_slot_prepare(&t->slot, rq, detail, detail_size);
+    tda_status st = tda__slot_prepare(&t->slot, rq, detail, detail_size);
     if (st != TDA_OK)
         return st;
     if (curl_multi_add_handle(t->multi, t->slot.easy) != CURLM_OK) {
@@ -261,5 +261,5 @@ tda_status tda_transport_post(tda_transport *t, const tda_http_request *rq, tda_
     t->slot.upload = NULL;
     if (st != TDA_OK)
         return st;
-    return tda_slot_finish(&t->slot, result, out, detail, detail_size);
+    return tda__slot_finish(&t->slot, result, out, detail, detail_size);
 }

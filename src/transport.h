@@ -5,8 +5,8 @@
  * The bytes only: what an answer or a failed transfer means is the status
  * rules' (status_rules.c).
  */
-#ifndef TDA_TRANSPORT_H
-#define TDA_TRANSPORT_H
+#ifndef TDA__TRANSPORT_H
+#define TDA__TRANSPORT_H
 
 #include <curl/curl.h>
 #include <stdatomic.h>
@@ -18,7 +18,7 @@
  * the client's one slot; the non-blocking engine (multi.c) lends slots to
  * flows only while their request is in flight.
  */
-typedef struct tda_http_slot {
+typedef struct tda__http_slot {
     CURL *easy;
     char *body; /* the last answer's body; wiped before reuse or free */
     size_t body_len, body_cap;
@@ -27,14 +27,14 @@ typedef struct tda_http_slot {
     const char *upload;
     size_t upload_len, upload_sent;
     char curl_error[CURL_ERROR_SIZE];
-} tda_http_slot;
+} tda__http_slot;
 
-typedef struct tda_transport {
+typedef struct tda__transport {
     CURLM *multi;
-    tda_http_slot slot;
-} tda_transport;
+    tda__http_slot slot;
+} tda__transport;
 
-typedef struct tda_http_request {
+typedef struct tda__http_request {
     const char *url;
     const struct curl_slist *headers;
     const char *body;
@@ -42,25 +42,25 @@ typedef struct tda_http_request {
     long timeout_ms;            /* for this request in all */
     int cancel_fd;              /* readable when the client was cancelled */
     const atomic_int *cancelled;
-} tda_http_request;
+} tda__http_request;
 
-tda_status tda_slot_init(tda_http_slot *s, const char *ca_file);
-void tda_slot_cleanup(tda_http_slot *s);
+tda_status tda__slot_init(tda__http_slot *s, const char *ca_file);
+void tda__slot_cleanup(tda__http_slot *s);
 /* Points the slot at a request; the request's strings must outlive the transfer. */
-tda_status tda_slot_prepare(tda_http_slot *s, const tda_http_request *rq, char *detail,
+tda_status tda__slot_prepare(tda__http_slot *s, const tda__http_request *rq, char *detail,
                             size_t detail_size);
 /*
  * After the transfer ended with rc: TDA_OK and *out describing the answer
  * (valid until the slot's next transfer), or the failure with its detail.
  */
-tda_status tda_slot_finish(tda_http_slot *s, CURLcode rc, tda_response *out, char *detail,
+tda_status tda__slot_finish(tda__http_slot *s, CURLcode rc, tda__response *out, char *detail,
                            size_t detail_size);
 
 /* Forgets the transfer: the answer's bytes (a token, maybe) are wiped now, not at reuse. */
-void tda_slot_release(tda_http_slot *s);
+void tda__slot_release(tda__http_slot *s);
 
-tda_status tda_transport_init(tda_transport *t);
-void tda_transport_cleanup(tda_transport *t);
+tda_status tda__transport_init(tda__transport *t);
+void tda__transport_cleanup(tda__transport *t);
 
 /*
  * POSTs and waits for the whole answer. TDA_OK means an HTTP answer arrived
@@ -68,10 +68,10 @@ void tda_transport_cleanup(tda_transport *t);
  * TDA_NETWORK, TDA_TIMED_OUT, TDA_TLS, TDA_BAD_RESPONSE (oversized) or
  * TDA_CANCELLED, with a secret-free detail.
  */
-tda_status tda_transport_post(tda_transport *t, const tda_http_request *rq, tda_response *out,
+tda_status tda__transport_post(tda__transport *t, const tda__http_request *rq, tda__response *out,
                               char *detail, size_t detail_size);
 
 /* Empties the cancel pipe (non-blocking): a byte left by a cancel that was reset since. */
-void tda_drain_cancel_pipe(int cancel_fd);
+void tda__drain_cancel_pipe(int cancel_fd);
 
 #endif

@@ -45,7 +45,7 @@ static int url_has(CURLU *u, CURLUPart part)
     return has;
 }
 
-tda_status tda_url_check(const char *url, char **normalized, char *why, size_t why_size)
+tda_status tda__url_check(const char *url, char **normalized, char *why, size_t why_size)
 {
     *normalized = NULL;
     if (!url || !*url) {
@@ -87,7 +87,7 @@ tda_status tda_url_check(const char *url, char **normalized, char *why, size_t w
     size_t len = strlen(full);
     while (len > 0 && full[len - 1] == '/')
         len--;
-    *normalized = tda_strndup(full, len);
+    *normalized = tda__strndup(full, len);
     st = *normalized ? TDA_OK : TDA_NO_MEMORY;
 out:
     curl_free(scheme);

@@ -22,14 +22,14 @@ static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
     return era * 146097 + doe - 719468;
 }
 
-int64_t tda_utc_seconds(const struct tm *tm)
+int64_t tda__utc_seconds(const struct tm *tm)
 {
     int64_t year = (int64_t)tm->tm_year + 1900, month = tm->tm_mon + 1;
     return days_from_civil(year, month, tm->tm_mday) * 86400 + tm->tm_hour * 3600LL +
            tm->tm_min * 60LL + tm->tm_sec;
 }
 
-int tda_parse_imf_fixdate(const char *s, int64_t *out)
+int tda__parse_imf_fixdate(const char *s, int64_t *out)
 {
     /* RFC 9110's preferred form, the one servers must send: "Sun, 06 Nov 1994 08:49:37 GMT".
      * Names are matched by hand rather than strptime(%a %b), which follows the locale. */
@@ -53,6 +53,6 @@ int tda_parse_imf_fixdate(const char *s, int64_t *out)
     tm.tm_hour = hour;
     tm.tm_min = min;
     tm.tm_sec = sec;
-    *out = tda_utc_seconds(&tm);
+    *out = tda__utc_seconds(&tm);
     return 0;
 }

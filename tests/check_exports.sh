@@ -4,10 +4,13 @@
 # no data, no weak symbol), nothing public is missing. With SOURCE_DIR, also
 # that doc/symbols-in-versions names every exported function once, with a
 # version no later than project()'s, and that the Debian symbols file of the
-# library package lists the same names.
-# Usage: check_exports.sh LIBRARY.so HEADER.h [SOURCE_DIR]
+# library package lists the same names. With ARCHIVE (the static library),
+# also that every name one of its objects gives another is either public or
+# has the internal prefix tda__ (two underscores), so that what is API is seen
+# at a glance, and that no tda__ name is exported.
+# Usage: check_exports.sh LIBRARY.so HEADER.h [SOURCE_DIR [ARCHIVE.a]]
 set -eu
-lib=$1 header=$2 src=${3:-}
+lib=$1 header=$2 src=${3:-} archive=${4:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # Every defined dynamic symbol of any kind (T text, D/B/R data, W/V weak, i indirect...),
@@ -21,6 +24,17 @@ if ! diff -u "$tmp/declared" "$tmp/exported"; then
     exit 1
 fi
 echo "exports: $(wc -l <"$tmp/declared") functions, all declared and exported, nothing else"
+if [ -n "$archive" ]; then
+    # Defined, non-local symbols of the objects (static functions are lower-case t/d/b).
+    nm --defined-only "$archive" | awk 'NF == 3 && $2 ~ /^[A-Z]$/ { print $3 }' | sort -u >"$tmp/global"
+    misnamed=$(grep -v '^tda__' "$tmp/global" | comm -23 - "$tmp/declared" || true)
+    if [ -n "$misnamed" ]; then
+        echo "exports: names shared between files of src/ that are neither public nor tda__ (internal):"
+        echo "$misnamed"
+        exit 1
+    fi
+    echo "exports: $(grep -c '^tda__' "$tmp/global") internal names shared between files, all tda__"
+fi
 if [ -n "$src" ]; then
     project=$(sed -n 's/^project(traktdeviceauth VERSION \([0-9.]*\) .*/\1/p' "$src/CMakeLists.txt")
     list="$src/doc/symbols-in-versions"

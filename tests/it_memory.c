@@ -71,14 +71,14 @@ static void *record_realloc(void *p, size_t n)
 
 static void install(void)
 {
-    static const tda_alloc_hooks hooks = {record_malloc, record_realloc, record_free, NULL};
-    tda_set_alloc_hooks(&hooks);
+    static const tda__alloc_hooks hooks = {record_malloc, record_realloc, record_free, NULL};
+    tda__set_alloc_hooks(&hooks);
     json_set_alloc_funcs(record_malloc, record_free);
 }
 
 static void uninstall(void)
 {
-    tda_set_alloc_hooks(NULL);
+    tda__set_alloc_hooks(NULL);
     json_set_alloc_funcs(malloc, free);
 }
 

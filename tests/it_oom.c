@@ -333,9 +333,9 @@ static void test_each_allocation_failure_is_clean(void **state)
     close(fd);
     char code_path[64];
     snprintf(code_path, sizeof code_path, "%s.code", path);
-    static const tda_alloc_hooks hooks = {counting_malloc, counting_realloc, counting_free,
+    static const tda__alloc_hooks hooks = {counting_malloc, counting_realloc, counting_free,
                                           counting_json_malloc};
-    tda_set_alloc_hooks(&hooks);
+    tda__set_alloc_hooks(&hooks);
 
     run(&e, path, code_path, 0);
     long total = count, lexer_growths = growths;
@@ -349,7 +349,7 @@ static void test_each_allocation_failure_is_clean(void **state)
     print_message("%ld allocations in a full run: %ld refused in turn, each handled cleanly; "
                   "%ld spared, the growths of jansson's lexer buffer\n",
                   total, refused_runs, spared_runs);
-    tda_set_alloc_hooks(NULL);
+    tda__set_alloc_hooks(NULL);
     unlink(path);
     unlink(code_path);
     emu_stop(&e);
@@ -380,8 +380,8 @@ static void test_without_global_init_still_clean(void **state)
     close(fd);
     char code_path[64];
     snprintf(code_path, sizeof code_path, "%s.code", path);
-    static const tda_alloc_hooks hooks = {counting_malloc, counting_realloc, counting_free, NULL};
-    tda_set_alloc_hooks(&hooks);
+    static const tda__alloc_hooks hooks = {counting_malloc, counting_realloc, counting_free, NULL};
+    tda__set_alloc_hooks(&hooks);
     run(&e, path, code_path, 0);
     long total = count;
     assert_true(total > 20);
@@ -394,7 +394,7 @@ static void test_without_global_init_still_clean(void **state)
     print_message("without tda_global_init: %ld allocations, %ld refused in turn, each handled "
                   "cleanly, %ld of them reported as a bad answer or file; %ld spared\n",
                   total, refused_runs, misreported, spared_runs);
-    tda_set_alloc_hooks(NULL);
+    tda__set_alloc_hooks(NULL);
     json_set_alloc_funcs(malloc, free);
     unlink(path);
     unlink(code_path);

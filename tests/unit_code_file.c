@@ -73,7 +73,7 @@ static tda_code sample_code(int64_t ago_ms)
     c.expires_in_ms = 600 * 1000;
     c.interval_ms = 5000;
     c.issued_at_ms = tda_boottime_ms() - ago_ms;
-    c.issued_at_unix_ms = tda_unix_ms() - ago_ms;
+    c.issued_at_unix_ms = tda__unix_ms() - ago_ms;
     c.client_id = (char *)(uintptr_t) "cid";
     return c;
 }
@@ -104,8 +104,8 @@ static void write_code_file(const char *path, long long issued_unix_ms, const ch
 
 static const char *this_boot(void)
 {
-    static char id[TDA_BOOT_ID_SIZE];
-    if (!tda_boot_id(id))
+    static char id[TDA__BOOT_ID_SIZE];
+    if (!tda__boot_id(id))
         fail_msg("this system has no boot id (/proc/sys/kernel/random/boot_id)");
     return id;
 }
@@ -203,7 +203,7 @@ static void test_within_one_boot_the_boot_clock_wins_over_a_wrong_wall_clock(voi
 static void test_after_a_reboot_the_wall_clock_tells_the_age(void **state)
 {
     fixture *f = *state;
-    write_code_file(f->path, (long long)tda_unix_ms() - 100000, "another-boot-0000", 123, 600000,
+    write_code_file(f->path, (long long)tda__unix_ms() - 100000, "another-boot-0000", 123, 600000,
                     5000);
     tda_code back;
     assert_int_equal(load(f, &back), TDA_OK);
@@ -211,7 +211,7 @@ static void test_after_a_reboot_the_wall_clock_tells_the_age(void **state)
     assert_true(left <= 500000 && left > 490000);
     tda_code_clear(&back);
     /* A code saved with no boot-clock reading at all is placed the same way. */
-    write_code_file(f->path, (long long)tda_unix_ms() - 100000, "", 0, 600000, 5000);
+    write_code_file(f->path, (long long)tda__unix_ms() - 100000, "", 0, 600000, 5000);
     assert_int_equal(load(f, &back), TDA_OK);
     left = tda_code_remaining_ms(&back);
     assert_true(left <= 500000 && left > 490000);
@@ -223,7 +223,7 @@ static void test_a_code_issued_before_this_boot_may_have_a_negative_issue_time(v
     fixture *f = *state;
     /* Issued longer ago than the machine has been up, still inside its life. */
     int64_t up = tda_boottime_ms();
-    write_code_file(f->path, (long long)(tda_unix_ms() - up - 5000), "another-boot-0000", 1,
+    write_code_file(f->path, (long long)(tda__unix_ms() - up - 5000), "another-boot-0000", 1,
                     (long long)(up + 600000), 5000);
     tda_code back;
     assert_int_equal(load(f, &back), TDA_OK);
@@ -242,14 +242,14 @@ static void test_an_expired_code_loads_and_polling_it_ends_at_once(void **state)
     assert_int_equal(load(f, &back), TDA_OK);
     assert_int_equal(tda_code_remaining_ms(&back), 0);
     /* The policy's first word about it: done, expired; no poll was ever due. */
-    tda_policy p;
-    tda_policy_init(&p, &back, NULL, tda_now(), 1);
-    tda_action a = tda_policy_next(&p, tda_now());
-    assert_int_equal(a.kind, TDA_ACTION_DONE);
+    tda__policy p;
+    tda__policy_init(&p, &back, NULL, tda__now(), 1);
+    tda__action a = tda__policy_next(&p, tda__now());
+    assert_int_equal(a.kind, TDA__ACTION_DONE);
     assert_int_equal(a.result, TDA_EXPIRED);
     tda_code_clear(&back);
     /* The same after a reboot, by the wall clock. */
-    write_code_file(f->path, (long long)tda_unix_ms() - 700000, "another-boot-0000", 5, 600000,
+    write_code_file(f->path, (long long)tda__unix_ms() - 700000, "another-boot-0000", 5, 600000,
                     5000);
     assert_int_equal(load(f, &back), TDA_OK);
     assert_int_equal(tda_code_remaining_ms(&back), 0);
@@ -261,17 +261,17 @@ static void test_a_code_from_the_future_is_refused(void **state)
     fixture *f = *state;
     tda_code back;
     /* By the boot clock of this very boot: impossible, so the file lies. */
-    write_code_file(f->path, (long long)tda_unix_ms(), this_boot(), tda_boottime_ms() + 60000,
+    write_code_file(f->path, (long long)tda__unix_ms(), this_boot(), tda_boottime_ms() + 60000,
                     600000, 5000);
     assert_int_equal(load(f, &back), TDA_FILE_CORRUPT);
     assert_code_zeroed(&back);
     /* By the wall clock after a reboot: an hour ahead means the clock was set back. */
-    write_code_file(f->path, (long long)tda_unix_ms() + 3600000, "another-boot-0000", 5, 600000,
+    write_code_file(f->path, (long long)tda__unix_ms() + 3600000, "another-boot-0000", 5, 600000,
                     5000);
     assert_int_equal(load(f, &back), TDA_FILE_CORRUPT);
     assert_code_zeroed(&back);
     /* Half a minute ahead is an NTP step, not a lie: the code counts as just issued. */
-    write_code_file(f->path, (long long)tda_unix_ms() + 30000, "another-boot-0000", 5, 600000,
+    write_code_file(f->path, (long long)tda__unix_ms() + 30000, "another-boot-0000", 5, 600000,
                     5000);
     assert_int_equal(load(f, &back), TDA_OK);
     assert_true(tda_code_remaining_ms(&back) > 590000);
@@ -286,7 +286,7 @@ static void test_a_life_or_interval_no_code_has_is_refused(void **state)
     fixture *f = *state;
     const long long lives[] = {0, -1, 7LL * 24 * 3600 * 1000 + 1, 1LL << 62};
     for (size_t i = 0; i < sizeof lives / sizeof lives[0]; i++) {
-        write_code_file(f->path, (long long)tda_unix_ms(), "x-boot", 1, lives[i], 5000);
+        write_code_file(f->path, (long long)tda__unix_ms(), "x-boot", 1, lives[i], 5000);
         tda_code back;
         if (load(f, &back) != TDA_FILE_CORRUPT)
             fail_msg("life %lld ms accepted", lives[i]);
@@ -294,7 +294,7 @@ static void test_a_life_or_interval_no_code_has_is_refused(void **state)
     }
     const long long intervals[] = {0, -5000, 3600LL * 1000 + 1};
     for (size_t i = 0; i < sizeof intervals / sizeof intervals[0]; i++) {
-        write_code_file(f->path, (long long)tda_unix_ms(), "x-boot", 1, 600000, intervals[i]);
+        write_code_file(f->path, (long long)tda__unix_ms(), "x-boot", 1, 600000, intervals[i]);
         tda_code back;
         if (load(f, &back) != TDA_FILE_CORRUPT)
             fail_msg("interval %lld ms accepted", intervals[i]);

@@ -52,13 +52,13 @@ static tda_client *logging_client(void)
 static void log_body(const char *body)
 {
     tda_client *c = logging_client();
-    tda_response r;
+    tda__response r;
     memset(&r, 0, sizeof r);
     r.http_status = 400;
     r.body = body;
     r.body_len = strlen(body);
     r.content_type = "application/json";
-    tda_log_answer(c, TDA_OK, &r, 12, "");
+    tda__log_answer(c, TDA_OK, &r, 12, "");
     tda_client_free(c);
     assert_logged("< HTTP 400 after 12 ms\n");
 }
@@ -102,7 +102,7 @@ static void test_client_secret_anywhere_in_an_answer_is_masked(void **state)
 {
     (void)state;
     tda_client *c = logging_client();
-    tda_response r;
+    tda__response r;
     memset(&r, 0, sizeof r);
     r.http_status = 302;
     r.body = "{\"error\":\"invalid_client\",\"error_description\":\"secret " SECRET " is wrong\","
@@ -112,8 +112,8 @@ static void test_client_secret_anywhere_in_an_answer_is_masked(void **state)
     r.retry_after = SECRET;
     r.server = "proxy/" SECRET;
     r.location = "https://evil.example/?s=" SECRET "&again=" SECRET;
-    tda_log_answer(c, TDA_OK, &r, 3, "");
-    tda_log_answer(c, TDA_NETWORK, &r, 4, "could not reach " SECRET);
+    tda__log_answer(c, TDA_OK, &r, 3, "");
+    tda__log_answer(c, TDA_NETWORK, &r, 4, "could not reach " SECRET);
     tda_client_free(c);
     assert_logged("< HTTP 302 after 3 ms\n");
     assert_logged("< content-type: application/json; *****************\n");
@@ -135,8 +135,8 @@ static void test_client_secret_anywhere_in_a_request_is_masked(void **state)
     assert_int_equal(tda_client_set_user_agent(c, "app/" SECRET), TDA_OK);
     const char json[] = "{\"client_id\":\"id\",\"client_secret\":\"" SECRET "\","
                         "\"note\":\"" SECRET "\"}";
-    tda_body body = {(char *)json, sizeof json - 1};
-    tda_log_request(c, "http://127.0.0.1:9/" SECRET "/oauth/token", &body);
+    tda__body body = {(char *)json, sizeof json - 1};
+    tda__log_request(c, "http://127.0.0.1:9/" SECRET "/oauth/token", &body);
     tda_client_free(c);
     assert_logged("> POST http://127.0.0.1:9/*****************/oauth/token\n");
     assert_logged("> user-agent: app/*****************\n");
@@ -153,11 +153,11 @@ static void test_a_very_short_secret_is_not_searched_for(void **state)
     assert_non_null(c);
     tda_client_set_log(c, capture, NULL);
     captured[0] = '\0';
-    tda_response r;
+    tda__response r;
     memset(&r, 0, sizeof r);
     r.http_status = 500;
     r.server = "abcdef";
-    tda_log_answer(c, TDA_OK, &r, 1, "");
+    tda__log_answer(c, TDA_OK, &r, 1, "");
     tda_client_free(c);
     assert_logged("< server: abcdef\n");
 }

@@ -27,7 +27,7 @@
 /* ================================================================ helpers */
 
 /* Parses a request body back, refusing duplicate keys, and checks it is an object. */
-static json_t *body_json(const tda_body *b)
+static json_t *body_json(const tda__body *b)
 {
     assert_non_null(b->data);
     assert_int_equal(strlen(b->data), b->len);
@@ -52,17 +52,17 @@ static void assert_field(json_t *root, const char *name, const char *want)
 
 /* The three-argument builders in one shape, so tests can walk them all. */
 typedef tda_status (*builder_fn)(const char *id, const char *secret, const char *token,
-                                 tda_body *out);
+                                 tda__body *out);
 
-static tda_status build_code3(const char *id, const char *secret, const char *token, tda_body *out)
+static tda_status build_code3(const char *id, const char *secret, const char *token, tda__body *out)
 {
-    return tda_build_code_request(id, out);
+    return tda__build_code_request(id, out);
 }
 
 static tda_status build_refresh3(const char *id, const char *secret, const char *token,
-                                 tda_body *out)
+                                 tda__body *out)
 {
-    return tda_build_refresh_request(id, secret, token, "urn:ietf:wg:oauth:2.0:oob", out);
+    return tda__build_refresh_request(id, secret, token, "urn:ietf:wg:oauth:2.0:oob", out);
 }
 
 typedef struct builder {
@@ -74,37 +74,37 @@ typedef struct builder {
 
 static const builder builders[] = {
     {"device code", build_code3, 1, NULL},
-    {"device token", tda_build_token_request, 3, "code"},
+    {"device token", tda__build_token_request, 3, "code"},
     {"refresh", build_refresh3, 3, "refresh_token"},
-    {"revoke", tda_build_revoke_request, 3, "token"},
+    {"revoke", tda__build_revoke_request, 3, "token"},
 };
 #define N_BUILDERS (sizeof builders / sizeof builders[0])
 
-static tda_response resp_status(long http)
+static tda__response resp_status(long http)
 {
-    tda_response r;
+    tda__response r;
     memset(&r, 0, sizeof r);
     r.http_status = http;
     return r;
 }
 
-static tda_response resp_json(long http, const char *body)
+static tda__response resp_json(long http, const char *body)
 {
-    tda_response r = resp_status(http);
+    tda__response r = resp_status(http);
     r.body = body;
     r.body_len = strlen(body);
     r.content_type = "application/json; charset=utf-8";
     return r;
 }
 
-static tda_status classify(tda_endpoint ep, const tda_response *r, int64_t *retry_after_ms,
+static tda_status classify(tda__endpoint ep, const tda__response *r, int64_t *retry_after_ms,
                            char *detail, size_t size)
 {
-    return tda_classify_response(ep, r, NOW, retry_after_ms, detail, size);
+    return tda__classify_response(ep, r, NOW, retry_after_ms, detail, size);
 }
 
-static const tda_endpoint endpoints[] = {TDA_EP_DEVICE_CODE, TDA_EP_DEVICE_TOKEN, TDA_EP_REFRESH,
-                                         TDA_EP_REVOKE};
+static const tda__endpoint endpoints[] = {TDA__EP_DEVICE_CODE, TDA__EP_DEVICE_TOKEN, TDA__EP_REFRESH,
+                                         TDA__EP_REVOKE};
 #define N_ENDPOINTS (sizeof endpoints / sizeof endpoints[0])
 
 /*
@@ -142,15 +142,15 @@ typedef struct expect_row {
     tda_status want;
 } expect_row;
 
-static void check_table(tda_endpoint ep, const expect_row *rows, size_t n)
+static void check_table(tda__endpoint ep, const expect_row *rows, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        tda_response r = resp_status(rows[i].http);
+        tda__response r = resp_status(rows[i].http);
         int64_t ra = 12345;
         char detail[512];
         tda_status st = classify(ep, &r, &ra, detail, sizeof detail);
         if (st != rows[i].want)
-            fail_msg("POST %s HTTP %ld: got %s, want %s", tda_endpoint_path(ep), rows[i].http,
+            fail_msg("POST %s HTTP %ld: got %s, want %s", tda__endpoint_path(ep), rows[i].http,
                      tda_status_name(st), tda_status_name(rows[i].want));
         assert_int_equal(ra, -1);
     }
@@ -162,38 +162,38 @@ static void check_table(tda_endpoint ep, const expect_row *rows, size_t n)
 
 static void test_endpoint_paths_are_trakts(void **state)
 {
-    assert_string_equal(tda_endpoint_path(TDA_EP_DEVICE_CODE), "/oauth/device/code");
-    assert_string_equal(tda_endpoint_path(TDA_EP_DEVICE_TOKEN), "/oauth/device/token");
-    assert_string_equal(tda_endpoint_path(TDA_EP_REFRESH), "/oauth/token");
-    assert_string_equal(tda_endpoint_path(TDA_EP_REVOKE), "/oauth/revoke");
+    assert_string_equal(tda__endpoint_path(TDA__EP_DEVICE_CODE), "/oauth/device/code");
+    assert_string_equal(tda__endpoint_path(TDA__EP_DEVICE_TOKEN), "/oauth/device/token");
+    assert_string_equal(tda__endpoint_path(TDA__EP_REFRESH), "/oauth/token");
+    assert_string_equal(tda__endpoint_path(TDA__EP_REVOKE), "/oauth/revoke");
 }
 
 static void test_code_request_sends_only_client_id(void **state)
 {
-    tda_body b;
-    assert_int_equal(tda_build_code_request("my-client-id", &b), TDA_OK);
+    tda__body b;
+    assert_int_equal(tda__build_code_request("my-client-id", &b), TDA_OK);
     json_t *root = body_json(&b);
     assert_int_equal(json_object_size(root), 1);
     assert_field(root, "client_id", "my-client-id");
     json_decref(root);
-    tda_body_clear(&b);
+    tda__body_clear(&b);
 }
 
 static void test_token_request_uses_trakt_field_code(void **state)
 {
-    tda_body b;
-    assert_int_equal(tda_build_token_request("cid", "csecret", "dev-code-1", &b), TDA_OK);
+    tda__body b;
+    assert_int_equal(tda__build_token_request("cid", "csecret", "dev-code-1", &b), TDA_OK);
     json_t *root = body_json(&b);
     assert_field(root, "code", "dev-code-1");
     assert_null(json_object_get(root, "device_code"));
     json_decref(root);
-    tda_body_clear(&b);
+    tda__body_clear(&b);
 }
 
 static void test_token_request_has_exactly_code_client_id_and_secret(void **state)
 {
-    tda_body b;
-    assert_int_equal(tda_build_token_request("cid", "csecret", "dev-code-1", &b), TDA_OK);
+    tda__body b;
+    assert_int_equal(tda__build_token_request("cid", "csecret", "dev-code-1", &b), TDA_OK);
     json_t *root = body_json(&b);
     assert_int_equal(json_object_size(root), 3);
     assert_field(root, "code", "dev-code-1");
@@ -201,13 +201,13 @@ static void test_token_request_has_exactly_code_client_id_and_secret(void **stat
     assert_field(root, "client_secret", "csecret");
     assert_null(json_object_get(root, "grant_type"));
     json_decref(root);
-    tda_body_clear(&b);
+    tda__body_clear(&b);
 }
 
 static void test_refresh_request_has_oob_redirect_and_refresh_grant(void **state)
 {
-    tda_body b;
-    assert_int_equal(tda_build_refresh_request("cid", "csecret", "rtok", TDA_DEFAULT_REDIRECT_URI,
+    tda__body b;
+    assert_int_equal(tda__build_refresh_request("cid", "csecret", "rtok", TDA_DEFAULT_REDIRECT_URI,
                                                &b), TDA_OK);
     json_t *root = body_json(&b);
     assert_int_equal(json_object_size(root), 5);
@@ -217,32 +217,32 @@ static void test_refresh_request_has_oob_redirect_and_refresh_grant(void **state
     assert_field(root, "redirect_uri", "urn:ietf:wg:oauth:2.0:oob");
     assert_field(root, "grant_type", "refresh_token");
     json_decref(root);
-    tda_body_clear(&b);
+    tda__body_clear(&b);
 }
 
 static void test_revoke_request_sends_token_client_id_and_secret(void **state)
 {
-    tda_body b;
-    assert_int_equal(tda_build_revoke_request("cid", "csecret", "atok", &b), TDA_OK);
+    tda__body b;
+    assert_int_equal(tda__build_revoke_request("cid", "csecret", "atok", &b), TDA_OK);
     json_t *root = body_json(&b);
     assert_int_equal(json_object_size(root), 3);
     assert_field(root, "token", "atok");
     assert_field(root, "client_id", "cid");
     assert_field(root, "client_secret", "csecret");
     json_decref(root);
-    tda_body_clear(&b);
+    tda__body_clear(&b);
 }
 
 static void test_refresh_request_sends_the_redirect_uri_it_is_given(void **state)
 {
-    tda_body b;
-    assert_int_equal(tda_build_refresh_request("cid", NULL, "rtok", "https://app.example/cb", &b),
+    tda__body b;
+    assert_int_equal(tda__build_refresh_request("cid", NULL, "rtok", "https://app.example/cb", &b),
                      TDA_OK);
     json_t *root = body_json(&b);
     assert_field(root, "redirect_uri", "https://app.example/cb");
     json_decref(root);
-    tda_body_clear(&b);
-    assert_int_equal(tda_build_refresh_request("cid", NULL, "rtok", NULL, &b),
+    tda__body_clear(&b);
+    assert_int_equal(tda__build_refresh_request("cid", NULL, "rtok", NULL, &b),
                      TDA_INVALID_ARGUMENT);
 }
 
@@ -250,7 +250,7 @@ static void test_refresh_request_sends_the_redirect_uri_it_is_given(void **state
 static void test_without_a_secret_no_body_has_a_client_secret_member(void **state)
 {
     for (size_t i = 0; i < N_BUILDERS; i++) {
-        tda_body b;
+        tda__body b;
         tda_status st = builders[i].fn("cid", NULL, "tok", &b);
         if (st != TDA_OK)
             fail_msg("%s request without a secret: %s", builders[i].what, tda_status_name(st));
@@ -263,15 +263,15 @@ static void test_without_a_secret_no_body_has_a_client_secret_member(void **stat
         if (builders[i].args == 3) {
             assert_field(root, builders[i].token_field, "tok");
             /* Exactly one member fewer than with a secret. */
-            tda_body with;
+            tda__body with;
             assert_int_equal(builders[i].fn("cid", "csecret", "tok", &with), TDA_OK);
             json_t *full = body_json(&with);
             assert_int_equal(json_object_size(root) + 1, json_object_size(full));
             json_decref(full);
-            tda_body_clear(&with);
+            tda__body_clear(&with);
         }
         json_decref(root);
-        tda_body_clear(&b);
+        tda__body_clear(&b);
     }
 }
 
@@ -284,7 +284,7 @@ static void test_every_argument_round_trips_quotes_backslashes_newlines_utf8(voi
         for (int slot = 0; slot < builders[i].args; slot++) {
             const char *args[3] = {"cid", "csecret", "tok"};
             args[slot] = nasty;
-            tda_body b;
+            tda__body b;
             tda_status st = builders[i].fn(args[0], args[1], args[2], &b);
             if (st != TDA_OK)
                 fail_msg("%s request, argument %d: %s", builders[i].what, slot,
@@ -296,7 +296,7 @@ static void test_every_argument_round_trips_quotes_backslashes_newlines_utf8(voi
                 assert_field(root, builders[i].token_field, args[2]);
             }
             json_decref(root);
-            tda_body_clear(&b);
+            tda__body_clear(&b);
         }
     }
 }
@@ -309,7 +309,7 @@ static void test_invalid_utf8_argument_is_invalid_argument(void **state)
             for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
                 const char *args[3] = {"cid", "csecret", "tok"};
                 args[slot] = bad[k];
-                tda_body b = {(char *)"junk", 4};
+                tda__body b = {(char *)"junk", 4};
                 tda_status st = builders[i].fn(args[0], args[1], args[2], &b);
                 if (st != TDA_INVALID_ARGUMENT)
                     fail_msg("%s request, argument %d, bad UTF-8 #%zu: %s", builders[i].what,
@@ -329,7 +329,7 @@ static void test_null_argument_is_invalid_argument(void **state)
                 continue; /* the secret is optional: see the test above */
             const char *args[3] = {"cid", "csecret", "tok"};
             args[slot] = NULL;
-            tda_body b = {(char *)"junk", 4};
+            tda__body b = {(char *)"junk", 4};
             tda_status st = builders[i].fn(args[0], args[1], args[2], &b);
             if (st != TDA_INVALID_ARGUMENT)
                 fail_msg("%s request, NULL argument %d: %s", builders[i].what, slot,
@@ -349,26 +349,26 @@ static void *failing_malloc(size_t n)
 
 static void test_builder_out_of_memory_is_no_memory_not_invalid_argument(void **state)
 {
-    const tda_alloc_hooks hooks = {failing_malloc, realloc, free, NULL};
-    tda_set_alloc_hooks(&hooks);
+    const tda__alloc_hooks hooks = {failing_malloc, realloc, free, NULL};
+    tda__set_alloc_hooks(&hooks);
     fail_malloc_now = 1;
-    tda_body b;
-    tda_status st = tda_build_token_request("cid", "csecret", "dev", &b);
+    tda__body b;
+    tda_status st = tda__build_token_request("cid", "csecret", "dev", &b);
     fail_malloc_now = 0;
-    tda_set_alloc_hooks(NULL);
+    tda__set_alloc_hooks(NULL);
     assert_int_equal(st, TDA_NO_MEMORY);
     assert_null(b.data);
 }
 
 static void test_body_clear_zeroes_and_accepts_null(void **state)
 {
-    tda_body b;
-    assert_int_equal(tda_build_code_request("cid", &b), TDA_OK);
-    tda_body_clear(&b);
+    tda__body b;
+    assert_int_equal(tda__build_code_request("cid", &b), TDA_OK);
+    tda__body_clear(&b);
     assert_null(b.data);
     assert_int_equal(b.len, 0);
-    tda_body_clear(&b); /* twice is fine */
-    tda_body_clear(NULL);
+    tda__body_clear(&b); /* twice is fine */
+    tda__body_clear(NULL);
 }
 
 /* ===================================================== classification */
@@ -384,7 +384,7 @@ static void test_device_code_statuses_follow_trakt(void **state)
         {503, TDA_OVERLOADED}, {504, TDA_OVERLOADED}, {520, TDA_CLOUDFLARE},
         {521, TDA_CLOUDFLARE}, {522, TDA_CLOUDFLARE},
     };
-    CHECK_TABLE(TDA_EP_DEVICE_CODE, rows);
+    CHECK_TABLE(TDA__EP_DEVICE_CODE, rows);
 }
 
 static void test_device_token_statuses_follow_trakt_poll_table(void **state)
@@ -398,7 +398,7 @@ static void test_device_token_statuses_follow_trakt_poll_table(void **state)
         {503, TDA_OVERLOADED}, {504, TDA_OVERLOADED},        {520, TDA_CLOUDFLARE},
         {521, TDA_CLOUDFLARE}, {522, TDA_CLOUDFLARE},
     };
-    CHECK_TABLE(TDA_EP_DEVICE_TOKEN, rows);
+    CHECK_TABLE(TDA__EP_DEVICE_TOKEN, rows);
 }
 
 static void test_refresh_statuses_follow_trakt(void **state)
@@ -413,7 +413,7 @@ static void test_refresh_statuses_follow_trakt(void **state)
         {503, TDA_OVERLOADED}, {504, TDA_OVERLOADED},        {520, TDA_CLOUDFLARE},
         {521, TDA_CLOUDFLARE}, {522, TDA_CLOUDFLARE},
     };
-    CHECK_TABLE(TDA_EP_REFRESH, rows);
+    CHECK_TABLE(TDA__EP_REFRESH, rows);
 }
 
 static void test_revoke_statuses_follow_trakt(void **state)
@@ -427,17 +427,17 @@ static void test_revoke_statuses_follow_trakt(void **state)
         {502, TDA_OVERLOADED}, {503, TDA_OVERLOADED},        {504, TDA_OVERLOADED},
         {520, TDA_CLOUDFLARE}, {521, TDA_CLOUDFLARE},        {522, TDA_CLOUDFLARE},
     };
-    CHECK_TABLE(TDA_EP_REVOKE, rows);
+    CHECK_TABLE(TDA__EP_REVOKE, rows);
 }
 
 static void test_poll_400_is_pending_whatever_the_body(void **state)
 {
     const char *bodies[] = {"", "not json", "{\"error\":\"authorization_pending\"}", "{}"};
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
-        tda_response r = resp_json(400, bodies[i]);
+        tda__response r = resp_json(400, bodies[i]);
         int64_t ra;
         char detail[256];
-        assert_int_equal(classify(TDA_EP_DEVICE_TOKEN, &r, &ra, detail, sizeof detail),
+        assert_int_equal(classify(TDA__EP_DEVICE_TOKEN, &r, &ra, detail, sizeof detail),
                          TDA_PENDING);
     }
 }
@@ -446,13 +446,13 @@ static void test_success_and_pending_leave_detail_empty(void **state)
 {
     char detail[256];
     int64_t ra;
-    tda_response ok = resp_json(200, "{}");
+    tda__response ok = resp_json(200, "{}");
     strcpy(detail, "stale");
-    assert_int_equal(classify(TDA_EP_DEVICE_CODE, &ok, &ra, detail, sizeof detail), TDA_OK);
+    assert_int_equal(classify(TDA__EP_DEVICE_CODE, &ok, &ra, detail, sizeof detail), TDA_OK);
     assert_string_equal(detail, "");
-    tda_response pending = resp_status(400);
+    tda__response pending = resp_status(400);
     strcpy(detail, "stale");
-    assert_int_equal(classify(TDA_EP_DEVICE_TOKEN, &pending, &ra, detail, sizeof detail),
+    assert_int_equal(classify(TDA__EP_DEVICE_TOKEN, &pending, &ra, detail, sizeof detail),
                      TDA_PENDING);
     assert_string_equal(detail, "");
 }
@@ -461,7 +461,7 @@ static void test_every_failure_detail_names_http_status_and_path(void **state)
 {
     for (size_t e = 0; e < N_ENDPOINTS; e++) {
         for (size_t i = 0; i < N_LISTED; i++) {
-            tda_response r = resp_status(listed_statuses[i]);
+            tda__response r = resp_status(listed_statuses[i]);
             int64_t ra;
             char detail[512];
             tda_status st = classify(endpoints[e], &r, &ra, detail, sizeof detail);
@@ -470,23 +470,23 @@ static void test_every_failure_detail_names_http_status_and_path(void **state)
             char http[16];
             snprintf(http, sizeof http, "%ld", listed_statuses[i]);
             assert_contains(detail, http);
-            assert_contains(detail, tda_endpoint_path(endpoints[e]));
+            assert_contains(detail, tda__endpoint_path(endpoints[e]));
         }
     }
 }
 
 /* ----------------------------------------------------- refresh-specific */
 
-static tda_status classify_refresh(const tda_response *r, char *detail, size_t size)
+static tda_status classify_refresh(const tda__response *r, char *detail, size_t size)
 {
     int64_t ra;
-    return classify(TDA_EP_REFRESH, r, &ra, detail, size);
+    return classify(TDA__EP_REFRESH, r, &ra, detail, size);
 }
 
 static void test_refresh_400_invalid_grant_means_authorize_again(void **state)
 {
     char detail[512];
-    tda_response r = resp_json(
+    tda__response r = resp_json(
         400, "{\"error\":\"invalid_grant\",\"error_description\":\"The provided authorization "
              "grant is invalid, expired, revoked\"}");
     assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_INVALID_GRANT);
@@ -496,7 +496,7 @@ static void test_refresh_400_invalid_grant_means_authorize_again(void **state)
 static void test_refresh_400_without_body_means_authorize_again(void **state)
 {
     char detail[512];
-    tda_response r = resp_status(400);
+    tda__response r = resp_status(400);
     assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_INVALID_GRANT);
 }
 
@@ -504,7 +504,7 @@ static void test_refresh_400_without_body_means_authorize_again(void **state)
 static void test_refresh_text_page_is_unexpected_not_invalid_grant(void **state)
 {
     char detail[512];
-    tda_response r = resp_status(400);
+    tda__response r = resp_status(400);
     r.body = "400 Bad Request\n";
     r.body_len = strlen(r.body);
     r.content_type = "text/plain";
@@ -521,7 +521,7 @@ static void test_refresh_text_page_is_unexpected_not_invalid_grant(void **state)
 static void test_refresh_401_bearer_invalid_grant_header_means_authorize_again(void **state)
 {
     char detail[512];
-    tda_response r = resp_status(401);
+    tda__response r = resp_status(401);
     r.www_authenticate = "Bearer realm=\"Doorkeeper\", error=\"invalid_grant\", "
                          "error_description=\"The access token is invalid\"";
     assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_INVALID_GRANT);
@@ -530,21 +530,21 @@ static void test_refresh_401_bearer_invalid_grant_header_means_authorize_again(v
 static void test_refresh_400_invalid_client_is_forbidden(void **state)
 {
     char detail[512];
-    tda_response r = resp_json(400, "{\"error\":\"invalid_client\"}");
+    tda__response r = resp_json(400, "{\"error\":\"invalid_client\"}");
     assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_FORBIDDEN);
 }
 
 static void test_refresh_401_invalid_client_is_forbidden(void **state)
 {
     char detail[512];
-    tda_response r = resp_json(401, "{\"error\":\"invalid_client\"}");
+    tda__response r = resp_json(401, "{\"error\":\"invalid_client\"}");
     assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_FORBIDDEN);
 }
 
 static void test_refresh_401_invalid_client_header_is_forbidden(void **state)
 {
     char detail[512];
-    tda_response r = resp_status(401);
+    tda__response r = resp_status(401);
     r.www_authenticate = "Bearer error=\"invalid_client\"";
     assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_FORBIDDEN);
 }
@@ -552,14 +552,14 @@ static void test_refresh_401_invalid_client_header_is_forbidden(void **state)
 static void test_refresh_400_unauthorized_client_is_forbidden(void **state)
 {
     char detail[512];
-    tda_response r = resp_json(400, "{\"error\":\"unauthorized_client\"}");
+    tda__response r = resp_json(400, "{\"error\":\"unauthorized_client\"}");
     assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_FORBIDDEN);
 }
 
 static void test_refresh_400_unsupported_grant_type_is_unexpected_not_invalid_grant(void **state)
 {
     char detail[512];
-    tda_response r = resp_json(400, "{\"error\":\"unsupported_grant_type\"}");
+    tda__response r = resp_json(400, "{\"error\":\"unsupported_grant_type\"}");
     assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_UNEXPECTED_STATUS);
     assert_contains(detail, "unsupported_grant_type");
 }
@@ -568,7 +568,7 @@ static void test_refresh_html_400_from_a_proxy_is_not_invalid_grant(void **state
 {
     /* A Cloudflare or proxy page says nothing about the token: keep it. */
     char detail[512];
-    tda_response r = resp_status(400);
+    tda__response r = resp_status(400);
     r.body = "<html><body>400 Bad Request</body></html>";
     r.body_len = strlen(r.body);
     r.content_type = "text/html";
@@ -583,7 +583,7 @@ static void test_refresh_transient_failures_never_say_authorize_again(void **sta
     for (size_t i = 0; i < sizeof transient / sizeof transient[0]; i++) {
         for (size_t k = 0; k < sizeof bodies / sizeof bodies[0]; k++) {
             char detail[512];
-            tda_response r = resp_json(transient[i], bodies[k]);
+            tda__response r = resp_json(transient[i], bodies[k]);
             tda_status st = classify_refresh(&r, detail, sizeof detail);
             if (!tda_status_is_transient(st))
                 fail_msg("refresh HTTP %ld body #%zu: %s is not transient", transient[i], k,
@@ -601,7 +601,7 @@ static const char cloudflare_page[] =
 static void test_cloudflare_html_403_detail_blames_cloudflare_and_user_agent(void **state)
 {
     for (size_t e = 0; e < N_ENDPOINTS; e++) {
-        tda_response r = resp_status(403);
+        tda__response r = resp_status(403);
         r.body = cloudflare_page;
         r.body_len = strlen(cloudflare_page);
         r.content_type = "text/html; charset=UTF-8";
@@ -617,13 +617,13 @@ static void test_cloudflare_html_403_detail_blames_cloudflare_and_user_agent(voi
 
 static void test_html_403_without_server_header_detail_says_html_and_user_agent(void **state)
 {
-    tda_response r = resp_status(403);
+    tda__response r = resp_status(403);
     r.body = cloudflare_page;
     r.body_len = strlen(cloudflare_page);
     r.content_type = "text/html";
     int64_t ra;
     char detail[512];
-    assert_int_equal(classify(TDA_EP_DEVICE_CODE, &r, &ra, detail, sizeof detail), TDA_FORBIDDEN);
+    assert_int_equal(classify(TDA__EP_DEVICE_CODE, &r, &ra, detail, sizeof detail), TDA_FORBIDDEN);
     assert_contains(detail, "HTML");
     assert_contains(detail, "User-Agent");
 }
@@ -631,23 +631,23 @@ static void test_html_403_without_server_header_detail_says_html_and_user_agent(
 static void test_html_403_sniffed_from_body_without_content_type(void **state)
 {
     const char body[] = " \r\n\t<html><body>blocked</body></html>";
-    tda_response r = resp_status(403);
+    tda__response r = resp_status(403);
     r.body = body;
     r.body_len = strlen(body);
     int64_t ra;
     char detail[512];
-    assert_int_equal(classify(TDA_EP_DEVICE_CODE, &r, &ra, detail, sizeof detail), TDA_FORBIDDEN);
+    assert_int_equal(classify(TDA__EP_DEVICE_CODE, &r, &ra, detail, sizeof detail), TDA_FORBIDDEN);
     assert_contains(detail, "HTML");
     assert_contains(detail, "User-Agent");
 }
 
 static void test_cloudflare_server_403_without_body_blames_cloudflare(void **state)
 {
-    tda_response r = resp_status(403);
+    tda__response r = resp_status(403);
     r.server = "Cloudflare";
     int64_t ra;
     char detail[512];
-    assert_int_equal(classify(TDA_EP_DEVICE_TOKEN, &r, &ra, detail, sizeof detail),
+    assert_int_equal(classify(TDA__EP_DEVICE_TOKEN, &r, &ra, detail, sizeof detail),
                      TDA_FORBIDDEN);
     assert_contains(detail, "Cloudflare");
     assert_contains(detail, "User-Agent");
@@ -655,10 +655,10 @@ static void test_cloudflare_server_403_without_body_blames_cloudflare(void **sta
 
 static void test_trakt_json_403_detail_points_at_client_id_not_user_agent(void **state)
 {
-    tda_response r = resp_json(403, "{\"error\":\"invalid_client\"}");
+    tda__response r = resp_json(403, "{\"error\":\"invalid_client\"}");
     int64_t ra;
     char detail[512];
-    assert_int_equal(classify(TDA_EP_DEVICE_CODE, &r, &ra, detail, sizeof detail), TDA_FORBIDDEN);
+    assert_int_equal(classify(TDA__EP_DEVICE_CODE, &r, &ra, detail, sizeof detail), TDA_FORBIDDEN);
     assert_contains(detail, "client id");
     assert_lacks(detail, "User-Agent");
 }
@@ -667,11 +667,11 @@ static void test_trakt_json_403_detail_points_at_client_id_not_user_agent(void *
 
 static void test_redirect_detail_says_redirect_and_where(void **state)
 {
-    tda_response r = resp_status(301);
+    tda__response r = resp_status(301);
     r.location = "https://api.trakt.tv/oauth/device/code";
     int64_t ra;
     char detail[512];
-    assert_int_equal(classify(TDA_EP_DEVICE_CODE, &r, &ra, detail, sizeof detail),
+    assert_int_equal(classify(TDA__EP_DEVICE_CODE, &r, &ra, detail, sizeof detail),
                      TDA_UNEXPECTED_STATUS);
     assert_contains(detail, "redirect");
     assert_contains(detail, "https://api.trakt.tv/oauth/device/code");
@@ -679,21 +679,21 @@ static void test_redirect_detail_says_redirect_and_where(void **state)
 
 static void test_redirect_without_location_still_says_redirect(void **state)
 {
-    tda_response r = resp_status(302);
+    tda__response r = resp_status(302);
     int64_t ra;
     char detail[512];
-    assert_int_equal(classify(TDA_EP_REVOKE, &r, &ra, detail, sizeof detail),
+    assert_int_equal(classify(TDA__EP_REVOKE, &r, &ra, detail, sizeof detail),
                      TDA_UNEXPECTED_STATUS);
     assert_contains(detail, "redirect");
 }
 
 static void test_redirect_location_control_bytes_never_reach_detail(void **state)
 {
-    tda_response r = resp_status(307);
+    tda__response r = resp_status(307);
     r.location = "https://evil.example/\r\nX-Injected: 1\x1b[2J\x07\x7f\xc3\xa9\tend";
     int64_t ra;
     char detail[512];
-    assert_int_equal(classify(TDA_EP_DEVICE_TOKEN, &r, &ra, detail, sizeof detail),
+    assert_int_equal(classify(TDA__EP_DEVICE_TOKEN, &r, &ra, detail, sizeof detail),
                      TDA_UNEXPECTED_STATUS);
     assert_contains(detail, "redirect");
     for (const char *p = detail; *p; p++) {
@@ -709,12 +709,12 @@ static void test_redirect_to_huge_location_keeps_detail_bounded(void **state)
     assert_non_null(location);
     memset(location, 'a', 5000);
     location[5000] = '\0';
-    tda_response r = resp_status(308);
+    tda__response r = resp_status(308);
     r.location = location;
     int64_t ra;
     char detail[512];
     memset(detail, 'X', sizeof detail);
-    classify(TDA_EP_DEVICE_CODE, &r, &ra, detail, sizeof detail);
+    classify(TDA__EP_DEVICE_CODE, &r, &ra, detail, sizeof detail);
     assert_true(memchr(detail, '\0', sizeof detail) != NULL);
     assert_contains(detail, "redirect");
     free(location);
@@ -737,13 +737,13 @@ static void test_detail_never_contains_text_or_html_body(void **state)
     for (size_t e = 0; e < N_ENDPOINTS; e++) {
         for (size_t i = 0; i < N_LISTED; i++) {
             for (size_t k = 0; k < sizeof bodies / sizeof bodies[0]; k++) {
-                tda_response r = resp_json(listed_statuses[i], bodies[k]);
+                tda__response r = resp_json(listed_statuses[i], bodies[k]);
                 int64_t ra;
                 char detail[1024];
                 classify(endpoints[e], &r, &ra, detail, sizeof detail);
                 if (strstr(detail, "zq81"))
                     fail_msg("POST %s HTTP %ld body #%zu leaked: %s",
-                             tda_endpoint_path(endpoints[e]), listed_statuses[i], k, detail);
+                             tda__endpoint_path(endpoints[e]), listed_statuses[i], k, detail);
             }
         }
     }
@@ -757,17 +757,17 @@ static void test_detail_drops_error_field_that_is_not_an_oauth_code(void **state
         "{\"error\":\"fakesecretzq_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", /* long */
     };
     for (size_t k = 0; k < sizeof bodies / sizeof bodies[0]; k++) {
-        tda_response r = resp_json(400, bodies[k]);
+        tda__response r = resp_json(400, bodies[k]);
         int64_t ra;
         char detail[1024];
-        classify(TDA_EP_DEVICE_CODE, &r, &ra, detail, sizeof detail);
+        classify(TDA__EP_DEVICE_CODE, &r, &ra, detail, sizeof detail);
         assert_lacks(detail, "zq");
     }
 }
 
 static void test_invalid_grant_keeps_trakts_error_description(void **state)
 {
-    tda_response r = resp_json(
+    tda__response r = resp_json(
         400, "{\"error\":\"invalid_grant\",\"error_description\":\"session not found\"}");
     char detail[512];
     assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_INVALID_GRANT);
@@ -784,7 +784,7 @@ static void test_error_description_is_cleaned_and_capped(void **state)
     snprintf(body, sizeof body,
              "{\"error\":\"invalid_grant\",\"error_description\":\"bad\\u001b[2J\\nline "
              "\xc3\xa9 %s\"}", long_text);
-    tda_response r = resp_json(400, body);
+    tda__response r = resp_json(400, body);
     char detail[1024];
     assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_INVALID_GRANT);
     assert_contains(detail, "bad?[2J?line ?? aaa");
@@ -798,10 +798,10 @@ static void test_error_description_is_cleaned_and_capped(void **state)
 
 static void test_detail_shows_a_short_oauth_error_code(void **state)
 {
-    tda_response r = resp_json(400, "{\"error\":\"invalid_request\",\"error_description\":\"x\"}");
+    tda__response r = resp_json(400, "{\"error\":\"invalid_request\",\"error_description\":\"x\"}");
     int64_t ra;
     char detail[512];
-    assert_int_equal(classify(TDA_EP_DEVICE_CODE, &r, &ra, detail, sizeof detail),
+    assert_int_equal(classify(TDA__EP_DEVICE_CODE, &r, &ra, detail, sizeof detail),
                      TDA_UNEXPECTED_STATUS);
     assert_contains(detail, "invalid_request");
 }
@@ -810,11 +810,11 @@ static void test_detail_shows_a_short_oauth_error_code(void **state)
 
 static void test_classify_fills_retry_after_seconds_on_429(void **state)
 {
-    tda_response r = resp_status(429);
+    tda__response r = resp_status(429);
     r.retry_after = "30";
     int64_t ra = 0;
     char detail[512];
-    assert_int_equal(classify(TDA_EP_DEVICE_TOKEN, &r, &ra, detail, sizeof detail),
+    assert_int_equal(classify(TDA__EP_DEVICE_TOKEN, &r, &ra, detail, sizeof detail),
                      TDA_SLOW_DOWN);
     assert_int_equal(ra, 30000);
 }
@@ -822,7 +822,7 @@ static void test_classify_fills_retry_after_seconds_on_429(void **state)
 /* A single call's 429 says how long to wait, or, without Retry-After, how to back off. */
 static void test_rate_limit_detail_says_when_to_try_again(void **state)
 {
-    tda_response r = resp_status(429);
+    tda__response r = resp_status(429);
     r.retry_after = "143";
     r.server = "cloudflare";
     r.content_type = "text/plain; charset=UTF-8";
@@ -830,151 +830,151 @@ static void test_rate_limit_detail_says_when_to_try_again(void **state)
     r.body_len = strlen(r.body);
     int64_t ra = 0;
     char detail[512];
-    assert_int_equal(classify(TDA_EP_DEVICE_CODE, &r, &ra, detail, sizeof detail), TDA_SLOW_DOWN);
+    assert_int_equal(classify(TDA__EP_DEVICE_CODE, &r, &ra, detail, sizeof detail), TDA_SLOW_DOWN);
     assert_contains(detail, "from Cloudflare");
     assert_contains(detail, "wait 143 s before trying again");
     r.retry_after = NULL;
-    assert_int_equal(classify(TDA_EP_DEVICE_CODE, &r, &ra, detail, sizeof detail), TDA_SLOW_DOWN);
+    assert_int_equal(classify(TDA__EP_DEVICE_CODE, &r, &ra, detail, sizeof detail), TDA_SLOW_DOWN);
     assert_int_equal(ra, -1);
     assert_contains(detail, "no Retry-After");
     /* A 503 that names a wait says it too. */
-    tda_response busy = resp_status(503);
+    tda__response busy = resp_status(503);
     busy.retry_after = "30";
-    assert_int_equal(classify(TDA_EP_REFRESH, &busy, &ra, detail, sizeof detail), TDA_OVERLOADED);
+    assert_int_equal(classify(TDA__EP_REFRESH, &busy, &ra, detail, sizeof detail), TDA_OVERLOADED);
     assert_contains(detail, "wait 30 s");
 }
 
 /* What pauses every flow of an engine (multi_pace.c), and what slows only one. */
 static void test_which_429_speaks_for_the_whole_ip(void **state)
 {
-    tda_response bare = resp_status(429);
-    assert_false(tda_is_ip_rate_limit(&bare));
-    tda_response empty_body = resp_status(429);
+    tda__response bare = resp_status(429);
+    assert_false(tda__is_ip_rate_limit(&bare));
+    tda__response empty_body = resp_status(429);
     empty_body.body = "";
-    assert_false(tda_is_ip_rate_limit(&empty_body));
-    tda_response ra = resp_status(429);
+    assert_false(tda__is_ip_rate_limit(&empty_body));
+    tda__response ra = resp_status(429);
     ra.retry_after = "2";
-    assert_true(tda_is_ip_rate_limit(&ra));
-    tda_response bad_ra = resp_status(429);
+    assert_true(tda__is_ip_rate_limit(&ra));
+    tda__response bad_ra = resp_status(429);
     bad_ra.retry_after = "soon";
-    assert_false(tda_is_ip_rate_limit(&bad_ra));
-    tda_response xr = resp_status(429);
+    assert_false(tda__is_ip_rate_limit(&bad_ra));
+    tda__response xr = resp_status(429);
     xr.ratelimit = "{\"name\":\"UNAUTHED_API_POST_LIMIT\",\"until\":\"2030-01-01T00:00:00Z\"}";
-    assert_true(tda_is_ip_rate_limit(&xr));
-    tda_response cf_text = resp_status(429);
+    assert_true(tda__is_ip_rate_limit(&xr));
+    tda__response cf_text = resp_status(429);
     cf_text.body = "error code: 1015";
     cf_text.body_len = 16;
-    assert_true(tda_is_ip_rate_limit(&cf_text));
-    tda_response cf_server = resp_status(429);
+    assert_true(tda__is_ip_rate_limit(&cf_text));
+    tda__response cf_server = resp_status(429);
     cf_server.server = "cloudflare";
-    assert_true(tda_is_ip_rate_limit(&cf_server));
-    tda_response cf_html = resp_json(429, "<!DOCTYPE html><html>rate limited</html>");
+    assert_true(tda__is_ip_rate_limit(&cf_server));
+    tda__response cf_html = resp_json(429, "<!DOCTYPE html><html>rate limited</html>");
     cf_html.content_type = "text/html";
-    assert_true(tda_is_ip_rate_limit(&cf_html));
-    tda_response busy = resp_status(503);
+    assert_true(tda__is_ip_rate_limit(&cf_html));
+    tda__response busy = resp_status(503);
     busy.retry_after = "30";
-    assert_false(tda_is_ip_rate_limit(&busy)); /* only a rate limit pauses everyone */
+    assert_false(tda__is_ip_rate_limit(&busy)); /* only a rate limit pauses everyone */
 }
 
 /* A refusal of a request sent without a secret may be about the secret; Cloudflare's is not. */
 static void test_which_refusal_may_want_the_secret(void **state)
 {
-    tda_response r401 = resp_json(401, "{\"error\":\"invalid_client\"}");
+    tda__response r401 = resp_json(401, "{\"error\":\"invalid_client\"}");
     char detail[512];
     int64_t ra;
     for (size_t e = 0; e < N_ENDPOINTS; e++) {
         tda_status st = classify(endpoints[e], &r401, &ra, detail, sizeof detail);
-        assert_int_equal(tda_refusal_may_want_secret(endpoints[e], &r401, st),
-                         endpoints[e] != TDA_EP_DEVICE_CODE);
+        assert_int_equal(tda__refusal_may_want_secret(endpoints[e], &r401, st),
+                         endpoints[e] != TDA__EP_DEVICE_CODE);
     }
-    tda_response r403 = resp_status(403);
-    tda_status st = classify(TDA_EP_DEVICE_TOKEN, &r403, &ra, detail, sizeof detail);
-    assert_true(tda_refusal_may_want_secret(TDA_EP_DEVICE_TOKEN, &r403, st));
-    tda_response cf = resp_json(403, "<html>Access denied</html>");
+    tda__response r403 = resp_status(403);
+    tda_status st = classify(TDA__EP_DEVICE_TOKEN, &r403, &ra, detail, sizeof detail);
+    assert_true(tda__refusal_may_want_secret(TDA__EP_DEVICE_TOKEN, &r403, st));
+    tda__response cf = resp_json(403, "<html>Access denied</html>");
     cf.content_type = "text/html";
     cf.server = "cloudflare";
-    st = classify(TDA_EP_DEVICE_TOKEN, &cf, &ra, detail, sizeof detail);
-    assert_false(tda_refusal_may_want_secret(TDA_EP_DEVICE_TOKEN, &cf, st));
-    tda_response pending = resp_status(400);
-    st = classify(TDA_EP_DEVICE_TOKEN, &pending, &ra, detail, sizeof detail);
-    assert_false(tda_refusal_may_want_secret(TDA_EP_DEVICE_TOKEN, &pending, st));
+    st = classify(TDA__EP_DEVICE_TOKEN, &cf, &ra, detail, sizeof detail);
+    assert_false(tda__refusal_may_want_secret(TDA__EP_DEVICE_TOKEN, &cf, st));
+    tda__response pending = resp_status(400);
+    st = classify(TDA__EP_DEVICE_TOKEN, &pending, &ra, detail, sizeof detail);
+    assert_false(tda__refusal_may_want_secret(TDA__EP_DEVICE_TOKEN, &pending, st));
 }
 
 static void test_classify_fills_retry_after_on_503(void **state)
 {
-    tda_response r = resp_status(503);
+    tda__response r = resp_status(503);
     r.retry_after = "120";
     int64_t ra = 0;
     char detail[512];
-    assert_int_equal(classify(TDA_EP_REFRESH, &r, &ra, detail, sizeof detail), TDA_OVERLOADED);
+    assert_int_equal(classify(TDA__EP_REFRESH, &r, &ra, detail, sizeof detail), TDA_OVERLOADED);
     assert_int_equal(ra, 120000);
 }
 
 static void test_classify_fills_retry_after_http_date(void **state)
 {
-    tda_response r = resp_status(429);
+    tda__response r = resp_status(429);
     r.retry_after = "Tue, 14 Nov 2023 22:13:40 GMT";
     int64_t ra = 0;
     char detail[512];
-    classify(TDA_EP_DEVICE_CODE, &r, &ra, detail, sizeof detail);
+    classify(TDA__EP_DEVICE_CODE, &r, &ra, detail, sizeof detail);
     assert_int_equal(ra, 20000);
 }
 
 static void test_classify_without_retry_after_gives_minus_one(void **state)
 {
-    tda_response r = resp_status(429);
+    tda__response r = resp_status(429);
     int64_t ra = 0;
     char detail[512];
-    classify(TDA_EP_DEVICE_TOKEN, &r, &ra, detail, sizeof detail);
+    classify(TDA__EP_DEVICE_TOKEN, &r, &ra, detail, sizeof detail);
     assert_int_equal(ra, -1);
 }
 
 static void test_retry_after_delay_seconds_become_ms(void **state)
 {
-    assert_int_equal(tda_parse_retry_after("0", NOW), 0);
-    assert_int_equal(tda_parse_retry_after("5", NOW), 5000);
-    assert_int_equal(tda_parse_retry_after(" 7 ", NOW), 7000);
-    assert_int_equal(tda_parse_retry_after("120", NOW), 120000);
-    assert_int_equal(tda_parse_retry_after("\t9\r\n", NOW), 9000);
+    assert_int_equal(tda__parse_retry_after("0", NOW), 0);
+    assert_int_equal(tda__parse_retry_after("5", NOW), 5000);
+    assert_int_equal(tda__parse_retry_after(" 7 ", NOW), 7000);
+    assert_int_equal(tda__parse_retry_after("120", NOW), 120000);
+    assert_int_equal(tda__parse_retry_after("\t9\r\n", NOW), 9000);
 }
 
 static void test_retry_after_is_capped_at_one_day(void **state)
 {
-    assert_int_equal(tda_parse_retry_after("86400", NOW), DAY_MS);
-    assert_int_equal(tda_parse_retry_after("86401", NOW), DAY_MS);
-    assert_int_equal(tda_parse_retry_after("999999999", NOW), DAY_MS);
-    assert_int_equal(tda_parse_retry_after("99999999999999999999999999999999", NOW), DAY_MS);
-    assert_int_equal(tda_parse_retry_after("Fri, 31 Dec 2100 23:59:59 GMT", NOW), DAY_MS);
+    assert_int_equal(tda__parse_retry_after("86400", NOW), DAY_MS);
+    assert_int_equal(tda__parse_retry_after("86401", NOW), DAY_MS);
+    assert_int_equal(tda__parse_retry_after("999999999", NOW), DAY_MS);
+    assert_int_equal(tda__parse_retry_after("99999999999999999999999999999999", NOW), DAY_MS);
+    assert_int_equal(tda__parse_retry_after("Fri, 31 Dec 2100 23:59:59 GMT", NOW), DAY_MS);
     /* Found by fuzz_retry_after: a date so far ahead that its distance in ms overflowed.
      * libcurl reads this loose form; with a 32-bit time_t it cannot hold the year at all. */
     if (sizeof(time_t) >= 8)
-        assert_int_equal(tda_parse_retry_after(",2Oct@\n999999592", NOW), DAY_MS);
-    assert_int_equal(tda_parse_retry_after("Sat, 02 Oct 999999592 00:00:00 GMT", NOW), DAY_MS);
+        assert_int_equal(tda__parse_retry_after(",2Oct@\n999999592", NOW), DAY_MS);
+    assert_int_equal(tda__parse_retry_after("Sat, 02 Oct 999999592 00:00:00 GMT", NOW), DAY_MS);
 }
 
 /* Dates past January 2038 must work where time_t has 32 bits (i386, older ARM). */
 static void test_dates_past_2038_are_read_in_64_bits(void **state)
 {
     int64_t when = 0;
-    assert_int_equal(tda_parse_imf_fixdate("Sun, 06 Nov 1994 08:49:37 GMT", &when), 0);
+    assert_int_equal(tda__parse_imf_fixdate("Sun, 06 Nov 1994 08:49:37 GMT", &when), 0);
     assert_int_equal(when, 784111777);
-    assert_int_equal(tda_parse_imf_fixdate("Tue, 19 Jan 2038 03:14:08 GMT", &when), 0);
+    assert_int_equal(tda__parse_imf_fixdate("Tue, 19 Jan 2038 03:14:08 GMT", &when), 0);
     assert_int_equal(when, 2147483648LL);
-    assert_int_equal(tda_parse_imf_fixdate("Fri, 31 Dec 2100 23:59:59 GMT", &when), 0);
+    assert_int_equal(tda__parse_imf_fixdate("Fri, 31 Dec 2100 23:59:59 GMT", &when), 0);
     assert_int_equal(when, 4133980799LL);
-    assert_int_equal(tda_parse_imf_fixdate("Tue, 29 Feb 2000 00:00:00 GMT", &when), 0);
+    assert_int_equal(tda__parse_imf_fixdate("Tue, 29 Feb 2000 00:00:00 GMT", &when), 0);
     assert_int_equal(when, 951782400);
     /* Not the preferred form, or not a date: left to libcurl or refused. */
-    assert_int_equal(tda_parse_imf_fixdate("Sunday, 06-Nov-94 08:49:37 GMT", &when), -1);
-    assert_int_equal(tda_parse_imf_fixdate("Sun, 06 Nov 1994 08:49:37 GMT trailing", &when), -1);
-    assert_int_equal(tda_parse_imf_fixdate("Xyz, 06 Nov 1994 08:49:37 GMT", &when), -1);
-    assert_int_equal(tda_parse_imf_fixdate("Sun, 06 Noo 1994 08:49:37 GMT", &when), -1);
-    assert_int_equal(tda_parse_imf_fixdate("Sun, 06 Nov 1994 25:49:37 GMT", &when), -1);
+    assert_int_equal(tda__parse_imf_fixdate("Sunday, 06-Nov-94 08:49:37 GMT", &when), -1);
+    assert_int_equal(tda__parse_imf_fixdate("Sun, 06 Nov 1994 08:49:37 GMT trailing", &when), -1);
+    assert_int_equal(tda__parse_imf_fixdate("Xyz, 06 Nov 1994 08:49:37 GMT", &when), -1);
+    assert_int_equal(tda__parse_imf_fixdate("Sun, 06 Noo 1994 08:49:37 GMT", &when), -1);
+    assert_int_equal(tda__parse_imf_fixdate("Sun, 06 Nov 1994 25:49:37 GMT", &when), -1);
     /* An X-Ratelimit reset 30 s after a 2040 "now" is 30 s away, not "none". */
     int64_t now2040 = 2208988800LL; /* 2040-01-01T00:00:00Z */
-    assert_int_equal(tda_parse_ratelimit_until("{\"until\":\"2040-01-01T00:00:30Z\"}", now2040),
+    assert_int_equal(tda__parse_ratelimit_until("{\"until\":\"2040-01-01T00:00:30Z\"}", now2040),
                      30000);
-    assert_int_equal(tda_parse_retry_after("Sun, 01 Jan 2040 00:00:45 GMT", now2040), 45000);
+    assert_int_equal(tda__parse_retry_after("Sun, 01 Jan 2040 00:00:45 GMT", now2040), 45000);
 }
 
 /* NOW + 30 s and NOW - 10 s as Trakt writes them. */
@@ -993,17 +993,17 @@ static void test_ratelimit_until_becomes_a_delay(void **state)
     snprintf(header, sizeof header,
              "{\"name\":\"UNAUTHED_API_POST_LIMIT\",\"period\":1,\"limit\":1,"
              "\"remaining\":0,\"until\":\"%s\"}", until);
-    assert_int_equal(tda_parse_ratelimit_until(header, NOW), 30000);
+    assert_int_equal(tda__parse_ratelimit_until(header, NOW), 30000);
     /* Past: no wait beyond the usual; far future: capped at a day. */
     iso_at(NOW - 10, until, sizeof until);
     snprintf(header, sizeof header, "{\"until\":\"%s\"}", until);
-    assert_int_equal(tda_parse_ratelimit_until(header, NOW), 0);
-    assert_int_equal(tda_parse_ratelimit_until("{\"until\":\"2999-01-01T00:00:00Z\"}", NOW), DAY_MS);
+    assert_int_equal(tda__parse_ratelimit_until(header, NOW), 0);
+    assert_int_equal(tda__parse_ratelimit_until("{\"until\":\"2999-01-01T00:00:00Z\"}", NOW), DAY_MS);
     /* Fractions are ignored, an explicit UTC offset is fine. */
     iso_at(NOW + 5, until, sizeof until);
     until[strlen(until) - 1] = '\0';
     snprintf(header, sizeof header, "{\"until\":\"%s.250+00:00\"}", until);
-    assert_int_equal(tda_parse_ratelimit_until(header, NOW), 5000);
+    assert_int_equal(tda__parse_ratelimit_until(header, NOW), 5000);
 }
 
 static void test_ratelimit_garbage_is_minus_one(void **state)
@@ -1012,11 +1012,11 @@ static void test_ratelimit_garbage_is_minus_one(void **state)
                          "{\"until\":\"2026-11-29T08:00:01+02:00\"}",
                          "{\"until\":\"2026-11-29\"}", "{\"until\":\"2026-11-29T08:00:01Zjunk\"}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        int64_t got = tda_parse_ratelimit_until(bad[i], NOW);
+        int64_t got = tda__parse_ratelimit_until(bad[i], NOW);
         if (got != -1)
             fail_msg("X-Ratelimit \"%s\" gave %lld, want -1", bad[i], (long long)got);
     }
-    assert_int_equal(tda_parse_ratelimit_until(NULL, NOW), -1);
+    assert_int_equal(tda__parse_ratelimit_until(NULL, NOW), -1);
 }
 
 /* Retry-After wins; X-Ratelimit is the fallback when it is missing. */
@@ -1025,16 +1025,16 @@ static void test_classify_uses_ratelimit_only_without_retry_after(void **state)
     char until[32], header[100];
     iso_at(NOW + 12, until, sizeof until);
     snprintf(header, sizeof header, "{\"until\":\"%s\"}", until);
-    tda_response r = {0};
+    tda__response r = {0};
     r.http_status = 429;
     r.ratelimit = header;
     int64_t retry_after_ms = 0;
     char detail[256];
-    assert_int_equal(classify(TDA_EP_DEVICE_TOKEN, &r, &retry_after_ms, detail, sizeof detail),
+    assert_int_equal(classify(TDA__EP_DEVICE_TOKEN, &r, &retry_after_ms, detail, sizeof detail),
                      TDA_SLOW_DOWN);
     assert_int_equal(retry_after_ms, 12000);
     r.retry_after = "3";
-    classify(TDA_EP_DEVICE_TOKEN, &r, &retry_after_ms, detail, sizeof detail);
+    classify(TDA__EP_DEVICE_TOKEN, &r, &retry_after_ms, detail, sizeof detail);
     assert_int_equal(retry_after_ms, 3000);
 }
 
@@ -1042,24 +1042,24 @@ static void test_retry_after_garbage_is_minus_one(void **state)
 {
     const char *bad[] = {"abc", "5x", "-3", "", "   ", "5 s", "1.5", "+5", "0x10"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        int64_t got = tda_parse_retry_after(bad[i], NOW);
+        int64_t got = tda__parse_retry_after(bad[i], NOW);
         if (got != -1)
             fail_msg("Retry-After \"%s\" gave %lld, want -1", bad[i], (long long)got);
     }
-    assert_int_equal(tda_parse_retry_after(NULL, NOW), -1);
+    assert_int_equal(tda__parse_retry_after(NULL, NOW), -1);
 }
 
 static void test_retry_after_future_http_date_is_delay_from_now(void **state)
 {
     /* NOW is Tue, 14 Nov 2023 22:13:20 GMT. */
-    assert_int_equal(tda_parse_retry_after("Tue, 14 Nov 2023 22:13:40 GMT", NOW), 20000);
-    assert_int_equal(tda_parse_retry_after("Tue, 14 Nov 2023 22:13:20 GMT", NOW), 0);
+    assert_int_equal(tda__parse_retry_after("Tue, 14 Nov 2023 22:13:40 GMT", NOW), 20000);
+    assert_int_equal(tda__parse_retry_after("Tue, 14 Nov 2023 22:13:20 GMT", NOW), 0);
 }
 
 static void test_retry_after_past_http_date_is_zero(void **state)
 {
-    assert_int_equal(tda_parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", NOW), 0);
-    assert_int_equal(tda_parse_retry_after("Thu, 01 Jan 1970 00:00:01 GMT", NOW), 0);
+    assert_int_equal(tda__parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", NOW), 0);
+    assert_int_equal(tda__parse_retry_after("Thu, 01 Jan 1970 00:00:01 GMT", NOW), 0);
 }
 
 /* ========================================================= code answers */
@@ -1103,7 +1103,7 @@ static void expect_code_refused(const char *text, size_t len, const char *detail
     tda_code c;
     memset(&c, 0xa5, sizeof c); /* garbage in: the parser must zero it */
     char detail[512] = "";
-    tda_status st = tda_parse_code(text, len, &c, detail, sizeof detail);
+    tda_status st = tda__parse_code(text, len, &c, detail, sizeof detail);
     if (st != TDA_BAD_RESPONSE)
         fail_msg("code answer %.*s: got %s, want BAD_RESPONSE", (int)len, text ? text : "(null)",
                  tda_status_name(st));
@@ -1124,7 +1124,7 @@ static void test_parse_code_reads_trakts_example(void **state)
 {
     tda_code c;
     char detail[512] = "x";
-    assert_int_equal(tda_parse_code(good_code, strlen(good_code), &c, detail, sizeof detail),
+    assert_int_equal(tda__parse_code(good_code, strlen(good_code), &c, detail, sizeof detail),
                      TDA_OK);
     assert_string_equal(c.device_code,
                         "d9c126a7706328d808914cfd1e40274b6e009f684b1aca271b9b3f90b3630d64");
@@ -1142,12 +1142,12 @@ static void test_parse_code_accepts_fractional_seconds(void **state)
     char *text = code_body_with("interval", json_real(0.2));
     tda_code c;
     char detail[512];
-    assert_int_equal(tda_parse_code(text, strlen(text), &c, detail, sizeof detail), TDA_OK);
+    assert_int_equal(tda__parse_code(text, strlen(text), &c, detail, sizeof detail), TDA_OK);
     assert_int_equal(c.interval_ms, 200);
     tda_code_clear(&c);
     free(text);
     text = code_body_with("expires_in", json_real(1.5));
-    assert_int_equal(tda_parse_code(text, strlen(text), &c, detail, sizeof detail), TDA_OK);
+    assert_int_equal(tda__parse_code(text, strlen(text), &c, detail, sizeof detail), TDA_OK);
     assert_int_equal(c.expires_in_ms, 1500);
     tda_code_clear(&c);
     free(text);
@@ -1158,7 +1158,7 @@ static void test_parse_code_ignores_unknown_fields(void **state)
     char *text = code_body_with("verification_uri_complete", json_string("https://x/5055CC52"));
     tda_code c;
     char detail[512];
-    assert_int_equal(tda_parse_code(text, strlen(text), &c, detail, sizeof detail), TDA_OK);
+    assert_int_equal(tda__parse_code(text, strlen(text), &c, detail, sizeof detail), TDA_OK);
     assert_string_equal(c.user_code, "5055CC52");
     tda_code_clear(&c);
     free(text);
@@ -1171,7 +1171,7 @@ static void test_parse_code_respects_body_len_without_nul(void **state)
     memcpy(buf + strlen(good_code), "garbage!", 8); /* no NUL anywhere */
     tda_code c;
     char detail[512];
-    assert_int_equal(tda_parse_code(buf, strlen(good_code), &c, detail, sizeof detail), TDA_OK);
+    assert_int_equal(tda__parse_code(buf, strlen(good_code), &c, detail, sizeof detail), TDA_OK);
     assert_string_equal(c.user_code, "5055CC52");
     tda_code_clear(&c);
 }
@@ -1306,7 +1306,7 @@ static void test_parse_code_detail_never_quotes_the_device_code(void **state)
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         tda_code c;
         char detail[512];
-        assert_int_equal(tda_parse_code(bodies[i], strlen(bodies[i]), &c, detail, sizeof detail),
+        assert_int_equal(tda__parse_code(bodies[i], strlen(bodies[i]), &c, detail, sizeof detail),
                          TDA_BAD_RESPONSE);
         if (strstr(detail, "zq81"))
             fail_msg("body #%zu leaked into the detail: %s", i, detail);
@@ -1354,7 +1354,7 @@ static void expect_token_refused(const char *text, size_t len, const char *detai
     tda_token t;
     memset(&t, 0xa5, sizeof t);
     char detail[512] = "";
-    tda_status st = tda_parse_token(text, len, &t, detail, sizeof detail);
+    tda_status st = tda__parse_token(text, len, &t, detail, sizeof detail);
     if (st != TDA_BAD_RESPONSE)
         fail_msg("token answer %.*s: got %s, want BAD_RESPONSE", (int)len,
                  text ? text : "(null)", tda_status_name(st));
@@ -1375,7 +1375,7 @@ static void test_parse_token_reads_every_field(void **state)
 {
     tda_token t;
     char detail[512];
-    assert_int_equal(tda_parse_token(good_token, strlen(good_token), &t, detail, sizeof detail),
+    assert_int_equal(tda__parse_token(good_token, strlen(good_token), &t, detail, sizeof detail),
                      TDA_OK);
     assert_string_equal(t.access_token,
                         "dbaf9757982a9e738f05d249b3b2d8b2cb1d6f7a5f1b5e54da1d2c0c4b1f6e6c");
@@ -1397,7 +1397,7 @@ static void test_parse_token_expiry_is_created_at_plus_expires_in(void **state)
         char *text = token_body_with("expires_in", json_integer(lives[i]));
         tda_token t;
         char detail[512];
-        assert_int_equal(tda_parse_token(text, strlen(text), &t, detail, sizeof detail), TDA_OK);
+        assert_int_equal(tda__parse_token(text, strlen(text), &t, detail, sizeof detail), TDA_OK);
         assert_int_equal(t.expires_at, 1487889741LL + lives[i]);
         tda_token_clear(&t);
         free(text);
@@ -1445,7 +1445,7 @@ static void test_parse_token_empty_scope_allowed(void **state)
     char *text = token_body_with("scope", json_string(""));
     tda_token t;
     char detail[512];
-    assert_int_equal(tda_parse_token(text, strlen(text), &t, detail, sizeof detail), TDA_OK);
+    assert_int_equal(tda__parse_token(text, strlen(text), &t, detail, sizeof detail), TDA_OK);
     assert_string_equal(t.scope, "");
     tda_token_clear(&t);
     free(text);
@@ -1466,7 +1466,7 @@ static void test_parse_token_ignores_unknown_fields(void **state)
     char *text = token_body_with("id_token", json_string("whatever"));
     tda_token t;
     char detail[512];
-    assert_int_equal(tda_parse_token(text, strlen(text), &t, detail, sizeof detail), TDA_OK);
+    assert_int_equal(tda__parse_token(text, strlen(text), &t, detail, sizeof detail), TDA_OK);
     tda_token_clear(&t);
     free(text);
 }
@@ -1499,7 +1499,7 @@ static void test_parse_token_detail_never_quotes_a_token(void **state)
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         tda_token t;
         char detail[512];
-        assert_int_equal(tda_parse_token(bodies[i], strlen(bodies[i]), &t, detail,
+        assert_int_equal(tda__parse_token(bodies[i], strlen(bodies[i]), &t, detail,
                                          sizeof detail),
                          TDA_BAD_RESPONSE);
         if (strstr(detail, "zq81"))
@@ -1507,7 +1507,7 @@ static void test_parse_token_detail_never_quotes_a_token(void **state)
     }
 }
 
-/* Fails the n-th tda_malloc from now on (1-based); 0 never fails. */
+/* Fails the n-th tda__malloc from now on (1-based); 0 never fails. */
 static int malloc_countdown;
 static void *countdown_malloc(size_t n)
 {
@@ -1518,15 +1518,15 @@ static void *countdown_malloc(size_t n)
 
 static void test_parse_token_out_of_memory_leaves_out_zeroed(void **state)
 {
-    const tda_alloc_hooks hooks = {countdown_malloc, realloc, free, NULL};
+    const tda__alloc_hooks hooks = {countdown_malloc, realloc, free, NULL};
     for (int n = 1; n <= 4; n++) { /* one allocation per string field */
-        tda_set_alloc_hooks(&hooks);
+        tda__set_alloc_hooks(&hooks);
         malloc_countdown = n;
         tda_token t;
         char detail[512];
-        tda_status st = tda_parse_token(good_token, strlen(good_token), &t, detail, sizeof detail);
+        tda_status st = tda__parse_token(good_token, strlen(good_token), &t, detail, sizeof detail);
         malloc_countdown = 0;
-        tda_set_alloc_hooks(NULL);
+        tda__set_alloc_hooks(NULL);
         if (st != TDA_NO_MEMORY)
             fail_msg("allocation %d failing: got %s", n, tda_status_name(st));
         assert_token_zeroed(&t);

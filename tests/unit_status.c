@@ -77,13 +77,13 @@ static void test_message_and_kind_come_from_the_table(void **state)
         int transient = strcmp(rows[i].kind, "TRANSIENT") == 0;
         int final = strcmp(rows[i].kind, "FINAL") == 0;
         assert_int_equal(tda_status_is_transient(rows[i].status), transient);
-        assert_int_equal(tda_status_is_final(rows[i].status), final);
+        assert_int_equal(tda__status_is_final(rows[i].status), final);
     }
     /* The kinds the polling policy acts on: each of the three flow statuses its own. */
-    assert_int_equal(tda_status_kind_of(TDA_OK), TDA_KIND_SUCCESS);
-    assert_int_equal(tda_status_kind_of(TDA_PENDING), TDA_KIND_WAIT);
-    assert_int_equal(tda_status_kind_of(TDA_SLOW_DOWN), TDA_KIND_SLOW_DOWN);
-    assert_int_equal(tda_status_kind_of((tda_status)9999), TDA_KIND_FINAL);
+    assert_int_equal(tda__status_kind_of(TDA_OK), TDA__KIND_SUCCESS);
+    assert_int_equal(tda__status_kind_of(TDA_PENDING), TDA__KIND_WAIT);
+    assert_int_equal(tda__status_kind_of(TDA_SLOW_DOWN), TDA__KIND_SLOW_DOWN);
+    assert_int_equal(tda__status_kind_of((tda_status)9999), TDA__KIND_FINAL);
 }
 
 static void test_every_status_has_a_unique_known_name(void **state)
@@ -122,9 +122,9 @@ static void test_final_set_is_everything_but_flow_and_transient(void **state)
 {
     for (int s = FIRST_STATUS; s <= LAST_STATUS; s++) {
         int want = !is_flow((tda_status)s) && !is_expected_transient((tda_status)s);
-        int got = tda_status_is_final((tda_status)s);
+        int got = tda__status_is_final((tda_status)s);
         if (got != want)
-            fail_msg("tda_status_is_final(%s) is %d, want %d", tda_status_name((tda_status)s),
+            fail_msg("tda__status_is_final(%s) is %d, want %d", tda_status_name((tda_status)s),
                      got, want);
     }
 }
@@ -145,7 +145,7 @@ static void test_unknown_status_message_is_unknown_status(void **state)
 static void test_unknown_status_is_not_transient_and_ends_a_flow(void **state)
 {
     assert_int_equal(tda_status_is_transient((tda_status)9999), 0);
-    assert_int_equal(tda_status_is_final((tda_status)9999), 1);
+    assert_int_equal(tda__status_is_final((tda_status)9999), 1);
 }
 
 static void test_version_matches_header(void **state)

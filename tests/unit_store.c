@@ -89,7 +89,7 @@ static tda_token sample(const char *access, const char *refresh, const char *cli
     t.expires_in = 604800;
     t.expires_at = t.created_at + t.expires_in;
     t.client_id = (char *)(uintptr_t)client_id;
-    tda_received_now(&t.received);
+    tda__received_now(&t.received);
     return t;
 }
 
@@ -144,9 +144,9 @@ static void test_keys_become_safe_distinct_file_names(void **state)
         {"-_0", "-_0.json"},
         {"x.json.lock", "x.json.lock.json"},
     };
-    char name[TDA_STORE_NAME_MAX], detail[256];
+    char name[TDA__STORE_NAME_MAX], detail[256];
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        assert_int_equal(tda_store_key_file_name(rows[i].key, name, sizeof name, detail,
+        assert_int_equal(tda__store_key_file_name(rows[i].key, name, sizeof name, detail,
                                                  sizeof detail),
                          TDA_OK);
         assert_string_equal(name, rows[i].name);
@@ -154,9 +154,9 @@ static void test_keys_become_safe_distinct_file_names(void **state)
     /* Keys that look alike stay apart, also on a filesystem that ignores case. */
     static const char *const alike[] = {"A", "a", "%41", "%2541", ".a", "%2Ea", "a.", "aA",
                                         "Aa", "%61"};
-    char names[10][TDA_STORE_NAME_MAX];
+    char names[10][TDA__STORE_NAME_MAX];
     for (size_t i = 0; i < 10; i++)
-        assert_int_equal(tda_store_key_file_name(alike[i], names[i], sizeof names[i], detail,
+        assert_int_equal(tda__store_key_file_name(alike[i], names[i], sizeof names[i], detail,
                                                  sizeof detail),
                          TDA_OK);
     for (size_t i = 0; i < 10; i++)
@@ -165,11 +165,11 @@ static void test_keys_become_safe_distinct_file_names(void **state)
                 fail_msg("keys '%s' and '%s' share the file %s", alike[i], alike[j], names[i]);
     /* The longest key escapes to a name every filesystem takes (NAME_MAX 255, with the
        lock's and temporary file's suffixes). */
-    char longest[TDA_STORE_KEY_MAX + 1];
-    memset(longest, '%', TDA_STORE_KEY_MAX);
-    longest[TDA_STORE_KEY_MAX] = '\0';
+    char longest[TDA__STORE_KEY_MAX + 1];
+    memset(longest, '%', TDA__STORE_KEY_MAX);
+    longest[TDA__STORE_KEY_MAX] = '\0';
     assert_int_equal(
-        tda_store_key_file_name(longest, name, sizeof name, detail, sizeof detail), TDA_OK);
+        tda__store_key_file_name(longest, name, sizeof name, detail, sizeof detail), TDA_OK);
     assert_true(strlen(name) + strlen(".tmp.XXXXXX") <= 255);
 }
 
@@ -189,9 +189,9 @@ static void test_bad_keys_are_refused_with_the_rule(void **state)
         {"del\x7f", "control"},
         {"01234567890123456789012345678901234567890123456789012345678901234", "longer than 64"},
     };
-    char name[TDA_STORE_NAME_MAX], detail[256];
+    char name[TDA__STORE_NAME_MAX], detail[256];
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        assert_int_equal(tda_store_key_file_name(rows[i].key, name, sizeof name, detail,
+        assert_int_equal(tda__store_key_file_name(rows[i].key, name, sizeof name, detail,
                                                  sizeof detail),
                          TDA_INVALID_ARGUMENT);
         if (!strstr(detail, rows[i].why))
@@ -199,7 +199,7 @@ static void test_bad_keys_are_refused_with_the_rule(void **state)
         assert_null(strstr(detail, "passwd")); /* the key itself is never quoted */
         assert_string_equal(name, "");
     }
-    assert_int_equal(tda_store_key_file_name(NULL, name, sizeof name, detail, sizeof detail),
+    assert_int_equal(tda__store_key_file_name(NULL, name, sizeof name, detail, sizeof detail),
                      TDA_INVALID_ARGUMENT);
     assert_non_null(strstr(detail, "needs a key"));
 }
@@ -452,7 +452,7 @@ static void test_prepare_secures_the_whole_room_before_the_save(void **state)
     struct timespec long_ago[2] = {{1000000000, 0}, {1000000000, 0}};
     assert_int_equal(utimensat(AT_FDCWD, debris, long_ago, 0), 0);
 
-    tda_store_wait w = tda_store_wait_for(s, -1);
+    tda_store_wait w = tda__store_wait_for(s, -1);
     void *lock = NULL;
     char detail[512] = "";
     assert_int_equal(s->ops.lock(s->self, NULL, &w, &lock, detail, sizeof detail), TDA_OK);
@@ -471,7 +471,7 @@ static void test_prepare_secures_the_whole_room_before_the_save(void **state)
         struct stat sb;
         assert_int_equal(stat(p, &sb), 0);
         assert_int_equal(sb.st_mode & 0777, 0600);
-        assert_true((long long)sb.st_blocks * 512 >= TDA_TOKEN_FILE_MAX);
+        assert_true((long long)sb.st_blocks * 512 >= TDA__TOKEN_FILE_MAX);
     }
     closedir(d);
     assert_int_equal(temps, 1);

@@ -55,7 +55,7 @@ static tda_token token_received(int64_t life_s, tda_received at)
 static tda_token_age age_at(const tda_token *t, tda_received now)
 {
     tda_token_age a;
-    tda_token_age_at(t, &now, &a);
+    tda__token_age_at(t, &now, &a);
     return a;
 }
 
@@ -173,7 +173,7 @@ static void test_no_token_or_no_life_is_due(void **state)
     assert_true(a.expired);
     tda_token t = token_received(0, clock_at(NOW_2026, 0, BOOT_A, HOST));
     tda_received now = clock_at(NOW_2026, 0, BOOT_A, HOST);
-    tda_token_age_at(&t, &now, &a);
+    tda__token_age_at(&t, &now, &a);
     assert_true(a.due);
     tda_token_age_of(&t, NULL); /* harmless */
 }
@@ -181,12 +181,12 @@ static void test_no_token_or_no_life_is_due(void **state)
 static void test_received_now_reads_this_machine(void **state)
 {
     tda_received r;
-    tda_received_now(&r);
+    tda__received_now(&r);
     assert_true(r.wall_s >= (int64_t)time(NULL) - 1 && r.wall_s <= (int64_t)time(NULL) + 1);
     assert_true(r.uptime_ms > 0);
     assert_int_equal(strlen(r.boot_id), 36); /* Linux: a UUID */
     tda_received again;
-    tda_received_now(&again);
+    tda__received_now(&again);
     assert_string_equal(r.boot_id, again.boot_id);
     assert_string_equal(r.host, again.host);
     assert_true(again.uptime_ms >= r.uptime_ms);

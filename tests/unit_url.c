@@ -20,20 +20,20 @@ static void expect_url_ok(const char *url, const char *want_normalized)
 {
     char *normalized = (char *)"junk";
     char why[256] = "";
-    tda_status st = tda_url_check(url, &normalized, why, sizeof why);
+    tda_status st = tda__url_check(url, &normalized, why, sizeof why);
     if (st != TDA_OK)
         fail_msg("\"%s\" refused (%s): %s", url, tda_status_name(st), why);
     assert_non_null(normalized);
     if (strcmp(normalized, want_normalized) != 0)
         fail_msg("\"%s\" normalized to \"%s\", want \"%s\"", url, normalized, want_normalized);
-    tda_free(normalized);
+    tda__free(normalized);
 }
 
 static void expect_url_refused(const char *url)
 {
     char *normalized = (char *)"junk";
     char why[256] = "";
-    tda_status st = tda_url_check(url, &normalized, why, sizeof why);
+    tda_status st = tda__url_check(url, &normalized, why, sizeof why);
     if (st != TDA_INVALID_ARGUMENT)
         fail_msg("\"%s\": got %s, want INVALID_ARGUMENT", url ? url : "(null)",
                  tda_status_name(st));
@@ -163,7 +163,7 @@ static void test_url_control_bytes_refused(void **state)
 static void test_url_refusal_without_why_buffer_is_fine(void **state)
 {
     char *normalized = NULL;
-    assert_int_equal(tda_url_check("http://api.trakt.tv", &normalized, NULL, 0),
+    assert_int_equal(tda__url_check("http://api.trakt.tv", &normalized, NULL, 0),
                      TDA_INVALID_ARGUMENT);
     assert_null(normalized);
 }
