@@ -12,7 +12,9 @@
 #   cross  the i386 and arm64 builds: cross compilers, qemu-user-static and the
 #          libraries of both architectures (added to dpkg first);
 #   deb    the Debian packages: dpkg-dev, debhelper, lintian, man-db;
-#   analyze  static analysis: clang-tidy, cppcheck (and gcc's -fanalyzer).
+#   analyze  static analysis: clang-tidy (run-clang-tidy comes with it), cppcheck,
+#          gcc's -fanalyzer (build-essential), libpq-dev so that the PostgreSQL
+#          store is analyzed too.
 # Needs root (or sudo).
 set -eu
 packages="build-essential cmake pkg-config libcurl4-openssl-dev libjansson-dev
@@ -26,7 +28,8 @@ if [ "${1:-}" = test ]; then
 abigail-tools groff-base man-db faketime postgresql libpq-dev"
 fi
 if [ "${1:-}" = analyze ]; then
-    packages="$packages clang-tidy cppcheck"
+    # libpq-dev: without it the PostgreSQL store is not built, so not analyzed.
+    packages="$packages clang-tidy cppcheck libpq-dev"
 fi
 if [ "${1:-}" = deb ]; then
     packages="$packages dpkg-dev debhelper lintian man-db libpq-dev"

@@ -8,7 +8,7 @@
 #define TDA__STORE_KEY_MAX 64
 #define TDA__STORE_KEY_SUFFIX ".json"
 /* The longest file name a key can make: every byte escaped, plus the suffix and a NUL. */
-#define TDA__STORE_NAME_MAX (TDA__STORE_KEY_MAX * 3 + sizeof TDA__STORE_KEY_SUFFIX)
+#define TDA__STORE_NAME_MAX ((size_t)TDA__STORE_KEY_MAX * 3 + sizeof TDA__STORE_KEY_SUFFIX)
 
 #define TDA__STORE_DEFAULT_LOCK_TIMEOUT_MS 60000L
 

@@ -69,6 +69,8 @@ tda_status tda__heap_set(tda__heap *h, tda__heap_node *n, int64_t due_ms)
     if (n->pos == TDA__HEAP_NOT_QUEUED) {
         if (h->len == h->cap) {
             size_t cap = h->cap ? h->cap * 2 : 16;
+            /* The check takes sizeof a pointer to a struct for a mistaken sizeof(&s). */
+            /* NOLINTNEXTLINE(bugprone-sizeof-expression): the items are pointers to nodes */
             tda__heap_node **grown = tda__realloc(h->items, cap * sizeof *grown);
             if (!grown)
                 return TDA_NO_MEMORY;

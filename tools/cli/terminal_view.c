@@ -109,7 +109,7 @@ static void draw_layout(const cli_options *o, const tda_code *code, bool utf8, c
         with_qr = false;
         qr_note = "(The QR code needs a larger terminal window.)";
         cli_lines_free(&qr);
-        text_width = compose_text(code, &big, false, false, note, right, &count);
+        compose_text(code, &big, false, false, note, right, &count); /* no QR: width unused */
     } else if (want_qr && !utf8) {
         qr_note = "(No QR code: the terminal does not use UTF-8.)";
     }

@@ -71,7 +71,9 @@ static bool is_alnum(char c) {
 }
 
 static char upper(char c) {
-  return (c >= 'a' && c <= 'z') ? (char) (c - 'a' + 'A') : c;
+  if (c >= 'a' && c <= 'z')
+    return (char) (c - 'a' + 'A');
+  return c;
 }
 
 bool emu_normalize_user_code(const char *in, size_t len, char *out,

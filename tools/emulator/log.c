@@ -14,7 +14,7 @@ static void printable(const char *in, char *out, size_t size) {
   size_t n = 0;
 
   for (; *in != '\0' && n + 1 < size; in++, n++)
-    out[n] = (*in > ' ' && *in < 0x7f) ? *in : '?';
+    out[n] = (char) ((*in > ' ' && *in < 0x7f) ? *in : '?');
   out[n] = '\0';
 }
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TLS_FILE_MAX (1024 * 1024)
+#define TLS_FILE_MAX ((size_t)1024 * 1024)
 
 static char *read_pem(const char *path) {
   FILE *f = fopen(path, "r");
