@@ -10,7 +10,9 @@
 #          store's tests, which start a server of their own (a plain build
 #          without libpq-dev leaves that store out);
 #   cross  the i386 and arm64 builds: cross compilers, qemu-user-static and the
-#          libraries of both architectures (added to dpkg first);
+#          libraries of both architectures (added to dpkg first), and the i386
+#          libfaketime, which the wrong-clock tests preload into the i386 CLI
+#          (an amd64 one would be ignored by its ld.so);
 #   deb    the Debian packages: dpkg-dev, debhelper, lintian, man-db;
 #   analyze  static analysis: clang-tidy (run-clang-tidy comes with it), cppcheck,
 #          gcc's -fanalyzer (build-essential), libpq-dev so that the PostgreSQL
@@ -39,6 +41,7 @@ if [ "${1:-}" = cross ]; then
     for arch in i386 arm64; do
         for lib in $cross_libs; do packages="$packages $lib:$arch"; done
     done
+    packages="$packages libfaketime:i386"
 fi
 missing=""
 for p in $packages; do

@@ -14,13 +14,20 @@ set -e
 . "$(dirname "$0")/lib.sh"
 : "${TDA_CLOCK_GETTER:?set TDA_CLOCK_GETTER to the clock_getter helper}"
 
-LIBFAKETIME=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
-if [ -z "$LIBFAKETIME" ]; then
-    echo "FAILED: libfaketime is not installed (scripts/deps.sh test installs faketime)"
-    exit 1
-fi
+# ld.so replaces $LIB with its own library directory (Debian: lib/x86_64-linux-gnu,
+# lib/i386-linux-gnu), so each program gets the libfaketime of its architecture: the i386
+# CLI of scripts/cross.sh ignores an amd64 one (wrong ELF class) and keeps the true clock.
+# shellcheck disable=SC2016 # $LIB is for ld.so, not the shell
+LIBFAKETIME='/usr/$LIB/faketime/libfaketime.so.1'
 # An ASan build must come first among the libraries; libfaketime is preloaded before it.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+# ld.so says so on stderr when it cannot preload it into the CLI, and goes on without it.
+preload_err=$(env LD_PRELOAD="$LIBFAKETIME" "$TDA_CLI" --version 2>&1 >/dev/null || true)
+if contains_text "$preload_err" "LD_PRELOAD"; then
+    echo "FAILED: libfaketime for the CLI's architecture is missing (scripts/deps.sh test" \
+        "installs faketime, scripts/deps.sh cross libfaketime:i386): $preload_err"
+    exit 1
+fi
 
 FAKE="$SCRATCH/faketime"
 # The fake clock is read from $FAKE on every call, so a test can move it mid-run.
@@ -55,6 +62,9 @@ for spec in "+365d" "-365d" "@1970-01-01 00:00:00"; do
     new_home
     cli login
     expect_rc 0 "login"
+    # The CLI's own clock, not only date's: its token file says when the token arrived.
+    got=$(date -u -d "@$(json_field "$TOKEN" received_at)" +%Y)
+    check "... in the CLI too: by its clock the token arrived in $got" [ "$got" = "$year" ]
     before=$(refreshes)
     calls 100
     check "100 token calls all print a token" [ $FAILED_CALLS = 0 ]
@@ -111,6 +121,9 @@ for spec in "+365d" "-365d" "@1970-01-01 00:00:00"; do
     before=$(refreshes)
     getter calls:100 until-due calls:1 calls:100
     expect_rc 0 "200 calls"
+    got=$(date -u -d "@$(json_field "$TOKEN" received_at)" +%Y)
+    check "the program's clock is the fake one: by it the new pair arrived in $got" \
+        [ "$got" = "$($CLI_AS date -u +%Y)" ]
     check "the first 100 make no refresh ($(step 1))" [ "$(step 1)" = "calls=100 refreshed=0 rotated=0 stale=0" ]
     check "once due by elapsed time, one call refreshes ($(step 2))" [ "$(step 2)" = "calls=1 refreshed=1 rotated=0 stale=0" ]
     check "the next 100 make none ($(step 3))" [ "$(step 3)" = "calls=100 refreshed=0 rotated=0 stale=0" ]
