@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Static analysis of the library and the tools, as CI runs it: clang-tidy
 # (.clang-tidy), cppcheck and gcc -fanalyzer. Any finding fails; a finding
 # that is wrong is suppressed beside the code with the reason (NOLINT for

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Other architectures, where 32-bit long and time_t mistakes and ARM-only
 # behaviour show up:
 #  - i386 (Debian multiarch, runs natively): the library, tools and every unit

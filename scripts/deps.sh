@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages needed to build traktdeviceauth (no argument),
 # only when one is missing. With an argument, also:
 #   test   valgrind, clang for the fuzzers, tmux for the terminal view,

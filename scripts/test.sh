@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Every test, as CI runs it: a -Werror build and the whole suite, the static
 # analyzers (scripts/analyze.sh), the suite again under AddressSanitizer +
 # UBSan, once more under valgrind memcheck (the emulator too), then each

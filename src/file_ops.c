@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * File operations for token files: strict reading, room secured before a
  * refresh token is spent, atomic replacement, the cross-process lock, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Private declarations shared by the library's source files. Nothing here is
  * part of the ABI; the public API is include/traktdeviceauth.h.

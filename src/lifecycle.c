@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A valid token in one call (tda_token_get), over any store. This is the
  * one place that knows the dance around a single-use refresh token: read

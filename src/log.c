@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The verbose log: each request and answer as text lines for a log callback,
  * with every secret replaced by "[redacted]" before the text exists anywhere

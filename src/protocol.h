@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The protocol as pure functions over bytes: what to send to each endpoint
  * and what each answer means. No I/O and no clock, so tests and fuzzers feed

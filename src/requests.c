@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Request bodies, built with jansson so any client id or secret, quotes and
  * backslashes included, arrives intact. Field names follow Trakt, not RFC 8628:

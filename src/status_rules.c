@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What every failure means: every HTTP status for every endpoint, and every
  * way a transfer can fail without a whole answer (libcurl's errors): the one

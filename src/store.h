@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The store handle's insides, shared by store.c, the file stores and the lifecycle. */
 #ifndef TDA__STORE_H
 #define TDA__STORE_H

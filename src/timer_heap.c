@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The engine's timer heap; see timer_heap.h. */
 #include "timer_heap.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Calendar dates to Unix seconds without time_t. timegm() and curl_getdate()
  * return a time_t, which is 32 bits on i386 and older ARM systems: there any

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Compares the shared library's exported symbols with the TDA_API function
 # declarations of the public header: nothing internal leaks out (no function,
 # no data, no weak symbol), nothing public is missing. With SOURCE_DIR, also

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The one scaling of time bounds in the tests. Every upper bound on how long
  * something may take (a cancel, a deadline, a give-up limit) is written as its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The protocol as pure functions (src/protocol.h): the JSON each request
  * sends, what every HTTP answer of every endpoint means, Retry-After, and the

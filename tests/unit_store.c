@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The built-in stores without a server: a directory store's keys as file
  * names, the received stamp in the file, every bad file refused with a detail

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The command line and the environment. Options override environment
  * variables; everything has a default except the client id and secret.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * QR codes for the terminal, from libqrencode. Two modules share one
  * character cell: the upper half block takes the top module's colour as

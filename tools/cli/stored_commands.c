@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * refresh, token, status and revoke: the commands that work on the stored
  * token. Each is one library call (tda_token_renew, tda_token_get,

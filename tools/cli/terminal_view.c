@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * login's live display for a person at a terminal: the QR code on the left,
  * the URL and the big code on the right, and under them one status line that

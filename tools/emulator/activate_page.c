@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The page a person uses to approve or deny a device, as at trakt.tv/activate.
  * It is plain HTML with one form and no scripts or external resources, so it
  * works offline, in any browser and with a screen reader, and a headless

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The JSON endpoints: read the request body, check the client, ask state.c,
  * and say which status and body go back. Trakt's device-token endpoint
  * answers with the status alone, so its non-200 answers have empty bodies. */

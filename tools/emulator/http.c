@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libmicrohttpd glue: collects each request's body, routes it, applies the
  * fault plan, and puts the handler's answer on the wire.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Output other than the listening line: the request log (--log) and short
  * notes on stderr. Neither may ever contain a code, a token or a secret,
  * because logs get pasted into bug reports. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stalled connections: a stall fault suspends its connection and never
  * answers, like a server that accepted a request and hung. libmicrohttpd must
  * not be stopped with suspended connections, so they are kept here and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* https: the certificate and key named by --tls-cert and --tls-key are read
  * into memory at start-up, where libmicrohttpd (GnuTLS) wants them. */
 #include "emulator.h"
