@@ -41,7 +41,7 @@ fake_clock() { # [more libfaketime settings]: the following runs on the fake clo
     CLI_AS="env FAKETIME_TIMESTAMP_FILE=$FAKE FAKETIME_NO_CACHE=1 $*"
     CLI_PRELOAD=$LIBFAKETIME
 }
-true_clock() { CLI_AS= CLI_PRELOAD=; }
+true_clock() { CLI_AS='' CLI_PRELOAD=''; }
 faked_year() { $CLI_AS env LD_PRELOAD="$CLI_PRELOAD" date -u +%Y; }
 KERNEL_CLOCKS_TRUE="FAKETIME_DONT_FAKE_MONOTONIC=1"
 LOG="$SCRATCH/emulator.log"
