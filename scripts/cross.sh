@@ -6,7 +6,8 @@
 #    and integration test, -Werror;
 #  - arm64 (set-top boxes): a cross build, -Werror, and the unit tests under
 #    qemu-user-static.
-# Installs what it needs first (scripts/deps.sh cross). Part of scripts/test.sh.
+# Installs what it needs first (scripts/deps.sh cross, and for the i386 suite
+# the native tools its tests run, scripts/deps.sh test). Part of scripts/test.sh.
 #   ./scripts/cross.sh                  both
 #   ./scripts/cross.sh i386 [ctest args]  one (scripts/test.sh times them apart);
 #   ./scripts/cross.sh i386 -R cli_clock  e.g. one test as i386
@@ -22,6 +23,7 @@ all | i386 | arm64) ;;
     ;;
 esac
 ./scripts/deps.sh cross
+[ "$arch" = arm64 ] || ./scripts/deps.sh test
 jobs=$(nproc 2>/dev/null || echo 2)
 
 cross_build() { # build-dir, toolchain
