@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The client handle: settings, headers, cancel pipe, and the one request path. */
 #include <fcntl.h>
 #include <stdarg.h>

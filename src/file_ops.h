@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The file operations under the token file and the file stores, each with a
  * detail that names the path, the cause and the fix (never a token).
@@ -79,9 +80,15 @@ tda_status tda__file_check_dir(const char *dir, char *detail, size_t size);
 /* Deletes path (gone already is fine) and flushes its directory. */
 tda_status tda__file_remove(const char *path, char *detail, size_t size);
 
-/* Writes the detail printf-style and returns st, so that a refusal is one statement. */
-tda_status tda__say(tda_status st, char *detail, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Writes the detail printf-style. */
+void tda__sayf(char *detail, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/*
+ * Writes the detail and is st, so that a refusal is one statement. A macro rather than a
+ * function so that the status is there to see at the call: clang's static analyzer does not
+ * follow calls into variadic functions, and took any status for a possible result.
+ */
+#define tda__say(st, detail, size, ...) (tda__sayf((detail), (size), __VA_ARGS__), (st))
 
 /* Words for a failed system call on path: its status, with cause and fix in detail. */
 tda_status tda__file_explain(int err, const char *what, const char *path, char *detail,

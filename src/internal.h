@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Private declarations shared by the library's source files. Nothing here is
  * part of the ABI; the public API is include/traktdeviceauth.h.
@@ -63,7 +64,7 @@ void tda__token_age_at(const tda_token *t, const tda_received *now, tda_token_ag
  * never take more bytes in our file than in the answer (see token_json.c);
  * 16 KiB more covers the names, numbers, stamp and client id.
  */
-#define TDA__TOKEN_FILE_MAX (80 * 1024)
+#define TDA__TOKEN_FILE_MAX ((size_t)80 * 1024)
 /* The file's JSON text, NUL-terminated; the caller wipes and frees it (len bytes + 1). */
 tda_status tda__token_to_json(const tda_token *t, char **text, size_t *len);
 /* Any file's JSON object as text, indented with a final newline (same ownership). */

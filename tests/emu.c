@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helper: run trakt-oauth-emulator as a child process (see emu.h). */
 #include <setjmp.h>
 #include <signal.h>

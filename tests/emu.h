@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helper: run trakt-oauth-emulator as a child process on a free port. */
 #ifndef TDA_TEST_EMU_H
 #define TDA_TEST_EMU_H

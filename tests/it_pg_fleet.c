@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The PostgreSQL store under a fleet, against a server of this program's own
  * (tests/pg_server.c) and the emulator:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The PostgreSQL store against a real server (a throw-away one of this
  * program's, tests/pg_server.c) and the emulator: the table is made on first

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Single-use refresh tokens against many processes: 50 keys in one directory
  * store, every token due at once, and 16 processes started together, each

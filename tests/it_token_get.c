@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tda_token_get and friends against the emulator: the common case makes no
  * request and takes no lock; a due token is refreshed once, saved and handed

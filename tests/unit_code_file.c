@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The saved code (src/code_file.c): round trips, the token file's security
  * rules, and every way a file can be unusable: damaged, another client's,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The built-in stores without a server: a directory store's keys as file
  * names, the received stamp in the file, every bad file refused with a detail
@@ -429,7 +430,7 @@ static void test_prepare_secures_the_whole_room_before_the_save(void **state)
         struct stat sb;
         assert_int_equal(stat(p, &sb), 0);
         assert_int_equal(sb.st_mode & 0777, 0600);
-        assert_true((long long)sb.st_blocks * 512 >= TDA__TOKEN_FILE_MAX);
+        assert_true((long long)sb.st_blocks * 512 >= (long long)TDA__TOKEN_FILE_MAX);
     }
     closedir(d);
     assert_int_equal(temps, 1);

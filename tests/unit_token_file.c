@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The token file (src/token_file.c): save/load round trips, the permission
  * and symlink rules, corrupt and foreign files, the refresh margin, and the

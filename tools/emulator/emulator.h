@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* trakt-oauth-emulator: private declarations shared by its source files.
  *
  * Ownership in one sentence: struct emu_server holds everything mutable, and
