@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Scratch directories for the unit tests that work on real files (tests/scratch.h). */
 #include "scratch.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helper: a scratch directory of its own for each cmocka test. */
 #ifndef TDA_TEST_SCRATCH_H
 #define TDA_TEST_SCRATCH_H
