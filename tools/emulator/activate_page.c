@@ -2,10 +2,16 @@
  * It is plain HTML with one form and no scripts or external resources, so it
  * works offline, in any browser and with a screen reader, and a headless
  * browser test can drive it by the ids code, approve, deny and result. */
-#include "emulator.h"
+#include "activate_page.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <microhttpd.h>
+
+#include "common.h"
+#include "log.h"
 
 /* Generous, so that a pasted code with spaces and dashes still fits. */
 #define FORM_VALUE_MAX 64

@@ -1,10 +1,14 @@
 /* Constructors for struct emu_answer. Each one degrades to an empty 500 when
  * the body could not be built, so handlers never need an error path of
  * their own for out-of-memory. */
-#include "emulator.h"
+#include "answer.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include <microhttpd.h>
+
+#include "common.h"
 
 void emu_answer_empty(struct emu_answer *ans, unsigned int status) {
   json_decref(ans->json);

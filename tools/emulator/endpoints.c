@@ -1,10 +1,14 @@
 /* The JSON endpoints: read the request body, check the client, ask state.c,
  * and say which status and body go back. Trakt's device-token endpoint
  * answers with the status alone, so its non-200 answers have empty bodies. */
-#include "emulator.h"
+#include "endpoints.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
 
 static const char invalid_grant_description[] =
     "The provided authorization grant is invalid, expired, revoked, does not "

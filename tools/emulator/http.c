@@ -5,11 +5,23 @@
  * when the headers are in (we note the arrival time then, because the
  * interval rule is about arrivals), once per piece of body, and once more
  * with no data when the body is complete (we answer then). */
-#include "emulator.h"
+#include "http.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "activate_page.h"
+#include "answer.h"
+#include "common.h"
+#include "endpoints.h"
+#include "faults.h"
+#include "log.h"
+#include "stall.h"
+#include "state.h"
+
+/* A request body larger than this is answered 413. */
+#define EMU_MAX_BODY ((size_t) 64 * 1024)
 
 struct emu_request {
   int64_t arrival;

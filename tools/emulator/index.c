@@ -1,8 +1,9 @@
 /* A string-keyed hash index. Benchmarks issue many thousands of codes and
  * tokens in one run, and every poll looks one up under the server lock, so
  * a linear scan would turn into the bottleneck being measured. */
-#include "emulator.h"
+#include "index.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 

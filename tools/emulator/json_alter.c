@@ -2,10 +2,13 @@
  * way out, to show how a client copes with answers that are malformed, of the
  * wrong types, incomplete, padded, ambiguous or not UTF-8. Edits of the
  * object (set, del) come first; then edits of the text, in the order given. */
-#include "emulator.h"
+#include "json_alter.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 static void edit_object(const struct emu_json_op *op, json_t *obj) {
   json_t *value;

@@ -1,9 +1,13 @@
 /* Output other than the listening line: the request log (--log) and short
  * notes on stderr. Neither may ever contain a code, a token or a secret,
  * because logs get pasted into bug reports. */
-#include "emulator.h"
+#include "log.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "common.h"
 
 #define LOG_PATH_MAX 128
 #define LOG_METHOD_MAX 16

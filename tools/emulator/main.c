@@ -4,12 +4,21 @@
  * so every thread inherits the mask and the main thread alone receives them
  * in sigwait(): no signal handler, nothing async-signal-unsafe, and the
  * shutdown runs as ordinary code that frees everything. */
-#include "emulator.h"
-
 #include <arpa/inet.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+
+#include <microhttpd.h>
+
+#include "common.h"
+#include "http.h"
+#include "log.h"
+#include "options.h"
+#include "stall.h"
+#include "state.h"
+#include "tls.h"
 
 /* Idle keep-alive connections are closed after this long; it is longer than
  * any sensible polling interval, so one login keeps one connection. */

@@ -1,9 +1,10 @@
 /* Codes and tokens from the kernel's random source: tests that guess or
  * collide codes should fail the way they would against Trakt. */
-#include "emulator.h"
+#include "random.h"
 
 #include <errno.h>
 #include <sys/random.h>
+#include <sys/types.h>
 
 static bool random_bytes(unsigned char *buf, size_t len) {
   while (len > 0) {

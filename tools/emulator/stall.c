@@ -2,9 +2,12 @@
  * answers, like a server that accepted a request and hung. libmicrohttpd must
  * not be stopped with suspended connections, so they are kept here and
  * resumed at shutdown, when the access handler closes them. */
-#include "emulator.h"
+#include "stall.h"
 
+#include <pthread.h>
 #include <stdlib.h>
+
+#include <microhttpd.h>
 
 bool emu_hold_stalled(struct emu_server *srv, struct MHD_Connection *conn) {
   bool held = true;

@@ -2,12 +2,15 @@
  * that decide what a poll, a refresh or a revocation gets. Every public
  * function here takes the lock for exactly one step, so each rule is applied
  * atomically even with a thread pool. */
-#include "emulator.h"
+#include "state.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "random.h"
+#include "tls.h"
 
 /* A generated value that collides with a live one is drawn again; with
  * 256 and 41 bits of entropy this loop practically never runs twice. */

@@ -1,10 +1,13 @@
 /* https: the certificate and key named by --tls-cert and --tls-key are read
  * into memory at start-up, where libmicrohttpd (GnuTLS) wants them. */
-#include "emulator.h"
+#include "tls.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common.h"
 
 #define TLS_FILE_MAX (1024 * 1024)
 
