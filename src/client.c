@@ -178,7 +178,7 @@ tda_status tda_client_set_ca_file(tda_client *c, const char *path)
         tda__free(copy);
         return TDA_NO_MEMORY;
     }
-    /* Kept for the engine's own handles (multi.c). */
+    /* Kept for the engine's own handles (multi_pool.c). */
     tda__free(c->ca_file);
     c->ca_file = copy;
     return TDA_OK;

@@ -29,7 +29,7 @@ struct tda_client {
     void *log_userdata;
 };
 
-/* Where one call's outcome goes: the client's own fields, or a flow's (multi.c). */
+/* Where one call's outcome goes: the client's own fields, or a flow's (multi_flow.c). */
 typedef struct tda__call_outcome {
     long http_status;       /* 0 when no answer arrived */
     int64_t retry_after_ms; /* -1 when none */

@@ -3,7 +3,7 @@
  * (tda_poll_options.renewals), the flow asks for a new code instead of
  * ending. When to send that code request, and when to give up, is decided
  * here, as a pure state machine over the same clocks as the polling policy
- * (poll_policy.h); the engine (multi.c) sends it through the same slots,
+ * (poll_policy.h); the engine (multi_flow.c) sends it through the same slots,
  * queue and checks as a poll, so every rule that holds a poll back holds a
  * code request back too.
  */

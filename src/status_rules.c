@@ -156,7 +156,7 @@ int tda__explain_lost_token(tda_status result, int answer_lost, char *detail, si
  * like one ([a-z_], short), and "error_description" (Trakt's "session not
  * found" says more than "invalid_grant"), reduced to printable ASCII and cut
  * at DESCRIPTION_MAX. The server could echo anything, so callers blank the
- * secrets of their request out of the detail afterwards (calls.c, multi.c).
+ * secrets of their request out of the detail afterwards (calls.c, multi_flow.c).
  */
 static tda_status oauth_error(const tda__response *r, char *code, size_t size, char *description,
                               size_t description_size)

@@ -15,7 +15,7 @@
 
 /*
  * One easy handle with the buffers of its transfer. The blocking calls use
- * the client's one slot; the non-blocking engine (multi.c) lends slots to
+ * the client's one slot; the non-blocking engine (multi_pool.c) lends slots to
  * flows only while their request is in flight.
  */
 typedef struct tda__http_slot {
