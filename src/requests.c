@@ -132,9 +132,10 @@ tda_status tda__build_code_request(const char *client_id, tda__body *out)
 }
 
 /*
- * The client secret is optional everywhere (TRAKT_API.md): an application on
- * the user's own device has none to keep, so without one the member is left
- * out entirely. Trakt's device-code request never carried it.
+ * The client secret is optional everywhere (Trakt marks it deprecated for
+ * sign-in since July 2026; README.md says more): an application on the user's
+ * own device has none to keep, so without one the member is left out
+ * entirely. Trakt's device-code request never carried it.
  */
 #define SECRET(value) {"client_secret", (value), 1}
 
