@@ -240,15 +240,6 @@ void tda__client_set_detail(tda_client *c, const char *fmt, ...)
     va_end(ap);
 }
 
-void tda__redact(char *detail, const char *secret)
-{
-    size_t len = secret ? strlen(secret) : 0;
-    if (len < 4)
-        return;
-    for (char *hit = strstr(detail, secret); hit; hit = strstr(hit + len, secret))
-        memset(hit, '*', len);
-}
-
 void tda__client_redact(tda_client *c, const char *secret)
 {
     tda__redact(c->detail, secret);

@@ -48,9 +48,6 @@ char *tda__client_url(const tda_client *c, tda__endpoint ep);
 tda_status tda__client_judge(tda_client *c, tda__endpoint ep, tda_status transport_st,
                             const tda__response *resp, int64_t took_ms, tda__call_outcome *out);
 
-/* Blanks every occurrence of secret (4 bytes or more) in detail. */
-void tda__redact(char *detail, const char *secret);
-
 /*
  * One request to ep with body, cut off only by a cancel. Records the
  * HTTP status, Retry-After and detail on the client and returns what the

@@ -28,15 +28,6 @@
  */
 #define STALE_TEMP_AGE_S 5
 
-tda_status tda__say(tda_status st, char *detail, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, size, fmt, ap);
-    va_end(ap);
-    return st;
-}
-
 static char *concat(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);

@@ -79,10 +79,6 @@ tda_status tda__file_check_dir(const char *dir, char *detail, size_t size);
 /* Deletes path (gone already is fine) and flushes its directory. */
 tda_status tda__file_remove(const char *path, char *detail, size_t size);
 
-/* Writes the detail printf-style and returns st, so that a refusal is one statement. */
-tda_status tda__say(tda_status st, char *detail, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
 /* Words for a failed system call on path: its status, with cause and fix in detail. */
 tda_status tda__file_explain(int err, const char *what, const char *path, char *detail,
                             size_t size);

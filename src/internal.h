@@ -36,6 +36,13 @@ void tda__free_secret(char *s);
 int tda__jansson_route(void);
 void tda__jansson_unroute(void);
 
+/* ---- detail.c: the words of a refusal ---- */
+/* Writes the detail printf-style and returns st, so that a refusal is one statement. */
+tda_status tda__say(tda_status st, char *detail, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Blanks every occurrence of secret (4 bytes or more) in detail. */
+void tda__redact(char *detail, const char *secret);
+
 /* ---- url.c ---- */
 /*
  * Checks that url is https://..., or http:// to a loopback host, with a host

@@ -2,6 +2,7 @@
  * The engine's insides, shared by its files:
  *   timer_heap.c     the heap of flows by the time they next need a look
  *   multi_sockets.c  the descriptors libcurl wants watched
+ *   multi_curl.c     libcurl's socket and timer callbacks, passed on to the table
  *   multi_pool.c     the pooled easy handles and the FIFO of waiting requests
  *   multi_pace.c     when any request may leave (the IP-wide pause, the cap)
  *   multi_flow.c     a flow's lifecycle: send, judge the answer, requeue, end
@@ -85,11 +86,12 @@ struct tda_multi {
 #define TDA__TIMER_NONE (-1)   /* the application was told: no timer */
 #define TDA__TIMER_UNSET (-2)  /* no timer armed (never told, or it just fired) */
 
+/* multi_curl.c: libcurl's socket and timer callbacks on (1) or off (0); 0 when libcurl refused. */
+int tda__engine_watch_curl(tda_multi *m, int on);
+
 /* multi_flow.c */
 tda_multi *tda__engine_alloc(tda_client *c, int max_slots, int slot_cap);
 void tda__engine_free(tda_multi *m);
-/* libcurl's socket and timer callbacks on (1) or off (0); 0 when libcurl refused. */
-int tda__engine_watch_curl(tda_multi *m, int on);
 tda_flow *tda__engine_add(tda_multi *m, const tda_code *code, const tda_poll_options *opts,
                          tda_flow_done_fn done, void *userdata);
 void tda__engine_cancel(tda_flow *f);

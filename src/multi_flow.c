@@ -31,10 +31,7 @@
 #include "log.h"
 #include "multi_engine.h"
 
-/* The public bits are libcurl's own, so they pass through unchanged. */
-_Static_assert(TDA_WATCH_IN == CURL_POLL_IN && TDA_WATCH_OUT == CURL_POLL_OUT &&
-                   TDA_WATCH_INOUT == CURL_POLL_INOUT && TDA_WATCH_REMOVE == CURL_POLL_REMOVE,
-               "TDA_WATCH_ values are libcurl's CURL_POLL_ values");
+/* The readiness bits are libcurl's own, so they pass through unchanged. */
 _Static_assert(TDA_READY_IN == CURL_CSELECT_IN && TDA_READY_OUT == CURL_CSELECT_OUT &&
                    TDA_READY_ERR == CURL_CSELECT_ERR,
                "TDA_READY_ values are libcurl's CURL_CSELECT_ values");
@@ -47,42 +44,6 @@ static tda_flow *flow_of_timer(tda__heap_node *n)
 static tda_flow *flow_of_link(tda__fifo_link *l)
 {
     return (tda_flow *)(void *)((char *)l - offsetof(tda_flow, wait));
-}
-
-/* ------------------------------------------------------------ libcurl's callbacks */
-
-static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
-{
-    (void)easy;
-    (void)socketp;
-    tda_multi *m = userp;
-    int i = tda__sockets_find(&m->sockets, s);
-    void *data = i >= 0 ? m->sockets.data[i] : NULL;
-    if (tda__sockets_update(&m->sockets, s, what) != 0) {
-        m->lost_track = 1;
-        return -1;
-    }
-    if (m->socket_fn)
-        m->socket_fn(m, s, what, m->socket_userdata, data);
-    return 0;
-}
-
-static int on_timer(CURLM *curlm, long timeout_ms, void *userp)
-{
-    (void)curlm;
-    tda_multi *m = userp;
-    m->curl_due_ms = timeout_ms < 0 ? INT64_MAX : tda_monotonic_ms() + timeout_ms;
-    return 0;
-}
-
-int tda__engine_watch_curl(tda_multi *m, int on)
-{
-    return curl_multi_setopt(m->curlm, CURLMOPT_SOCKETFUNCTION, on ? on_socket : NULL) ==
-               CURLM_OK &&
-           curl_multi_setopt(m->curlm, CURLMOPT_SOCKETDATA, on ? m : NULL) == CURLM_OK &&
-           curl_multi_setopt(m->curlm, CURLMOPT_TIMERFUNCTION, on ? on_timer : NULL) ==
-               CURLM_OK &&
-           curl_multi_setopt(m->curlm, CURLMOPT_TIMERDATA, on ? m : NULL) == CURLM_OK;
 }
 
 /*

@@ -109,8 +109,8 @@ int tda__is_ip_rate_limit(const tda__response *r);
 int tda__refusal_may_want_secret(tda__endpoint ep, const tda__response *r, tda_status st);
 
 /*
- * Retry-After as delay-seconds or an HTTP date, in ms from now_unix; -1 when
- * absent or unparsable. Capped at one day so no answer can park a flow forever.
+ * Retry-After (retry_after.c) as delay-seconds or an HTTP date, in ms from
+ * now_unix; -1 when absent or unparsable. Capped at one day so no answer can park a flow forever.
  */
 int64_t tda__parse_retry_after(const char *value, int64_t now_unix);
 

@@ -7,7 +7,7 @@
 #ifndef TDA__STORE_PG_H
 #define TDA__STORE_PG_H
 
-#include "file_ops.h" /* tda__say */
+#include "internal.h" /* tda__say */
 #include "store.h"
 
 #define TDA__PG_DEFAULT_TABLE "trakt_tokens"
