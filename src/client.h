@@ -37,6 +37,8 @@ typedef struct tda__call_outcome {
     size_t detail_size;
 } tda__call_outcome;
 
+/* ---- client_call.c: the one request path */
+
 /* The URL of an endpoint on the client's base URL; tda__free it. */
 char *tda__client_url(const tda_client *c, tda__endpoint ep);
 
@@ -59,6 +61,8 @@ tda_status tda__client_call(tda_client *c, tda__endpoint ep, const tda__body *bo
 /* Parses a token answer into *out and stamps it with the client id. */
 tda_status tda__client_take_token(const tda_client *c, const tda__response *resp, tda_token *out,
                                  char *detail, size_t detail_size);
+
+/* ---- client.c */
 
 /*
  * Forgets the previous call's outcome (HTTP status, Retry-After, detail), so
