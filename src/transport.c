@@ -5,13 +5,6 @@
 
 #include "transport.h"
 
-int64_t tda_monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void body_reset(tda__http_slot *t)
 {
     tda__wipe(t->body, t->body_len);
