@@ -1,5 +1,6 @@
 #!/bin/sh
-# Every test, as CI runs it: a -Werror build and the whole suite, the suite
+# Every test, as CI runs it: the code style (scripts/format.sh --check), a
+# -Werror build and the whole suite, the suite
 # again under AddressSanitizer + UBSan, once more under valgrind memcheck
 # (the emulator too), then each libFuzzer target briefly (scripts/fuzz.sh),
 # then the i386 build with every test and the arm64 build with the unit tests
@@ -7,7 +8,7 @@
 # installed and used (scripts/deb.sh).
 # Installs what it needs first.
 #   ./scripts/test.sh            everything
-#   TDA_QUICK=1 ./scripts/test.sh  only the plain build and suite
+#   TDA_QUICK=1 ./scripts/test.sh  only the style, the plain build and suite
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh test
@@ -21,6 +22,8 @@ run_suite() { # build-dir, extra cmake args...
     (cd "$dir" && ctest --output-on-failure -j "$jobs")
 }
 
+echo "== code style (.clang-format)"
+./scripts/format.sh --check
 echo "== build and test (gcc, -Werror)"
 run_suite build/test -DTDA_ABI_CHECK=ON
 if [ "${TDA_QUICK:-0}" = 1 ]; then

@@ -38,7 +38,10 @@ typedef struct tda__reserved {
     int fd;
     char *tmp; /* the temporary file's path */
 } tda__reserved;
+/* A braced initializer in a macro reads as a block to clang-format. */
+/* clang-format off */
 #define TDA__RESERVED_INIT {-1, NULL}
+/* clang-format on */
 tda_status tda__file_reserve(const char *path, size_t bytes, tda__reserved *r, char *detail,
                             size_t size);
 /*

@@ -135,9 +135,12 @@ tda_status tda__build_code_request(const char *client_id, tda__body *out)
  * The client secret is optional everywhere (Trakt marks it deprecated for
  * sign-in since July 2026; README.md says more): an application on the user's
  * own device has none to keep, so without one the member is left out
- * entirely. Trakt's device-code request never carried it.
+ * entirely. Trakt's device-code request never carried it. (A braced
+ * initializer in a macro reads as a block to clang-format.)
  */
+/* clang-format off */
 #define SECRET(value) {"client_secret", (value), 1}
+/* clang-format on */
 
 tda_status tda__build_token_request(const char *client_id, const char *client_secret,
                                    const char *device_code, tda__body *out)

@@ -65,7 +65,10 @@ typedef struct fault_row {
     int require_secret;  /* the emulator refuses requests without one (--require-secret) */
 } fault_row;
 
+/* A braced initializer in a macro reads as a block to clang-format. */
+/* clang-format off */
 #define F(...) {__VA_ARGS__, NULL}
+/* clang-format on */
 
 /* Each row names only the columns it needs; the rest are zero. */
 #pragma GCC diagnostic push
