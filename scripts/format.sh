@@ -12,7 +12,7 @@
 # file by clang-format off/on comments that say why.
 set -eu
 cd "$(dirname "$0")/.."
-# git pathspecs of files clang-format must not touch, e.g. ':!src/vendored.c'.
+# git pathspecs of files clang-format must not touch, each as ':!PATH'.
 keep_out=""
 if command -v clang-format-14 >/dev/null 2>&1; then
     cf=clang-format-14
