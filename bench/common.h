@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the benchmark programs: clocks, CPU and memory readings,
  * the emulator's /stats counters, and percentiles. */
 #ifndef TDA_BENCH_COMMON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench_curl_loop: the floor for client CPU per poll. One libcurl easy
  * handle, one keep-alive connection, POSTing a device-token poll to the
  * emulator in a tight loop, with the same headers and body the library sends.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench_load: how many device-token polls per second the emulator sustains,
  * and what each costs it in CPU.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench_pg_store: the PostgreSQL store against its baselines (bench/pg_store.sh runs it).
  *
  *   bench_pg_store refresh --base-url URL --store pg|dir --where CONNINFO|DIR

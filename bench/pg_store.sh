@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # bench/pg_store.sh: the PostgreSQL store (bench_pg_store) on one machine,
 # against a server of its own (tests/pg/pg_server.sh, fsync on) and a fresh
 # emulator per run. See bench/README.md, "The PostgreSQL store".

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/run.sh: N concurrent device flows (1, 100, 1,000, 10,000) against the
 # emulator, driven by our engine (bench_tda_flows), with two references run on
 # the same emulator in the same run: a bare libcurl keep-alive POST loop (the

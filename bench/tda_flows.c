@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench_tda_flows: our engine (tda_multi) driving N device flows in one
  * thread against the emulator, with the figures bench/run.sh compares to the
  * references.

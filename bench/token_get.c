@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench_token_get: what tda_token_get costs on a valid token (the common case:
  * no lock, no request), against reading and parsing the same file with
  * jansson alone, in the same process, interleaved.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # bench/token_get.sh: tda_token_get on a valid token (no lock, no request)
 # against reading and parsing the same file with jansson alone, in one
 # process (bench_token_get). Target: at most 2x. See bench/README.md.

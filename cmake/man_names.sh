@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The names a man page's NAME section gives ("a, b, c \- what they do"), one
 # "PAGE NAME" line each, PAGE being the file name without its directory.
 # CMakeLists.txt makes a .so link page from each name that is not its page's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The smallest complete device login: get a code, show it, wait for the user,
  * report the token's expiry. Reads TRAKT_CLIENT_ID and, optionally,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Several device logins at once inside GLib's main loop (GMainLoop, the loop
  * of GTK and GStreamer applications). The engine's callbacks say which socket

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Several device logins at once inside a libuv loop, as a media server or bot
  * would run them next to its other work. The engine's callbacks say which

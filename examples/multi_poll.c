@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Several device logins at once in one thread, with a plain poll(2) loop: the
  * shape of any event loop. Each flow is a code some user would type in; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A valid token whenever the program needs one: the pattern for every program
  * that keeps its token between runs. tda_token_get reads the stored token

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer: the CLI's command line. The input is split at NUL bytes into at
  * most 16 arguments and parsed as trakt-device-auth's argv would be. Parsing

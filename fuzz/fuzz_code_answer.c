@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the parser of POST /oauth/device/code answers, fed any bytes. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer: the saved-code loader, on files of any content. Each input is
  * written to a private 0600 file and loaded, with and without an expected

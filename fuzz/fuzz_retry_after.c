@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer: Retry-After values (delay-seconds or an HTTP date), X-Ratelimit
  * values (JSON with an ISO 8601 "until"), and the whole answer classification

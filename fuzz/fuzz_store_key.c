@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer: a directory store's keys as file names (src/store_keys.c). The
  * input is two keys, split at the first 0xFF byte. An accepted key's name

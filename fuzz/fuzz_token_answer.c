@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the parser of token answers (device token and refresh), fed any bytes. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * traktdeviceauth: let a user authorize a program on Trakt.tv by the OAuth
  * device method. The program shows a short code, the user types it at

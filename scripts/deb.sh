@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The Debian packages: builds libtraktdeviceauth1, libtraktdeviceauth-dev and
 # trakt-device-auth with dpkg-buildpackage from a copy of the tracked files,
 # fails on any lintian error, installs them, then checks them as a user would:

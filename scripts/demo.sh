@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The main job, offline: build, start the bundled emulator (its simulated
 # user approves 3 seconds after the code appears), then the whole story with
 # the command-line tool: login, status, token. Installs what it needs first.

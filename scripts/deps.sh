@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages needed to build traktdeviceauth (no argument),
 # only when one is missing. With an argument, also:
 #   test   valgrind, clang for the fuzzers, tmux for the terminal view,
@@ -11,9 +12,13 @@
 #          without libpq-dev leaves that store out), clang-format for the
 #          code style check (scripts/format.sh --check);
 #   cross  the i386 and arm64 builds: cross compilers, qemu-user-static and the
-#          libraries of both architectures (added to dpkg first);
+#          libraries of both architectures (added to dpkg first), and the i386
+#          libfaketime, which the wrong-clock tests preload into the i386 CLI
+#          (an amd64 one would be ignored by its ld.so);
 #   deb    the Debian packages: dpkg-dev, debhelper, lintian, man-db;
-#   analyze  static analysis: clang-tidy, cppcheck (and gcc's -fanalyzer).
+#   analyze  static analysis: clang-tidy (run-clang-tidy comes with it), cppcheck,
+#          gcc's -fanalyzer (build-essential), libpq-dev so that the PostgreSQL
+#          store is analyzed too.
 # Needs root (or sudo).
 set -eu
 packages="build-essential cmake pkg-config libcurl4-openssl-dev libjansson-dev
@@ -27,7 +32,8 @@ if [ "${1:-}" = test ]; then
 abigail-tools groff-base man-db faketime postgresql libpq-dev clang-format"
 fi
 if [ "${1:-}" = analyze ]; then
-    packages="$packages clang-tidy cppcheck"
+    # libpq-dev: without it the PostgreSQL store is not built, so not analyzed.
+    packages="$packages clang-tidy cppcheck libpq-dev"
 fi
 if [ "${1:-}" = deb ]; then
     packages="$packages dpkg-dev debhelper lintian man-db libpq-dev"
@@ -37,6 +43,7 @@ if [ "${1:-}" = cross ]; then
     for arch in i386 arm64; do
         for lib in $cross_libs; do packages="$packages $lib:$arch"; done
     done
+    packages="$packages libfaketime:i386"
 fi
 missing=""
 for p in $packages; do

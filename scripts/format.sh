@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # One code style for the whole repository, the one .clang-format sets down.
 #   ./scripts/format.sh          reformats every tracked .c and .h in place
 #   ./scripts/format.sh --check  changes nothing; fails, naming each line

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds the libFuzzer targets (fuzz/) with clang and runs each on its seed
 # corpus for TDA_FUZZ_SECONDS (default 10) seconds. Any crash, leak, sanitizer
 # report or broken invariant fails the run; libFuzzer then saves the input as

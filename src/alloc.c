@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one allocation wrapper: tests swap the hooks to fail allocations in turn. */
 #include <jansson.h>
 #include <stdlib.h>

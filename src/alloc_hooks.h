@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Test-only hook into the allocation wrapper. Not installed and not exported
  * from the shared library; tests link the static archive to reach it.

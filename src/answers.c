@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Parsing and validating the JSON of a 200 answer. Strict: every field must be
  * present with the right type, so a half-answer never becomes a half-usable

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The single-request calls: each is one POST, no retry, the answer interpreted. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The client handle: settings, headers, cancel pipe, the last call's outcome. */
 #include <fcntl.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The client handle's insides, shared by client.c and the call drivers. */
 #ifndef TDA__CLIENT_H
 #define TDA__CLIENT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A client's one request path, which the single calls (calls.c) and the
  * engine (multi_flow.c) share so that they cannot disagree: the URL, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The clocks (see clock.h). CLOCK_BOOTTIME counts the time a laptop or a
  * set-top box spent suspended, CLOCK_MONOTONIC does not: a code's life and a

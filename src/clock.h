@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The clocks a flow is timed by, read together. A device flow has two kinds
  * of time in it: the spacing between requests, which must never be shorter

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The saved code (tda_code_save, tda_code_load): the device-code answer kept
  * on disk while the user may be typing it, so a restarted program resumes the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The detail text of a refusal, which every part of the library writes: in
  * one statement, and with a secret the server echoed blanked out.
@@ -8,13 +9,12 @@
 
 #include "internal.h"
 
-tda_status tda__say(tda_status st, char *detail, size_t size, const char *fmt, ...)
+void tda__sayf(char *detail, size_t size, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(detail, size, fmt, ap);
     va_end(ap);
-    return st;
 }
 
 void tda__redact(char *detail, const char *secret)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * File operations for token files: strict reading, room secured before a
  * refresh token is spent, atomic replacement, the cross-process lock, and
@@ -32,10 +33,8 @@ static char *concat(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     char *s = tda__malloc(la + lb + 1);
-    if (s) {
-        memcpy(s, a, la);
-        memcpy(s + la, b, lb + 1);
-    }
+    if (s)
+        snprintf(s, la + lb + 1, "%s%s", a, b);
     return s;
 }
 
@@ -53,11 +52,11 @@ tda_status tda__file_explain(int err, const char *what, const char *path, char *
     switch (err) {
     case ENOSPC:
         snprintf(detail, size, "%s %s: the disk is full; free some space (a token file needs "
-                 "up to %d KiB) and try again", what, path, TDA__TOKEN_FILE_MAX / 1024);
+                 "up to %zu KiB) and try again", what, path, TDA__TOKEN_FILE_MAX / 1024);
         return TDA_NO_SPACE;
     case EDQUOT:
         snprintf(detail, size, "%s %s: the disk quota is used up; free some space (a token "
-                 "file needs up to %d KiB) or raise the quota", what, path,
+                 "file needs up to %zu KiB) or raise the quota", what, path,
                  TDA__TOKEN_FILE_MAX / 1024);
         return TDA_NO_SPACE;
     case EROFS:
@@ -168,16 +167,18 @@ tda_status tda__file_read_secret(const char *path, size_t max, char **data, size
                                         "(%lld bytes, more than it ever writes); log in again to "
                                         "replace it", path, (long long)sb.st_size);
     char *text = NULL;
-    size_t n = st == TDA_OK ? (size_t)sb.st_size : 0;
-    if (st == TDA_OK && !(text = tda__malloc(n + 1)))
-        st = tda__say(TDA_NO_MEMORY, detail, size, "out of memory reading %s", path);
-    if (st == TDA_OK)
-        st = read_all(fd, text, n, path, detail, size);
+    size_t n = 0;
+    if (st == TDA_OK) {
+        n = (size_t)sb.st_size;
+        if (!(text = tda__malloc(n + 1)))
+            st = tda__say(TDA_NO_MEMORY, detail, size, "out of memory reading %s", path);
+        else if ((st = read_all(fd, text, n, path, detail, size)) == TDA_OK && all_nul(text, n))
+            st = tda__say(TDA_FILE_CORRUPT, detail, size, "%s holds only NUL bytes: its data "
+                                            "was lost, typically in a crash on a filesystem that "
+                                            "did not honour fsync; log in again to replace it",
+                          path);
+    }
     close(fd);
-    if (st == TDA_OK && all_nul(text, n))
-        st = tda__say(TDA_FILE_CORRUPT, detail, size, "%s holds only NUL bytes: its data was "
-                                        "lost, typically in a crash on a filesystem that did not "
-                                        "honour fsync; log in again to replace it", path);
     if (st != TDA_OK) {
         tda__file_free_secret(text, n);
         return st;
@@ -378,6 +379,7 @@ void tda__file_remove_stale_temps(const char *path)
     DIR *dir = dir_path && prefix ? opendir(dir_path) : NULL;
     size_t prefix_len = prefix ? strlen(prefix) : 0;
     struct dirent *ent;
+    /* cppcheck-suppress readdirCalled ; readdir_r is deprecated, readdir safe on our own DIR */
     while (dir && (ent = readdir(dir)) != NULL) {
         struct stat sb;
         if (strncmp(ent->d_name, prefix, prefix_len) == 0 &&
@@ -491,6 +493,7 @@ tda_status tda__file_lock(const char *path, const tda_store_wait *wait, int *loc
                                          "remove it", lock_path);
     int64_t started = tda_monotonic_ms();
     long step_ms = 1;
+    /* cppcheck-suppress invalidFunctionArg ; fd < 0 always set st (explain never says OK) */
     while (st == TDA_OK && flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EINTR)
             continue;

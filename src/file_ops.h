@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The file operations under the token file and the file stores, each with a
  * detail that names the path, the cause and the fix (never a token).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Process-wide set-up, done only when the program asks (tda_global_init):
  * libcurl's global init, and routing jansson's allocations through the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Private declarations shared by the library's source files. Nothing here is
  * part of the ABI; the public API is include/traktdeviceauth.h.
@@ -37,9 +38,15 @@ int tda__jansson_route(void);
 void tda__jansson_unroute(void);
 
 /* ---- detail.c: the words of a refusal ---- */
-/* Writes the detail printf-style and returns st, so that a refusal is one statement. */
-tda_status tda__say(tda_status st, char *detail, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Writes the detail printf-style. */
+void tda__sayf(char *detail, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/*
+ * Writes the detail and is st, so that a refusal is one statement. A macro rather than a
+ * function so that the status is there to see at the call: clang's static analyzer does not
+ * follow calls into variadic functions, and took any status for a possible result.
+ */
+#define tda__say(st, detail, size, ...) (tda__sayf((detail), (size), __VA_ARGS__), (st))
 /* Blanks every occurrence of secret (4 bytes or more) in detail. */
 void tda__redact(char *detail, const char *secret);
 
@@ -70,7 +77,7 @@ void tda__token_age_at(const tda_token *t, const tda_received *now, tda_token_ag
  * never take more bytes in our file than in the answer (see token_json.c);
  * 16 KiB more covers the names, numbers, stamp and client id.
  */
-#define TDA__TOKEN_FILE_MAX (80 * 1024)
+#define TDA__TOKEN_FILE_MAX ((size_t)80 * 1024)
 /* The file's JSON text, NUL-terminated; the caller wipes and frees it (len bytes + 1). */
 tda_status tda__token_to_json(const tda_token *t, char **text, size_t *len);
 /* Any file's JSON object as text, indented with a final newline (same ownership). */

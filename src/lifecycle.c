@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A valid token in one call (tda_token_get), over any store. This is the
  * one place that knows the dance around a single-use refresh token: read
@@ -178,7 +179,7 @@ static tda_status refresh_locked(tda_client *c, tda_store *s, const char *key,
 static tda_status get(tda_client *c, tda_store *s, const char *key, int force, tda_token *out,
                       tda_get_info *caller_info)
 {
-    tda_get_info scratch;
+    tda_get_info scratch = {0}; /* begin clears it too, but cppcheck does not follow that */
     tda_get_info *info = caller_info ? caller_info : &scratch;
     tda_status st = begin(c, s, out, info);
     if (st != TDA_OK)

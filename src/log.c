@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The verbose log: each request and answer as text lines for a log callback,
  * with every secret replaced by "[redacted]" before the text exists anywhere
@@ -62,8 +63,7 @@ static void redact(json_t *value, int depth)
     size_t i;
     json_object_foreach_safe(value, tmp, key, member) {
         if (is_secret_field(key) || (depth >= 8 && (json_is_object(member) || json_is_array(member)))) {
-            if (json_is_string(member)) /* jansson frees the old value without wiping it */
-                tda__wipe((char *)(uintptr_t)json_string_value(member), json_string_length(member));
+            tda__json_wipe_string(member); /* jansson frees the old value without wiping it */
             json_object_set_new(value, key, json_string("[redacted]"));
         } else {
             redact(member, depth + 1);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The verbose log (log.c): called by tda__client_call around each request. */
 #ifndef TDA__LOG_H
 #define TDA__LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The non-blocking engine's public API (see the header), thin wrappers over
  * the engine's files (multi_engine.h lists them), and the callback API's

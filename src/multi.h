@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The non-blocking engine's private entry for tda_poll_for_token (poll_flow.c). */
 #ifndef TDA__MULTI_H
 #define TDA__MULTI_H

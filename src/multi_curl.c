@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What the engine hears from libcurl (see multi_engine.h for the files around
  * it): its socket callback, which keeps the descriptor table (multi_sockets.c)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The engine's insides, shared by its files:
  *   timer_heap.c     the heap of flows by the time they next need a look

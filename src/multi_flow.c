@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The engine's flows (see multi_engine.h for the files around it): how a
  * device flow moves through the engine, one explicit state at a time.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The engine's pace (see multi_pace.h).
  *
@@ -35,8 +36,9 @@ tda_status tda__pace_set_rate(tda__pace *p, int per_second)
     int64_t *ring = NULL;
     if (per_second > 0 && !(ring = tda__calloc((size_t)per_second, sizeof *ring)))
         return TDA_NO_MEMORY;
-    /* Keep the newest end times that fit: a changed cap still counts what just happened. */
-    int keep = p->len < per_second ? p->len : per_second;
+    /* Keep the newest end times that fit: a changed cap still counts what just happened.
+       No cap (per_second 0) has no ring and keeps nothing. */
+    int keep = !ring ? 0 : p->len < per_second ? p->len : per_second;
     for (int i = 0; i < keep; i++)
         ring[i] = ended(p, p->len - keep + i);
     tda__free(p->ended_at);

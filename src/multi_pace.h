@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The engine's pace (multi_pace.c): when any request of an engine may leave.
  * Two rules, both about the one IP all flows share:

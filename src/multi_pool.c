@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The engine's slots and waiting FIFO; see multi_pool.h. */
 #include <string.h>
 

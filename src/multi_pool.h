@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The engine's connection pool and its queue (multi_pool.c). A slot is one
  * easy handle with its buffers, lent to one flow for one request; libcurl's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The engine's descriptor table; see multi_sockets.h. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The engine's descriptor table (multi_sockets.c): which sockets libcurl
  * wants watched and for what, as its socket callback reports them, with the

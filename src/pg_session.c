@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A libpq connection with deadlines and cancellation (see pg_session.h).
  * libpq's blocking calls (PQconnectdb, PQexec) could wait for ever on a

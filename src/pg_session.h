@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * One libpq connection driven through the asynchronous API, so that every
  * wait has a deadline and can be cancelled: connecting, sending, and reading

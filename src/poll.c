@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The polling policy (see poll_policy.h). Every timing rule of the device flow lives
  * here and nowhere else:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tda_poll_for_token: the non-blocking engine (the files src/multi_engine.h
  * lists) with one flow, run to completion, so blocking and non-blocking

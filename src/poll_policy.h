@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The polling policy as a pure state machine over a caller-supplied clock:
  * given the code, the time and each answer, it says "wait until T", "poll

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The protocol as pure functions over bytes: what to send to each endpoint
  * and what each answer means. No I/O and no clock, so tests and fuzzers feed
@@ -22,7 +23,7 @@ typedef enum tda__endpoint {
 const char *tda__endpoint_path(tda__endpoint ep);
 
 /* The largest answer body we accept; a larger one is TDA_BAD_RESPONSE. */
-#define TDA__MAX_BODY (64 * 1024)
+#define TDA__MAX_BODY ((size_t)64 * 1024)
 
 /* A request body. It may hold secrets, so tda__body_clear wipes it. */
 typedef struct tda__body {
@@ -37,6 +38,8 @@ void tda__body_clear(tda__body *b);
  */
 struct json_t;
 void tda__json_wipe_strings(struct json_t *object);
+/* The same for one string value (nothing for any other kind). */
+void tda__json_wipe_string(struct json_t *string);
 
 /*
  * client_secret may be NULL (a public client): the body then has no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * When a flow asks for a new code (see renew_policy.h). The rules, all here:
  *  - only a code that expired unused is renewed (410, or its life ran out, also

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Renewal: when a code expires unused and the caller allowed it
  * (tda_poll_options.renewals), the flow asks for a new code instead of

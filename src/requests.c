@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Request bodies, built with jansson so any client id or secret, quotes and
  * backslashes included, arrives intact. Field names follow Trakt, not RFC 8628:
@@ -36,14 +37,20 @@ void tda__body_clear(tda__body *b)
 }
 
 
+void tda__json_wipe_string(json_t *string)
+{
+    /* jansson hands out only a const view of the copy it owns, but that copy is its own
+       heap block, writable, and about to be freed: casting the const away is sound here. */
+    if (json_is_string(string))
+        tda__wipe((char *)json_string_value(string), json_string_length(string));
+}
+
 void tda__json_wipe_strings(json_t *object)
 {
     const char *key;
     json_t *value;
-    json_object_foreach(object, key, value) {
-        if (json_is_string(value))
-            tda__wipe((char *)(uintptr_t)json_string_value(value), json_string_length(value));
-    }
+    json_object_foreach(object, key, value)
+        tda__json_wipe_string(value);
 }
 
 /*
@@ -88,20 +95,14 @@ static tda_status build_body(const field *fields, size_t count, tda__body *out)
     for (size_t i = 0; i < count && st == TDA_OK; i++) {
         if (!fields[i].value && fields[i].optional)
             continue; /* absent, not null and not "": Trakt's rule for the secret */
-        if (!fields[i].value) {
-            st = TDA_INVALID_ARGUMENT;
-            break;
-        }
-        if (!is_utf8(fields[i].value)) {
-            st = TDA_INVALID_ARGUMENT;
+        if (!fields[i].value || !is_utf8(fields[i].value)) {
+            st = TDA_INVALID_ARGUMENT; /* a required field is missing, or not UTF-8 text */
             break;
         }
         json_t *value = json_string(fields[i].value);
-        if (!value) {
-            st = TDA_NO_MEMORY; /* the text is valid UTF-8, so only memory is missing */
-        } else if (json_object_set_new(object, fields[i].name, value) != 0) {
+        /* The text is valid UTF-8, so only memory can be missing (set_new frees value then). */
+        if (!value || json_object_set_new(object, fields[i].name, value) != 0)
             st = TDA_NO_MEMORY;
-        }
     }
     if (st == TDA_OK) {
         size_t len = json_dumpb(object, NULL, 0, JSON_COMPACT);

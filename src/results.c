@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Freeing result structs: every string is wiped first, since most are secrets. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The waits an answer asks for, read from its headers: Retry-After (delay
  * seconds or an HTTP date) and the "until" of Trakt's X-Ratelimit, each as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Names, messages and kinds of tda_status, all from TDA_STATUS_MAP in the public header. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What every failure means: every HTTP status for every endpoint, and every
  * way a transfer can fail without a whole answer (libcurl's errors): the one
@@ -76,7 +77,7 @@ tda_status tda__classify_transfer_failure(int curl_code, const char *curl_text, 
     case CURLE_WRITE_ERROR:
     case CURLE_FILESIZE_EXCEEDED:
         if (body_overflow || rc == CURLE_FILESIZE_EXCEEDED) {
-            snprintf(detail, size, "answer larger than %d KiB refused", TDA__MAX_BODY / 1024);
+            snprintf(detail, size, "answer larger than %zu KiB refused", TDA__MAX_BODY / 1024);
             return TDA_BAD_RESPONSE;
         }
         st = TDA_NO_MEMORY;
@@ -179,7 +180,7 @@ static tda_status oauth_error(const tda__response *r, char *code, size_t size, c
         if (limit > DESCRIPTION_MAX)
             limit = DESCRIPTION_MAX;
         for (size_t i = 0; text[i] && j < limit; i++)
-            description[j++] = (text[i] >= 0x20 && text[i] < 0x7f) ? text[i] : '?';
+            description[j++] = (char)((text[i] >= 0x20 && text[i] < 0x7f) ? text[i] : '?');
         description[j] = '\0';
         if (strlen(text) > j)
             memcpy(description + j, "...", 4);
@@ -200,7 +201,7 @@ static char body_start(const tda__response *r)
     while (i < r->body_len && (r->body[i] == ' ' || r->body[i] == '\n' || r->body[i] == '\r' ||
                                r->body[i] == '\t'))
         i++;
-    return i < r->body_len ? r->body[i] : 0;
+    return (char)(i < r->body_len ? r->body[i] : 0);
 }
 
 static int body_is_html(const tda__response *r)
@@ -237,7 +238,7 @@ static void sanitize(const char *in, char *out, size_t size)
 {
     size_t j = 0;
     for (size_t i = 0; in && in[i] && j + 1 < size; i++)
-        out[j++] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
+        out[j++] = (char)((in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?');
     out[j] = '\0';
 }
 

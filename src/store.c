@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The store handle: a table of operations over someone's storage (the file
  * stores of store_file.c, or the application's own), its lock timeout, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The store handle's insides, shared by store.c, the file stores and the lifecycle. */
 #ifndef TDA__STORE_H
 #define TDA__STORE_H
@@ -8,7 +9,7 @@
 #define TDA__STORE_KEY_MAX 64
 #define TDA__STORE_KEY_SUFFIX ".json"
 /* The longest file name a key can make: every byte escaped, plus the suffix and a NUL. */
-#define TDA__STORE_NAME_MAX (TDA__STORE_KEY_MAX * 3 + sizeof TDA__STORE_KEY_SUFFIX)
+#define TDA__STORE_NAME_MAX ((size_t)TDA__STORE_KEY_MAX * 3 + sizeof TDA__STORE_KEY_SUFFIX)
 
 #define TDA__STORE_DEFAULT_LOCK_TIMEOUT_MS 60000L
 

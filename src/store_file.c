@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The built-in stores: one token in one file (the CLI's default), or one file
  * per key in a directory. Both are the token file (file_ops.c) behind the

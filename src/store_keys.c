@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A directory store's keys as file names. A key comes from the application
  * (a user id, an account name, maybe typed by someone), so it must never name

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The PostgreSQL store: one row per (client id, key) in a table, the token
  * as JSONB in the token file's format (token_json.c), so a pair is one value

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The PostgreSQL store's insides: the pure rules (store_pg_rules.c, built
  * with or without libpq, unit-tested), the session with its deadlines

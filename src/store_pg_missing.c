@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The PostgreSQL store in a build without libpq (pkg-config found no libpq,
  * or TDA_POSTGRESQL=OFF): the function exists, so programs link the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The PostgreSQL store's rules that need no server: which keys, client ids
  * and table names it takes, what an SQLSTATE means to a caller, and how a

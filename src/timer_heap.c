@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The engine's timer heap; see timer_heap.h. */
 #include "timer_heap.h"
 
@@ -69,6 +70,8 @@ tda_status tda__heap_set(tda__heap *h, tda__heap_node *n, int64_t due_ms)
     if (n->pos == TDA__HEAP_NOT_QUEUED) {
         if (h->len == h->cap) {
             size_t cap = h->cap ? h->cap * 2 : 16;
+            /* The check takes sizeof a pointer to a struct for a mistaken sizeof(&s). */
+            /* NOLINTNEXTLINE(bugprone-sizeof-expression): the items are pointers to nodes */
             tda__heap_node **grown = tda__realloc(h->items, cap * sizeof *grown);
             if (!grown)
                 return TDA_NO_MEMORY;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A binary min-heap of timers (timer_heap.c): what the engine looks at next.
  * Intrusive: the node lives inside its owner (a flow), so queueing allocates

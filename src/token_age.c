@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * When a token is due, from the time elapsed since it arrived by the local
  * clocks (the rules are in the header, at tda_token_age_of). The reason for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The token file as a plain API, for programs that keep their own lifecycle:
  * save, load, lock. The stores (store_file.c) and this share file_ops.c, so

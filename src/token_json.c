@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The token file's text: Trakt's fields, the client id the token belongs to,
  * and the stamp of when it arrived here; and the dump that every file holding

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libcurl transport; see transport.h. */
 #include <stdio.h>
 #include <string.h>

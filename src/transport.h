@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * HTTP through libcurl: one easy handle per client, reused so a whole login
  * travels over one keep-alive connection, driven by a multi handle so that a

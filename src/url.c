@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Base URL policy: https everywhere, plain http only to this machine, so a
  * token or secret never crosses a network in clear text. Parsing is libcurl's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Calendar dates to Unix seconds without time_t. timegm() and curl_getdate()
  * return a time_t, which is 32 bits on i386 and older ARM systems: there any
@@ -37,13 +38,16 @@ int tda__parse_imf_fixdate(const char *s, int64_t *out)
     static const char days[] = "SunMonTueWedThuFriSat";
     char wday[4], mon[4];
     int day, year, hour, min, sec, used = -1;
+    /* Every %d has a width of at most 9 digits, so none can overflow; the ranges and the sign,
+       which %d also takes, are checked below. */
+    /* NOLINTNEXTLINE(cert-err34-c): the widths bound the numbers (see above) */
     if (sscanf(s, "%3[A-Za-z], %2d %3[A-Za-z] %9d %2d:%2d:%2d GMT%n", wday, &day, mon, &year,
                &hour, &min, &sec, &used) != 7 || used < 0 || s[used] != '\0')
         return -1;
     const char *w = strlen(wday) == 3 ? strstr(days, wday) : NULL;
     const char *m = strlen(mon) == 3 ? strstr(months, mon) : NULL;
     if (!w || (w - days) % 3 || !m || (m - months) % 3 || day < 1 || day > 31 || year < 1970 ||
-        hour > 23 || min > 59 || sec > 60)
+        hour < 0 || hour > 23 || min < 0 || min > 59 || sec < 0 || sec > 60)
         return -1;
     struct tm tm;
     memset(&tm, 0, sizeof tm);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The public functions of a header: its TDA_API declarations, which is what
 # the export test (check_exports.sh) and the man(3) test (check_man3.sh)
 # compare the library and the pages with.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The shared library's ABI against the committed baseline (abi/, made by
 # libabigail's abidw from the public headers only):
 #  - an incompatible change (a removed function, a changed signature or struct

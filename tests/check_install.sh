@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs the build into a scratch prefix, then builds an example the two
 # ways a user would: with pkg-config, and with find_package() in CMake.
 # Usage: check_install.sh BUILD_DIR SOURCE_DIR

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The man(3) pages against the public header: every public function (a
 # TDA_API declaration) is named in the NAME section of exactly one page, and
 # every name there is a public function; each page shows the header's exact

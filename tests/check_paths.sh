@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Every file path that a comment, a script or a document names must exist,
 # so that a reader sent to "src/status_rules.c" or "tests/it_faults.c" finds it.
 # Checked, in every tracked text file:

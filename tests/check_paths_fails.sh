@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # check_paths.sh can fail: in a small repository of its own, each kind of
 # broken reference it looks for must be named, the references that are fine
 # must not be, and once the broken ones are fixed it must pass.

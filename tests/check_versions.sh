@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The version is written in project() (CMakeLists.txt); the release notes
 # (NEWS) and the Debian changelog must name the same one at their top, so a
 # release cannot go out with one of them behind.

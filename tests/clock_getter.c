@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A test helper, not a test: a program that calls tda_token_get on a token
  * file again and again, for tests/cli/clock.sh to run under libfaketime.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Test helper for it_crash_save (not a test itself): saves two tokens, A and B,
  * in turn to the path given, in a tight loop, for ever, until killed. Writes

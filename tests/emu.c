@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helper: run trakt-oauth-emulator as a child process (see emu.h). */
 #include <setjmp.h>
 #include <signal.h>
@@ -256,4 +257,38 @@ int emu_check_poll_gaps(const char *log_path, const char *path, long interval_ms
                      why);
     }
     return n;
+}
+
+void emu_login(const emu *e, tda_token *out)
+{
+    tda_client *c = emu_client(e);
+    tda_code code;
+    assert_int_equal(tda_generate_code(c, &code), TDA_OK);
+    assert_int_equal(tda_poll_for_token(c, &code, NULL, out), TDA_OK);
+    tda_code_clear(&code);
+    tda_client_free(c);
+}
+
+void emu_age_token(tda_token *t, long long left_s)
+{
+    int64_t by = t->expires_in - left_s;
+    t->received.uptime_ms -= by * 1000;
+    t->received.wall_s -= by;
+}
+
+void emu_count_refreshes(const char *log_path, int *ok, int *other)
+{
+    *ok = *other = 0;
+    FILE *fp = fopen(log_path, "r");
+    assert_non_null(fp);
+    char line[512];
+    while (fgets(line, sizeof line, fp)) {
+        if (!strstr(line, " POST /oauth/token "))
+            continue;
+        if (strstr(line, " POST /oauth/token 200"))
+            (*ok)++;
+        else
+            (*other)++;
+    }
+    fclose(fp);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helper: run trakt-oauth-emulator as a child process on a free port. */
 #ifndef TDA_TEST_EMU_H
 #define TDA_TEST_EMU_H
@@ -38,6 +39,16 @@ struct tda_client *emu_client(const emu *e);
 /* The same without a client secret: a public client. */
 struct tda_client *emu_public_client(const emu *e);
 
+
+/* A real login against the emulator (code, then polls until the emulator approves). */
+struct tda_token;
+void emu_login(const emu *e, struct tda_token *out);
+
+/* Moves a token's arrival back, on both its clocks, so that only left_s of its life remain. */
+void emu_age_token(struct tda_token *t, long long left_s);
+
+/* Refresh requests (POST /oauth/token) in the emulator's --log: answered 200, and otherwise. */
+void emu_count_refreshes(const char *log_path, int *ok, int *other);
 
 #define EMU_CLIENT_ID "test-client-id"
 #define EMU_CLIENT_SECRET "test-client-secret"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Integration: tda_token_save survives being killed at any moment. The
  * helper tests/crash_saver (path in $TDA_CRASH_SAVER) saves tokens A and B in

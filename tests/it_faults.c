@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The fault matrix: every way Trakt, Cloudflare or the network can answer
  * each of the four calls, one row each, run by the real library against the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What a newcomer hits first, found by writing an app from the docs alone:
  * an https base URL pointed at a plain-http server is a final TDA_TLS that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Integration: the real library against the real emulator over loopback,
  * one scenario per test, each with its own emulator. Intervals are 0.2 s so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Memory hygiene over a whole device login, refresh, revoke and token-file
  * round trip against the emulator, with the allocation wrapper (and jansson's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The non-blocking engine against the emulator: many flows in one thread,
  * each ending once with the right status, over a few pooled connections, no

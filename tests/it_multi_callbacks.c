@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The engine's callback API against the emulator, driven by a small event
  * loop of the test's own that knows only what the callbacks told it: which

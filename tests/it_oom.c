@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Out of memory, one allocation at a time: a full login (client set-up, code,
  * polling, with a renewal of an expired code whose successor is saved and

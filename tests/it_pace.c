@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The engine's pace against the emulator, read from the emulator's own
  * request log: a 429 with Retry-After to one of 100 flows holds back every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The PostgreSQL store under a fleet, against a server of this program's own
  * (tests/pg_server.c) and the emulator:
@@ -177,24 +178,6 @@ static void wait_all(const pid_t *pids, int n)
     }
 }
 
-/* Refresh requests in the emulator's log: answered 200, and otherwise. */
-static void refreshes_in_log(const char *log, int *ok, int *other)
-{
-    *ok = *other = 0;
-    FILE *fp = fopen(log, "r");
-    assert_non_null(fp);
-    char line[512];
-    while (fgets(line, sizeof line, fp)) {
-        if (!strstr(line, " POST /oauth/token "))
-            continue;
-        if (strstr(line, " POST /oauth/token 200"))
-            (*ok)++;
-        else
-            (*other)++;
-    }
-    fclose(fp);
-}
-
 static tda_token row_token(tda_store *s, const char *key)
 {
     tda_token t;
@@ -324,7 +307,7 @@ static void test_four_groups_of_eight_workers_make_one_refresh_per_key(void **st
             fail_msg("key %d was refreshed by %d workers", i, refreshed[i]);
     }
     int ok, other;
-    refreshes_in_log(log, &ok, &other);
+    emu_count_refreshes(log, &ok, &other);
     long counted = emu_get_stats(&e).refreshes;
     print_message("%d groups x %d workers x %d keys in %lld ms: %d refresh requests answered "
                   "200, %d otherwise (emulator's counter: %ld); %d waiters took a pair another "
@@ -502,7 +485,7 @@ static void test_workers_killed_while_holding_row_locks_lose_no_pair(void **stat
         tda_token_clear(&t);
     }
     int ok, other;
-    refreshes_in_log(log, &ok, &other);
+    emu_count_refreshes(log, &ok, &other);
     print_message("%d workers SIGKILLed holding a row lock (%d keys held at a kill); even keys: "
                   "%d valid, %d lost with a killed worker's answer; %d refreshes answered 200, "
                   "%d refused\n",
@@ -621,7 +604,7 @@ static void test_a_server_restart_during_refreshes_is_transient_and_loses_nothin
         assert_int_equal(oks, 3 * RESTART_KEYS);
     }
     int ok, other;
-    refreshes_in_log(log, &ok, &other);
+    emu_count_refreshes(log, &ok, &other);
     print_message("pg_ctl restart after %ld refreshes (%ld when it was back): %d transient "
                   "outcomes, then every worker finished its %d keys x 3; %d refreshes answered "
                   "200, %d refused\n",

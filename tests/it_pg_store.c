@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The PostgreSQL store against a real server (a throw-away one of this
  * program's, tests/pg_server.c) and the emulator: the table is made on first
@@ -67,34 +68,12 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Requests to POST /oauth/token (refreshes, spent or not) in the emulator's log. */
 static int refresh_requests(const fixture *f)
 {
-    FILE *fp = fopen(f->log, "r");
-    if (!fp)
-        return 0;
-    char line[512];
-    int n = 0;
-    while (fgets(line, sizeof line, fp))
-        n += strstr(line, " POST /oauth/token ") != NULL;
-    fclose(fp);
-    return n;
-}
-
-static void login(const fixture *f, tda_token *out)
-{
-    tda_client *c = emu_client(&f->e);
-    tda_code code;
-    assert_int_equal(tda_generate_code(c, &code), TDA_OK);
-    assert_int_equal(tda_poll_for_token(c, &code, NULL, out), TDA_OK);
-    tda_code_clear(&code);
-    tda_client_free(c);
-}
-
-static void age(tda_token *t, int64_t left_s)
-{
-    int64_t by = t->expires_in - left_s;
-    t->received.uptime_ms -= by * 1000;
-    t->received.wall_s -= by;
+    int ok, other;
+    emu_count_refreshes(f->log, &ok, &other);
+    return ok + other;
 }
 
 static tda_store *store_on(const char *table)
@@ -108,8 +87,8 @@ static tda_store *store_on(const char *table)
 static tda_token stored(const fixture *f, const char *table, const char *key, int64_t left_s)
 {
     tda_token t;
-    login(f, &t);
-    age(&t, left_s);
+    emu_login(&f->e, &t);
+    emu_age_token(&t, left_s);
     tda_store *s = store_on(table);
     tda_status st = tda_store_save(s, key, &t);
     if (st != TDA_OK)
@@ -191,7 +170,7 @@ static void test_the_table_is_made_and_a_token_not_due_is_one_read(void **state)
     assert_int_equal(pg_server_long(&pg, "SELECT count(*) FROM pg_tables WHERE tablename = "
                                          "'trakt_tokens'"), 1);
     tda_token t;
-    login(f, &t);
+    emu_login(&f->e, &t);
     assert_int_equal(tda_store_save(s, "alice", &t), TDA_OK);
     char *text = row_text("trakt_tokens", "alice");
     assert_true(holds(text, t.access_token) && holds(text, t.refresh_token));
@@ -691,7 +670,7 @@ static void test_keys_are_values_never_sql(void **state)
     tda_store *s = store_on("t_keys");
     tda_client *c = emu_client(&f->e);
     tda_token t;
-    login(f, &t);
+    emu_login(&f->e, &t);
     static const char *const odd[] = {
         "o'brien", "say \"hi\"", "x'); DROP TABLE t_keys; --", "back\\slash", "$1", "%s%n",
         "müller 東京", "a key with spaces",
@@ -779,7 +758,7 @@ static void test_the_password_never_reaches_a_detail(void **state)
     assert_non_null(s);
     assert_int_equal(tda_store_check(s, "alice", EMU_CLIENT_ID), TDA_OK);
     tda_token t;
-    login(f, &t);
+    emu_login(&f->e, &t);
     assert_int_equal(tda_store_save(s, "alice", &t), TDA_OK);
     no_password_in("the location", tda_store_location(s, "alice"), pg.password);
     tda_store_free(s);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Public clients, as Trakt advises since July 2026 for apps on users' own
  * devices: every call of the library, blocking and multi, with no client

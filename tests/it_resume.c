@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Logins that survive real devices, against the emulator: a saved code is
  * resumed by another client (as after a restart) and polled to a token with

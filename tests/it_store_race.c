@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Single-use refresh tokens against many processes: 50 keys in one directory
  * store, every token due at once, and 16 processes started together, each
@@ -70,23 +71,6 @@ static void run_child(const emu *e, const char *dir, int index, const char *out_
     tda_store_free(s);
     tda_client_free(c);
     _exit(0);
-}
-
-static void count_refreshes_in_log(const char *log, int *ok, int *other)
-{
-    *ok = *other = 0;
-    FILE *fp = fopen(log, "r");
-    assert_non_null(fp);
-    char line[512];
-    while (fgets(line, sizeof line, fp)) {
-        if (!strstr(line, " POST /oauth/token "))
-            continue;
-        if (strstr(line, " POST /oauth/token 200"))
-            (*ok)++;
-        else
-            (*other)++;
-    }
-    fclose(fp);
 }
 
 static void test_sixteen_processes_fifty_keys_one_refresh_each(void **state)
@@ -181,7 +165,7 @@ static void test_sixteen_processes_fifty_keys_one_refresh_each(void **state)
             fail_msg("key %d was refreshed by %d processes", i, refreshed[i]);
     }
     int ok, other;
-    count_refreshes_in_log(log, &ok, &other);
+    emu_count_refreshes(log, &ok, &other);
     print_message("%d processes x %d keys in %lld ms: %d refresh requests answered 200, %d "
                   "otherwise; %d waiters took a pair rotated by another process\n",
                   PROCESSES, KEYS, (long long)took, ok, other, rotated);

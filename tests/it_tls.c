@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Transport security against a real TLS server: the emulator serving https
  * with certificates made for the test by the openssl command.

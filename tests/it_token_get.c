@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tda_token_get and friends against the emulator: the common case makes no
  * request and takes no lock; a due token is refreshed once, saved and handed
@@ -74,42 +75,17 @@ static int teardown(void **state)
 /* Requests to POST /oauth/token (refreshes, spent or not) in the emulator's log. */
 static int refresh_requests(const fixture *f)
 {
-    FILE *fp = fopen(f->log, "r");
-    if (!fp)
-        return 0;
-    char line[512];
-    int n = 0;
-    while (fgets(line, sizeof line, fp))
-        n += strstr(line, " POST /oauth/token ") != NULL;
-    fclose(fp);
-    return n;
-}
-
-/* A real login against the emulator. */
-static void login(const fixture *f, tda_token *out)
-{
-    tda_client *c = emu_client(&f->e);
-    tda_code code;
-    assert_int_equal(tda_generate_code(c, &code), TDA_OK);
-    assert_int_equal(tda_poll_for_token(c, &code, NULL, out), TDA_OK);
-    tda_code_clear(&code);
-    tda_client_free(c);
-}
-
-/* Moves the token's arrival back so that only left_s of its life remain. */
-static void age(tda_token *t, int64_t left_s)
-{
-    int64_t by = t->expires_in - left_s;
-    t->received.uptime_ms -= by * 1000;
-    t->received.wall_s -= by;
+    int ok, other;
+    emu_count_refreshes(f->log, &ok, &other);
+    return ok + other;
 }
 
 /* Logs in and stores the token in a file store at f->path, aged to left_s. */
 static tda_token stored(const fixture *f, int64_t left_s)
 {
     tda_token t;
-    login(f, &t);
-    age(&t, left_s);
+    emu_login(&f->e, &t);
+    emu_age_token(&t, left_s);
     assert_int_equal(tda_token_save(&t, f->path), TDA_OK);
     return t;
 }
@@ -327,7 +303,7 @@ static void test_transient_failures_return_the_stored_token_while_it_works(void 
     assert_int_equal(tda_token_renew(c, s, NULL, &got, &info), TDA_OVERLOADED);
     assert_null(got.access_token);
     /* Expired: the failure itself. */
-    age(&t, -10);
+    emu_age_token(&t, -10);
     assert_int_equal(tda_token_save(&t, f->path), TDA_OK);
     assert_int_equal(tda_token_get(c, s, NULL, &got, &info), TDA_OVERLOADED);
     assert_null(got.access_token);
@@ -355,7 +331,7 @@ static void test_invalid_grant_means_log_in_again_and_keeps_the_file(void **stat
     assert_non_null(strstr(tda_client_error_detail(c), "log in again"));
     assert_non_null(strstr(tda_client_error_detail(c), f->path));
     /* Due and not expired: still no stale token, since the pair is dead. */
-    age(&t, 60);
+    emu_age_token(&t, 60);
     assert_int_equal(tda_token_save(&t, f->path), TDA_OK);
     free(before);
     before = file_text(f->path);
@@ -418,7 +394,7 @@ static void test_a_held_lock_ends_in_a_cancel_or_a_timeout_not_a_hang(void **sta
     assert_non_null(strstr(tda_client_error_detail(c), "another process has held the lock"));
     tda_token_clear(&got);
     /* ...and once it has expired, TDA_LOCKED itself. */
-    age(&t, -1);
+    emu_age_token(&t, -1);
     assert_int_equal(tda_token_save(&t, f->path), TDA_OK);
     assert_int_equal(tda_token_get(c, s, NULL, &got, &info), TDA_LOCKED);
     assert_int_equal(refresh_requests(f), 0);
@@ -503,8 +479,8 @@ static void test_a_directory_store_refreshes_only_the_due_key(void **state)
     char old[3][128];
     for (int i = 0; i < 3; i++) {
         tda_token t;
-        login(f, &t);
-        age(&t, i == 1 ? 60 : 6 * 86400);
+        emu_login(&f->e, &t);
+        emu_age_token(&t, i == 1 ? 60 : 6 * 86400);
         assert_int_equal(tda_store_check(s, keys[i], EMU_CLIENT_ID), TDA_OK);
         assert_int_equal(tda_store_save(s, keys[i], &t), TDA_OK);
         snprintf(old[i], sizeof old[i], "%s", t.access_token);
@@ -546,7 +522,7 @@ static void test_an_old_file_without_a_stamp_still_works(void **state)
 {
     fixture *f = start(state, NULL);
     tda_token t;
-    login(f, &t);
+    emu_login(&f->e, &t);
     /* Trakt's created_at stands in for the arrival: an hour ago is not due. */
     write_old_file(f, &t, (int64_t)time(NULL) - 3600);
     tda_client *c = emu_client(&f->e);
@@ -685,7 +661,7 @@ static void test_a_store_of_our_own_goes_through_the_same_logic(void **state)
     toy t;
     memset(&t, 0, sizeof t);
     pthread_mutex_init(&t.mutex, NULL);
-    login(f, &t.token);
+    emu_login(&f->e, &t.token);
     tda_store *s = tda_store_new(&toy_ops, &t);
     assert_non_null(s);
     hook_log h = {0};
@@ -701,7 +677,7 @@ static void test_a_store_of_our_own_goes_through_the_same_logic(void **state)
 
     /* Due: the whole dance, in order, committed. */
     toy_reset(&t);
-    age(&t.token, 60);
+    emu_age_token(&t.token, 60);
     char old[128];
     snprintf(old, sizeof old, "%s", t.token.access_token);
     assert_int_equal(tda_token_get(c, s, "user-1", &got, &info), TDA_OK);
@@ -714,7 +690,7 @@ static void test_a_store_of_our_own_goes_through_the_same_logic(void **state)
 
     /* No room: nothing spent, the stored token comes back stale. */
     toy_reset(&t);
-    age(&t.token, 60);
+    emu_age_token(&t.token, 60);
     t.fail_prepare = TDA_NO_SPACE;
     assert_int_equal(tda_token_get(c, s, "user-1", &got, &info), TDA_OK);
     assert_string_equal(t.steps, "load lock load_locked prepare unlock0");
@@ -749,7 +725,7 @@ static void test_a_store_of_our_own_goes_through_the_same_logic(void **state)
        re-read finds it. (The stored token is now the spent one, as after the failed save.) */
     toy_reset(&t);
     tda_token replacement;
-    login(f, &replacement);
+    emu_login(&f->e, &replacement);
     t.after = replacement;
     assert_int_equal(tda_token_get(c, s, "user-1", &got, &info), TDA_OK);
     assert_string_equal(t.steps, "load lock load_locked prepare load_locked unlock0");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Integration: the verbose log (tda_client_set_log) over a whole session
  * against the emulator: login, refresh, revoke, and a refused refresh. The log

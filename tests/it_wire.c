@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Integration on the wire: a one-request HTTP server in a thread answers with
  * canned bytes, so each test sees exactly what the library sent and how it

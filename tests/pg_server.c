@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helper: a PostgreSQL server of the test program's own (see pg_server.h). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Test helper: a PostgreSQL server of the test program's own (through
  * tests/pg/pg_server.sh, path in $TDA_PG_SERVER: ctest sets it), listening on

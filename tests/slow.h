@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The one scaling of time bounds in the tests. Every upper bound on how long
  * something may take (a cancel, a deadline, a give-up limit) is written as its
@@ -5,7 +6,7 @@
  * test_bound_ms, which multiplies it by $TDA_TEST_SLOW: a whole number, 1 when
  * unset. scripts/test.sh sets it for the passes that run slower (the sanitizer
  * pass and the valgrind pass). Lower bounds are rules ("never sooner than the
- * interval") and are never scaled. tests/cli/lib.sh (bound_s) and
+ * interval") and are never scaled. tests/cli/lib.sh (bound_tries) and
  * tests/browser/activate.mjs read the same variable the same way.
  */
 #ifndef TDA_TEST_SLOW_H

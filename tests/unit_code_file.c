@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The saved code (src/code_file.c): round trips, the token file's security
  * rules, and every way a file can be unusable: damaged, another client's,
@@ -21,46 +22,17 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "scratch.h"
 #include "clock.h"
 #include "poll_policy.h"
 
-typedef struct fixture {
-    char dir[64];
-    char path[128]; /* dir + "/token.json.code" */
-} fixture;
+typedef scratch fixture; /* dir, and path: dir + "/token.json.code" */
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/tda-code-file-XXXXXX");
-    if (!mkdtemp(f->dir)) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->path, sizeof f->path, "%s/token.json.code", f->dir);
-    *state = f;
-    return 0;
+    return scratch_setup(state, "code-file", "token.json.code");
 }
 
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    DIR *d = opendir(f->dir);
-    struct dirent *ent;
-    while (d && (ent = readdir(d)) != NULL) {
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", f->dir, ent->d_name);
-        if (ent->d_name[0] != '.')
-            unlink(p);
-    }
-    if (d)
-        closedir(d);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
 
 /* A code as tda_generate_code returns it, issued ago_ms ago; strings are literals. */
 static tda_code sample_code(int64_t ago_ms)
@@ -477,7 +449,7 @@ static void test_remaining_life(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, scratch_teardown)
     const struct CMUnitTest tests[] = {
         T(test_round_trip_keeps_every_field_and_the_exact_issue_time),
         T(test_saved_file_is_json_with_the_whole_answer_and_no_temp_file),

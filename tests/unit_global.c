@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tda_global_init and tda_global_cleanup (src/global.c): loading the library
  * changes nothing (jansson keeps its default allocator until the program

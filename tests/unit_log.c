@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The verbose log's redaction with canned requests and answers: secret fields
  * are hidden at any depth (an error answer may echo or wrap a request), a body

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The engine's FIFO of waiting requests (src/multi_pool.c): oldest first, and
  * any member leaves in O(1) from wherever it is (a cancelled or expired

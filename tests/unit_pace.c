@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The engine's pace (src/multi_pace.c) on a fake clock: a pause holds every
  * request until it passes and only grows; the cap allows at most N requests

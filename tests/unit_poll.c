@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The polling policy on a fake clock: every timing rule of the device flow,
  * checked in microseconds with no network and no sleeping.

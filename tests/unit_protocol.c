@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The protocol as pure functions (src/protocol.h): the JSON each request
  * sends, what every HTTP answer of every endpoint means, Retry-After, and the
@@ -970,6 +971,10 @@ static void test_dates_past_2038_are_read_in_64_bits(void **state)
     assert_int_equal(tda__parse_imf_fixdate("Xyz, 06 Nov 1994 08:49:37 GMT", &when), -1);
     assert_int_equal(tda__parse_imf_fixdate("Sun, 06 Noo 1994 08:49:37 GMT", &when), -1);
     assert_int_equal(tda__parse_imf_fixdate("Sun, 06 Nov 1994 25:49:37 GMT", &when), -1);
+    /* %d takes a sign: a negative hour, minute or second is no time of day either. */
+    assert_int_equal(tda__parse_imf_fixdate("Sun, 06 Nov 1994 -1:49:37 GMT", &when), -1);
+    assert_int_equal(tda__parse_imf_fixdate("Sun, 06 Nov 1994 08:-1:37 GMT", &when), -1);
+    assert_int_equal(tda__parse_imf_fixdate("Sun, 06 Nov 1994 08:49:-1 GMT", &when), -1);
     /* An X-Ratelimit reset 30 s after a 2040 "now" is 30 s away, not "none". */
     int64_t now2040 = 2208988800LL; /* 2040-01-01T00:00:00Z */
     assert_int_equal(tda__parse_ratelimit_until("{\"until\":\"2040-01-01T00:00:30Z\"}", now2040),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Renewal's timing (src/renew.c) on a fake clock: which ends are renewed,
  * when each code request may go out, 429 with and without Retry-After,

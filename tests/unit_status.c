@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tda_status: its numbers (ABI), names, messages and classes, all from the
  * one table, TDA_STATUS_MAP in include/traktdeviceauth.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The built-in stores without a server: a directory store's keys as file
  * names, the received stamp in the file, every bad file refused with a detail
@@ -24,58 +25,16 @@
 
 #include <cmocka.h>
 
+#include "scratch.h"
 #include "store.h"
 
-typedef struct fixture {
-    char dir[64];
-    char path[128]; /* dir + "/token.json" */
-} fixture;
+typedef scratch fixture; /* dir, and path: dir + "/token.json" */
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/tda-store-XXXXXX");
-    if (!mkdtemp(f->dir)) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->path, sizeof f->path, "%s/token.json", f->dir);
-    *state = f;
-    return 0;
+    return scratch_setup(state, "store", "token.json");
 }
 
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *ent;
-    while ((ent = readdir(d)) != NULL) {
-        if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
-            continue;
-        char p[1024];
-        snprintf(p, sizeof p, "%s/%s", dir, ent->d_name);
-        struct stat sb;
-        if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-            chmod(p, 0700);
-            remove_tree(p);
-        } else {
-            unlink(p);
-        }
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    remove_tree(f->dir);
-    free(f);
-    return 0;
-}
 
 static tda_token sample(const char *access, const char *refresh, const char *client_id)
 {
@@ -471,7 +430,7 @@ static void test_prepare_secures_the_whole_room_before_the_save(void **state)
         struct stat sb;
         assert_int_equal(stat(p, &sb), 0);
         assert_int_equal(sb.st_mode & 0777, 0600);
-        assert_true((long long)sb.st_blocks * 512 >= TDA__TOKEN_FILE_MAX);
+        assert_true((long long)sb.st_blocks * 512 >= (long long)TDA__TOKEN_FILE_MAX);
     }
     closedir(d);
     assert_int_equal(temps, 1);
@@ -632,7 +591,7 @@ static void test_store_new_needs_the_required_ops_and_copy_is_deep(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, scratch_teardown)
     const struct CMUnitTest tests[] = {
         T(test_keys_become_safe_distinct_file_names),
         T(test_bad_keys_are_refused_with_the_rule),

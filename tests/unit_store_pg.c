@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The PostgreSQL store's rules that need no server (store_pg_rules.c): which
  * keys, client ids and table names it takes, what an SQLSTATE means, how a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The engine's timer heap (src/timer_heap.c): earliest first, equal times in
  * the order they were set, removal and re-keying from the middle, growth

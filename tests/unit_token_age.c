@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * When a token is due (src/token_age.c), on a fake clock: the elapsed time
  * since it arrived is exact within a boot whatever the wall clock does; across

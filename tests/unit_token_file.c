@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The token file (src/token_file.c): save/load round trips, the permission
  * and symlink rules, corrupt and foreign files, the refresh margin, and the
@@ -22,59 +23,17 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "scratch.h"
 #include "slow.h"
 #include "traktdeviceauth.h"
 
-typedef struct fixture {
-    char dir[64];
-    char path[128]; /* dir + "/token.json" */
-} fixture;
+typedef scratch fixture; /* dir, and path: dir + "/token.json" */
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/tda-token-file-XXXXXX");
-    if (!mkdtemp(f->dir)) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->path, sizeof f->path, "%s/token.json", f->dir);
-    *state = f;
-    return 0;
+    return scratch_setup(state, "token-file", "token.json");
 }
 
-/* Removes everything in dir (one level of subdirectories is enough here). */
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *ent;
-    while ((ent = readdir(d)) != NULL) {
-        if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
-            continue;
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", dir, ent->d_name);
-        struct stat sb;
-        if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-            remove_tree(p);
-        } else {
-            unlink(p);
-        }
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    remove_tree(f->dir);
-    free(f);
-    return 0;
-}
 
 /* A token whose strings are literals: never passed to tda_token_clear. */
 static tda_token sample_token(const char *access, const char *refresh, const char *client_id)
@@ -694,7 +653,7 @@ static void test_lock_file_symlink_is_refused(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, scratch_teardown)
     const struct CMUnitTest tests[] = {
         T(test_round_trip_keeps_every_field),
         T(test_saved_file_is_0600_valid_json_and_leaves_no_temp_file),

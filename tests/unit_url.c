@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Base URL policy (https everywhere, plain http only to loopback) and the
  * client settings a program passes in: what is accepted, what is refused,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 'use strict';
 // The npm package trakt.tv driving N device flows against the emulator: the
 // reference "Node client many apps use" for bench/run.sh.

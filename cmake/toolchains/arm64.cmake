@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A cross build for 64-bit ARM (set-top boxes, small boards) with Debian's
 # crossbuild-essential-arm64 and the :arm64 -dev packages; tests run under
 # qemu-user-static (CMAKE_CROSSCOMPILING_EMULATOR).

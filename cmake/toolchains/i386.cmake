@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A 32-bit x86 build on a 64-bit Debian machine (multiarch): 32-bit long and
 # time_t mistakes show up here, and the programs run natively.
 set(CMAKE_SYSTEM_NAME Linux)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The emulator's /activate page works for a person: headless Chromium,
 // driven through ChromeDriver's WebDriver API, opens the URL that a waiting
 // `trakt-device-auth login` shows, types the code it shows, presses Approve

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A wrong clock wastes no refresh token: the CLI and a library program run
 # under libfaketime with the wall clock a year ahead, a year behind and in
 # 1970. 100 calls make no refresh request while the token is not due by the
@@ -14,17 +15,34 @@ set -e
 . "$(dirname "$0")/lib.sh"
 : "${TDA_CLOCK_GETTER:?set TDA_CLOCK_GETTER to the clock_getter helper}"
 
-LIBFAKETIME=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
-if [ -z "$LIBFAKETIME" ]; then
-    echo "FAILED: libfaketime is not installed (scripts/deps.sh test installs faketime)"
-    exit 1
-fi
+# ld.so replaces $LIB with its own library directory (Debian: lib/x86_64-linux-gnu,
+# lib/i386-linux-gnu), so each program gets the libfaketime of its architecture: the i386
+# CLI of scripts/cross.sh ignores an amd64 one (wrong ELF class) and keeps the true clock.
+# shellcheck disable=SC2016 # $LIB is for ld.so, not the shell
+LIBFAKETIME='/usr/$LIB/faketime/libfaketime.so.1'
 # An ASan build must come first among the libraries; libfaketime is preloaded before it.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+# ld.so says so on stderr when it cannot preload it into the CLI, and goes on without it.
+preload_err=$(env LD_PRELOAD="$LIBFAKETIME" "$TDA_CLI" --version 2>&1 >/dev/null || true)
+if contains_text "$preload_err" "LD_PRELOAD"; then
+    echo "FAILED: libfaketime for the CLI's architecture is missing (scripts/deps.sh test" \
+        "installs faketime, scripts/deps.sh cross libfaketime:i386): $preload_err"
+    exit 1
+fi
 
 FAKE="$SCRATCH/faketime"
 # The fake clock is read from $FAKE on every call, so a test can move it mid-run.
-FAKED="env LD_PRELOAD=$LIBFAKETIME FAKETIME_TIMESTAMP_FILE=$FAKE FAKETIME_NO_CACHE=1"
+# libfaketime is preloaded into the program under test alone, by the env that starts
+# it (CLI_PRELOAD, tests/cli/lib.sh), never into an env or shell in between: 0.9.10
+# hands the POSIX semaphore of the first preloaded process on to the programs it
+# execs, which then never remove it from /dev/shm, and an amd64 process's semaphore
+# does not work in an i386 one, which waits on it for ever.
+fake_clock() { # [more libfaketime settings]: the following runs on the fake clock
+    CLI_AS="env FAKETIME_TIMESTAMP_FILE=$FAKE FAKETIME_NO_CACHE=1 $*"
+    CLI_PRELOAD=$LIBFAKETIME
+}
+true_clock() { CLI_AS='' CLI_PRELOAD=''; }
+faked_year() { $CLI_AS env LD_PRELOAD="$CLI_PRELOAD" date -u +%Y; }
 KERNEL_CLOCKS_TRUE="FAKETIME_DONT_FAKE_MONOTONIC=1"
 LOG="$SCRATCH/emulator.log"
 refreshes() { grep -c ' POST /oauth/token ' "$LOG" || true; }
@@ -49,12 +67,15 @@ start_emulator --interval 0.01 --approve-after-polls 0 --log "$LOG"
 for spec in "+365d" "-365d" "@1970-01-01 00:00:00"; do
     echo "# the CLI with the wall clock at '$spec'"
     echo "$spec" >"$FAKE"
-    CLI_AS="$FAKED $KERNEL_CLOCKS_TRUE"
-    year=$($CLI_AS date -u +%Y)
+    fake_clock "$KERNEL_CLOCKS_TRUE"
+    year=$(faked_year)
     check "the fake clock is in effect (the year is $year)" [ "$year" != "$(date -u +%Y)" ]
     new_home
     cli login
     expect_rc 0 "login"
+    # The CLI's own clock, not only date's: its token file says when the token arrived.
+    got=$(date -u -d "@$(json_field "$TOKEN" received_at)" +%Y 2>/dev/null || echo none)
+    check "... in the CLI too: by its clock the token arrived in $got" [ "$got" = "$year" ]
     before=$(refreshes)
     calls 100
     check "100 token calls all print a token" [ $FAILED_CALLS = 0 ]
@@ -65,14 +86,14 @@ for spec in "+365d" "-365d" "@1970-01-01 00:00:00"; do
     check "once due by elapsed time, 10 calls make exactly one refresh" \
         [ "$(refreshes)" = $((before + 1)) ]
     check "... all 10 print a token" [ $FAILED_CALLS = 0 ]
-    CLI_AS=
+    true_clock
     cli status
     check "status judges it by the same clock: valid" contains "$SCRATCH/out" "State:      valid"
 done
 
 echo "# the CLI with a clock that jumps a year ahead between runs"
 echo "+0" >"$FAKE"
-CLI_AS="$FAKED $KERNEL_CLOCKS_TRUE"
+fake_clock "$KERNEL_CLOCKS_TRUE"
 new_home
 cli login
 before=$(refreshes)
@@ -82,7 +103,7 @@ calls 50
 check "100 calls across the jump make at most one refresh ($(( $(refreshes) - before )))" \
     [ $(( $(refreshes) - before )) -le 1 ]
 check "... all print a token" [ $FAILED_CALLS = 0 ]
-CLI_AS=
+true_clock
 
 # The library program: 62 s tokens are due 2 s after they arrive, so real elapsed time
 # decides here, not an edited stamp.
@@ -95,7 +116,8 @@ GETTER_WRAP=
 getter() {
     set +e
     ${CLI_AS:-} env TRAKT_CLIENT_ID=test-id TRAKT_CLIENT_SECRET=test-secret \
-        TRAKT_OAUTH_URL="$EMU_URL" ${GETTER_WRAP:-} "$TDA_CLOCK_GETTER" "$TOKEN" "$@" \
+        TRAKT_OAUTH_URL="$EMU_URL" ${CLI_PRELOAD:+LD_PRELOAD=$CLI_PRELOAD} ${GETTER_WRAP:-} \
+        "$TDA_CLOCK_GETTER" "$TOKEN" "$@" \
         >"$SCRATCH/steps" 2>"$SCRATCH/err" </dev/null
     RC=$?
     set -e
@@ -105,22 +127,25 @@ step() { sed -n "${1}p" "$SCRATCH/steps"; }
 for spec in "+365d" "-365d" "@1970-01-01 00:00:00"; do
     echo "# a program calling tda_token_get with the wall clock at '$spec'"
     echo "$spec" >"$FAKE"
-    CLI_AS="$FAKED $KERNEL_CLOCKS_TRUE"
+    fake_clock "$KERNEL_CLOCKS_TRUE"
     new_home
     cli login
     before=$(refreshes)
     getter calls:100 until-due calls:1 calls:100
     expect_rc 0 "200 calls"
+    got=$(date -u -d "@$(json_field "$TOKEN" received_at)" +%Y 2>/dev/null || echo none)
+    check "the program's clock is the fake one: by it the new pair arrived in $got" \
+        [ "$got" = "$(faked_year)" ]
     check "the first 100 make no refresh ($(step 1))" [ "$(step 1)" = "calls=100 refreshed=0 rotated=0 stale=0" ]
     check "once due by elapsed time, one call refreshes ($(step 2))" [ "$(step 2)" = "calls=1 refreshed=1 rotated=0 stale=0" ]
     check "the next 100 make none ($(step 3))" [ "$(step 3)" = "calls=100 refreshed=0 rotated=0 stale=0" ]
     check "the emulator saw exactly one refresh request" [ "$(refreshes)" = $((before + 1)) ]
-    CLI_AS=
+    true_clock
 done
 
 echo "# a program whose wall clock jumps a year ahead mid-run"
 echo "+0" >"$FAKE"
-CLI_AS="$FAKED $KERNEL_CLOCKS_TRUE"
+fake_clock "$KERNEL_CLOCKS_TRUE"
 new_home
 cli login
 before=$(refreshes)
@@ -132,7 +157,7 @@ check "... and none at the emulator" [ "$(refreshes)" = "$before" ]
 
 echo "# ... and with every clock jumping, the kernel's too (no real machine does that)"
 echo "+0" >"$FAKE"
-CLI_AS="$FAKED"
+fake_clock
 new_home
 cli login
 before=$(refreshes)
@@ -144,13 +169,13 @@ jumped=${after#*refreshed=}
 jumped=${jumped%% *}
 check "at most one after it ($after)" [ "$jumped" -le 1 ]
 check "... as the emulator saw" [ $(( $(refreshes) - before )) -le 1 ]
-CLI_AS=
+true_clock
 
 echo "# the program on a week-long token, under the suite's wrapper (valgrind) when it has one"
 LOG="$SCRATCH/emulator-week.log"
 start_emulator --interval 0.01 --approve-after-polls 0 --log "$LOG"
 echo "-365d" >"$FAKE"
-CLI_AS="$FAKED $KERNEL_CLOCKS_TRUE"
+fake_clock "$KERNEL_CLOCKS_TRUE"
 new_home
 cli login
 GETTER_WRAP=${TDA_CLI_WRAP:-}
@@ -160,6 +185,6 @@ expect_rc 0 "20 calls across a jump of two years"
 check "... no refresh ($(step 1); $(step 2))" \
     [ "$(step 1) $(step 2)" = "calls=10 refreshed=0 rotated=0 stale=0 calls=10 refreshed=0 rotated=0 stale=0" ]
 check "... and none at the emulator" [ "$(refreshes)" = 0 ]
-CLI_AS=
+true_clock
 
 finish

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Every command of trakt-device-auth against the real emulator, without a
 # terminal (as scripts and cron run it): outputs, files, exit codes.
 set -e

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Refresh tokens are single use: eight `token` processes started together
 # while a refresh is due must make exactly one refresh request between them
 # (the lock beside the token file, and a re-read under it), and all print

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Nothing is lost when the token file cannot be written: on a real tmpfs
 # filled to the last byte, remounted read-only, in a directory its user may
 # not write, and over a quota, `refresh` and `token` fail with a clear error

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # --help, the man page and the README stay in step with the program: every
 # option --help lists is in trakt-device-auth(1), and the README mentions the
 # main ones (the list below, each also in --help); every exit status --help

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The examples, built like a user's programs, run against the emulator. The
 # non-blocking ones: several logins at once in one thread, first in a plain
 # poll(2) loop, then in libuv's loop and in GLib's main loop through the

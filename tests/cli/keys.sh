@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # One token per account: --key (or TRAKT_TOKEN_KEY) keeps each account's
 # token in its own file of the --token-dir (TRAKT_TOKEN_DIR), escaped into a
 # safe name, and every command works on that account alone. Bad keys and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A token is never lost to a crash: `login` is killed with SIGKILL at random
 # moments across its whole run, saves included, 200 times (TDA_KILLS to
 # change). After every kill the token file holds the old token or the new

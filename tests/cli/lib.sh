@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by the CLI tests (tests/cli/*.sh): start emulators, run the CLI,
 # check results. Sourced with TDA_CLI and TDA_EMULATOR set (ctest does that).
 # TDA_CLI_WRAP, when set, prefixes every CLI run (valgrind in that CI pass).
@@ -74,13 +75,15 @@ new_home() {
 
 # cli ARGS...: runs the CLI against EMU_URL with the test client; stdout to
 # $SCRATCH/out, stderr to $SCRATCH/err, exit status in RC. CLI_AS, when set,
-# prefixes the run (setpriv, to run it as another user).
+# prefixes the run (setpriv, to run it as another user). CLI_PRELOAD, when set,
+# is the CLI's LD_PRELOAD, set by the env that starts it (or TDA_CLI_WRAP), so
+# that no program in between is preloaded too (see tests/cli/clock.sh).
 cli() {
     set +e
     ${CLI_AS:-} env HOME="$HOME_DIR" XDG_CONFIG_HOME= TRAKT_TOKEN_FILE= TRAKT_TOKEN_KEY= \
         TRAKT_TOKEN_DIR= TRAKT_TOKEN_STORE= TRAKT_CLIENT_ID=test-id \
         TRAKT_CLIENT_SECRET="${SECRET-test-secret}" TRAKT_OAUTH_URL="$EMU_URL" \
-        ${TDA_CLI_WRAP:-} "$TDA_CLI" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null
+        ${CLI_PRELOAD:+LD_PRELOAD=$CLI_PRELOAD} ${TDA_CLI_WRAP:-} "$TDA_CLI" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null
     RC=$?
     set -e
 }

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # --store postgresql://... (or TRAKT_TOKEN_STORE) with --key: login stores the
 # account's token in a row of PostgreSQL (a server of this test's own,
 # tests/pg/pg_server.sh), and two "machines" (two homes with nothing in

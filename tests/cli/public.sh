@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Every command with the client id alone, as Trakt now advises for apps on
 # users' devices: no secret in the environment or on the command line, and an
 # emulator that models a public app (no --client-secret). Its request log

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The QR code on login's terminal view, read back by a real decoder
 # (zbarimg): it holds verification_url exactly as the server sent it, as
 # Trakt advises since July 2026; with --qr-prefill, URL/CODE. The screen of a

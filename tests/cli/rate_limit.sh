@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # login waits out a 429 on the code request instead of failing at once, as
 # Trakt's rate-limiting guide says: at least Retry-After, or exponential
 # backoff with jitter without one, a few times at most; and says that it is

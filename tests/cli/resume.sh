@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Logins that survive real devices. A login SIGKILLed after two polls and
 # restarted shows the same code and polls the same device code (the
 # emulator's request log names each request's code), never early across the

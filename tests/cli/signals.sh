@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Interruptions and secrets: Ctrl-C and SIGTERM end login cleanly with their
 # own exit codes and no token file; a wait for the token lock can be
 # interrupted or timed out; a secret given with --client-secret is gone from

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # login as a person sees it, in a real pseudo-terminal (tmux): the URL, the
 # code in large letters and as text, a QR code, a countdown that ticks, the
 # poll state, all on one 80x24 screen; the secret prompt without echo; a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # TLS from the command line: against the emulator serving https with a
 # self-signed certificate, login is refused (exit 7) with a message that says
 # how to trust a private CA, and succeeds with --ca-file or TRAKT_CA_FILE; an

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A throw-away PostgreSQL server for one test program (tests/pg_server.c,
 # tests/cli/postgres.sh and bench/pg_store.sh use it): initdb into DIR, listening
 # only on a Unix socket in DIR (listen_addresses ''), run as an unprivileged

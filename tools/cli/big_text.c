@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The user code drawn large, so it can be read from the sofa: a 4x5 pixel
  * font for the characters Trakt codes use, drawn two pixel rows per line with

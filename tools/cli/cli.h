@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * trakt-device-auth, the command-line tool: what its files share. It uses the
  * public API only (include/traktdeviceauth.h), like any other program would.

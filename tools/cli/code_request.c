@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * login's request for a code, POST /oauth/device/code (the first code, one
  * asked for with --new-code or in place of a saved code that cannot be

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The one place that decides which exit code a library status gives, so
  * scripts can tell "try later" from "log in again" from "fix your setup".

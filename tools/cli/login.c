@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * login: get a code, show it, poll until the user decides, save the token.
  * Everything that can be checked before the user is asked to act is checked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What login shows while it waits, in one of three forms:
  *   json      one JSON object per line on stdout, for programs (see the man page)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* trakt-device-auth: authorize a program on Trakt.tv and keep its token. */
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The pending code: while login shows a code, it is saved beside the token
  * (TOKEN_FILE.code, by tda_code_save), so a login that is killed or whose

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* login's pending code (pending_code.c): saved beside the token while it is shown. */
 #ifndef TDA_CLI_PENDING_CODE_H
 #define TDA_CLI_PENDING_CODE_H

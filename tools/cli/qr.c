@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * QR codes for the terminal, from libqrencode. Two modules share one
  * character cell: the upper half block takes the top module's colour as
@@ -55,10 +56,11 @@ int cli_qr_render(const char *text, cli_lines *out)
             bool top = DARK(code, x, y), bottom = DARK(code, x, y + 1);
             const char *cell = cli_half_block(top, bottom);
             size_t n = strlen(cell);
-            memcpy(p, cell, n);
+            /* No NUL per cell: the line's end gets it, after the loop. */
+            memcpy(p, cell, n); /* NOLINT(bugprone-not-null-terminated-result) */
             p += n;
         }
-        strcpy(p, "\033[0m");
+        memcpy(p, "\033[0m", sizeof "\033[0m"); /* with the NUL that ends the line */
     }
     QRcode_free(code);
     for (int row = 0; row < out->count; row++) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * How the CLI speaks: errors as one clear line on stderr (and, with --json, a
  * JSON line on stdout for programs), times and durations for people. Error

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The client secret, when the user has one: Trakt made it optional in 2026
  * and says a secret shipped inside an app on the user's device is not

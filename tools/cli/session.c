@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A library client configured from the command line and environment. */
 #include <stdlib.h>
 

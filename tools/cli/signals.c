@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Ctrl-C, SIGTERM and SIGHUP end the CLI cleanly: the handler records the
  * signal and cancels the request or wait in flight (tda_client_cancel is

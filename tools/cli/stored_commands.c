@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * refresh, token, status and revoke: the commands that work on the stored
  * token. Each is one library call (tda_token_renew, tda_token_get,
@@ -40,7 +41,7 @@ static void report_refreshed(const cli_options *o, const tda_token *t, const tda
     int64_t left_s = info->age.remaining_ms / 1000;
     if (o->json) {
         cli_json_line(json_pack("{s:s, s:s, s:I, s:I}", "event", "refreshed", "token_file",
-                                o->token_file, "expires_at", (json_int_t)(time(NULL) + left_s),
+                                o->token_file, "expires_at", (json_int_t)time(NULL) + left_s,
                                 "expires_in", (json_int_t)left_s));
     } else if (!o->quiet) {
         char when[64];
@@ -73,7 +74,7 @@ static int print_access_token(const cli_options *o, const tda_token *t, const td
     if (o->json)
         cli_json_secret_line(json_pack("{s:s, s:s, s:I}", "access_token", t->access_token,
                                        "token_type", t->token_type, "expires_at",
-                                       (json_int_t)(time(NULL) + info->age.remaining_ms / 1000)));
+                                       (json_int_t)time(NULL) + info->age.remaining_ms / 1000));
     else
         printf("%s\n", t->access_token);
     if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -128,7 +129,7 @@ int cli_status(cli_options *o)
     if (o->json) {
         cli_json_line(json_pack("{s:s, s:s?, s:s, s:I, s:I, s:I, s:s, s:s, s:b}", "token_file",
                                 o->token_file, "client_id", t.client_id, "state", state,
-                                "expires_at", (json_int_t)(now + left_s), "expires_in",
+                                "expires_at", (json_int_t)now + left_s, "expires_in",
                                 (json_int_t)left_s, "created_at", (json_int_t)t.created_at,
                                 "scope", t.scope, "token_type", t.token_type, "age_known",
                                 age.known));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * login's live display for a person at a terminal: the QR code on the left,
  * the URL and the big code on the right, and under them one status line that
@@ -109,7 +110,7 @@ static void draw_layout(const cli_options *o, const tda_code *code, bool utf8, c
         with_qr = false;
         qr_note = "(The QR code needs a larger terminal window.)";
         cli_lines_free(&qr);
-        text_width = compose_text(code, &big, false, false, note, right, &count);
+        compose_text(code, &big, false, false, note, right, &count); /* no QR: width unused */
     } else if (want_qr && !utf8) {
         qr_note = "(No QR code: the terminal does not use UTF-8.)";
     }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Which store the commands use, and how its failures are told. The library
  * owns everything about keeping the token (locks, room, atomic saves, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* login's displays (login_view.c, terminal_view.c) and their drawing helpers. */
 #ifndef TDA_CLI_VIEW_H
 #define TDA_CLI_VIEW_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The page a person uses to approve or deny a device, as at trakt.tv/activate.
  * It is plain HTML with one form and no scripts or external resources, so it
  * works offline, in any browser and with a screen reader, and a headless
@@ -77,7 +78,9 @@ static bool is_alnum(char c) {
 }
 
 static char upper(char c) {
-  return (c >= 'a' && c <= 'z') ? (char) (c - 'a' + 'A') : c;
+  if (c >= 'a' && c <= 'z')
+    return (char) (c - 'a' + 'A');
+  return c;
 }
 
 bool emu_normalize_user_code(const char *in, size_t len, char *out,

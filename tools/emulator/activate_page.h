@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The page at /activate where a person approves or denies a device. */
 #ifndef EMU_ACTIVATE_PAGE_H
 #define EMU_ACTIVATE_PAGE_H

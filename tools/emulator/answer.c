@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Constructors for struct emu_answer. Each one degrades to an empty 500 when
  * the body could not be built, so handlers never need an error path of
  * their own for out-of-memory. */

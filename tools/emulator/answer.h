@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a handler decided, before http.c turns it into bytes on the wire, and
  * its constructors. Each constructor degrades to an empty 500 when the body
  * could not be built. */

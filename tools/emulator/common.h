@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* trakt-oauth-emulator: the program's name and version, and the sizes that
  * several of its files agree on (a code's and a token's length, a URL's room,
  * a second in nanoseconds). Nothing here calls anything. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The JSON endpoints: read the request body, check the client, ask state.c,
  * and say which status and body go back. Trakt's device-token endpoint
  * answers with the status alone, so its non-200 answers have empty bodies. */
@@ -198,7 +199,9 @@ void emu_handle_refresh(struct emu_server *srv, const char *body, size_t len,
   json_t *req = parse_object(body, len);
   const char *refresh_token;
 
-  if (req == NULL) {
+  /* No JSON object and no refresh_token are both invalid_request, the same answer
+   * on purpose; the client and grant type checks come between them. */
+  if (req == NULL) { /* NOLINT(bugprone-branch-clone) */
     emu_answer_error(ans, MHD_HTTP_BAD_REQUEST, "invalid_request");
   } else if (client_rejected(&srv->config, req, ans)) {
     /* answered */
@@ -219,7 +222,9 @@ void emu_handle_revoke(struct emu_server *srv, const char *body, size_t len,
   json_t *req = parse_object(body, len);
   const char *token;
 
-  if (req == NULL) {
+  /* No JSON object and no token are both invalid_request, the same answer on
+   * purpose; the client check comes between them. */
+  if (req == NULL) { /* NOLINT(bugprone-branch-clone) */
     emu_answer_error(ans, MHD_HTTP_BAD_REQUEST, "invalid_request");
   } else if (client_rejected(&srv->config, req, ans)) {
     /* answered */

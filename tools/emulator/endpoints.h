@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The JSON endpoints of Trakt's OAuth API. */
 #ifndef EMU_ENDPOINTS_H
 #define EMU_ENDPOINTS_H

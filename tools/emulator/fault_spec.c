@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The words of --fault: ENDPOINT:N[-M]:ACTION[:OPT]..., checked strictly so
  * that a typo in a test's fault plan fails at start-up instead of injecting
  * nothing. */

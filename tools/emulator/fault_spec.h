@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A fault as written on the command line (--fault ENDPOINT:N[-M]:ACTION[:OPT]...)
  * and parsed into a struct emu_fault. What a fault does to a request is
  * faults.c's job; this file only knows the words. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The fault plan. Some faults are answers a proxy in front of Trakt
  * (Cloudflare) gives instead of Trakt's own: such a request never reaches the
  * device logic, so it neither counts as a poll nor moves a code's last-poll

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The fault plan at work: which fault a request meets, and what it does to
  * the request's answer. */
 #ifndef EMU_FAULTS_H

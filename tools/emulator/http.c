@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libmicrohttpd glue: collects each request's body, routes it, applies the
  * fault plan, and puts the handler's answer on the wire.
  *
@@ -172,7 +173,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
     return MHD_CONTENT_READER_END_WITH_ERROR; /* libmicrohttpd closes */
   while (n < max && pos + n < st->cut_at) {
     size_t at = (size_t) pos + n;
-    buf[n++] = at < st->text_len ? st->text[at] : 'a';
+    buf[n++] = (char) (at < st->text_len ? st->text[at] : 'a');
   }
   return (ssize_t) n;
 }
@@ -194,7 +195,7 @@ static struct MHD_Response *make_stream(struct emu_answer *ans) {
   st->text_len = ans->body_len;
   st->cut_at = ans->cut_at;
   ans->body = NULL;
-  resp = MHD_create_response_from_callback(ans->stream_len, 16 * 1024,
+  resp = MHD_create_response_from_callback(ans->stream_len, (size_t)16 * 1024,
                                            stream_read, st, stream_free);
   if (resp == NULL)
     stream_free(st);

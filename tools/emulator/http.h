@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libmicrohttpd's callbacks: every request goes in and out here. */
 #ifndef EMU_HTTP_H
 #define EMU_HTTP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A string-keyed hash index. Benchmarks issue many thousands of codes and
  * tokens in one run, and every poll looks one up under the server lock, so
  * a linear scan would turn into the bottleneck being measured. */

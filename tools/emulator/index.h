@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A string-keyed hash index. Open addressing, string keys owned by the
  * values, no deletion: records live until the server stops, so a spent code
  * still answers 409 or 410. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The json fault: Trakt's logic ran, and its JSON answer is altered on the
  * way out, to show how a client copes with answers that are malformed, of the
  * wrong types, incomplete, padded, ambiguous or not UTF-8. Edits of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The json fault's alterations of an answer (see fault_spec.h). */
 #ifndef EMU_JSON_ALTER_H
 #define EMU_JSON_ALTER_H

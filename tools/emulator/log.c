@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Output other than the listening line: the request log (--log) and short
  * notes on stderr. Neither may ever contain a code, a token or a secret,
  * because logs get pasted into bug reports. */
@@ -18,7 +19,7 @@ static void printable(const char *in, char *out, size_t size) {
   size_t n = 0;
 
   for (; *in != '\0' && n + 1 < size; in++, n++)
-    out[n] = (*in > ' ' && *in < 0x7f) ? *in : '?';
+    out[n] = (char) ((*in > ' ' && *in < 0x7f) ? *in : '?');
   out[n] = '\0';
 }
 

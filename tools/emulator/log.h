@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Output other than the listening line: the request log and notes on
  * stderr. */
 #ifndef EMU_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* trakt-oauth-emulator: start-up and shutdown.
  *
  * SIGINT and SIGTERM are blocked before libmicrohttpd starts its threads,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Command line: every value is checked strictly here, so the rest of the
  * program can trust the configuration without re-validating it. */
 #include "options.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The command line and the configuration it makes. The configuration is
  * written once before the daemon starts and only read afterwards, so it
  * needs no lock. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Whole numbers and durations, as the command line and the fault plan write
  * them. */
 #include "parse.h"

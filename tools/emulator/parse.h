@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The leaf parsers of the command line: whole numbers and durations, strict
  * (no sign, no spaces, no overflow). They depend on nothing of the emulator,
  * so options.c and fault_spec.c can both use them without a cycle. */

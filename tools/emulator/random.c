@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Codes and tokens from the kernel's random source: tests that guess or
  * collide codes should fail the way they would against Trakt. */
 #include "random.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Codes and tokens from the kernel's random source. */
 #ifndef EMU_RANDOM_H
 #define EMU_RANDOM_H

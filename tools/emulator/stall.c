@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stalled connections: a stall fault suspends its connection and never
  * answers, like a server that accepted a request and hung. libmicrohttpd must
  * not be stopped with suspended connections, so they are kept here and
@@ -15,7 +16,9 @@ bool emu_hold_stalled(struct emu_server *srv, struct MHD_Connection *conn) {
   pthread_mutex_lock(&srv->lock);
   if (srv->stalled_count == srv->stalled_cap) {
     size_t cap = srv->stalled_cap == 0 ? 8 : srv->stalled_cap * 2;
+    /* The check takes sizeof a pointer to a struct for a mistaken sizeof(&s). */
     struct MHD_Connection **grown =
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression): the items are pointers */
         realloc(srv->stalled, cap * sizeof *grown);
     if (grown == NULL) {
       held = false;

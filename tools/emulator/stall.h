@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Connections held by a stall fault, until shutdown resumes them. */
 #ifndef EMU_STALL_H
 #define EMU_STALL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The server's memory: device codes, token pairs, counters, and the rules
  * that decide what a poll, a refresh or a revocation gets. Every public
  * function here takes the lock for exactly one step, so each rule is applied

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The server's memory and its rules: device codes, token pairs, counters.
  *
  * Ownership in one sentence: struct emu_server holds everything mutable, and

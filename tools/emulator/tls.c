@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* https: the certificate and key named by --tls-cert and --tls-key are read
  * into memory at start-up, where libmicrohttpd (GnuTLS) wants them. */
 #include "tls.h"
@@ -9,7 +10,7 @@
 
 #include "common.h"
 
-#define TLS_FILE_MAX (1024 * 1024)
+#define TLS_FILE_MAX ((size_t)1024 * 1024)
 
 static char *read_pem(const char *path) {
   FILE *f = fopen(path, "r");

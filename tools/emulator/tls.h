@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* https: the PEM certificate and key, read at start-up. */
 #ifndef EMU_TLS_H
 #define EMU_TLS_H
