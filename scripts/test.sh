@@ -52,7 +52,7 @@ run_suite() { # build-dir, extra cmake args...
 
 part "packages (scripts/deps.sh test)"
 ./scripts/deps.sh test
-part "code style (.clang-format, scripts/format.sh --check)"
+part "code style (scripts/format.sh --check)"
 ./scripts/format.sh --check
 part "build and test (gcc, -Werror)"
 run_suite build/test -DTDA_ABI_CHECK=ON
