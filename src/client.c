@@ -25,7 +25,8 @@ static int printable_ascii(const char *s, size_t max_len)
     return 1;
 }
 
-static struct curl_slist *append_header(struct curl_slist *list, const char *name, const char *value)
+static struct curl_slist *append_header(struct curl_slist *list, const char *name,
+                                        const char *value)
 {
     size_t len = strlen(name) + strlen(value) + 3;
     char *line = tda__malloc(len);
@@ -47,8 +48,10 @@ static struct curl_slist *append_header(struct curl_slist *list, const char *nam
  */
 static tda_status rebuild_headers(tda_client *c)
 {
-    const char *names[] = {"content-type", "accept", "user-agent", "trakt-api-version", "trakt-api-key"};
-    const char *values[] = {"application/json", "application/json", c->user_agent, "2", c->client_id};
+    const char *names[] = {"content-type", "accept", "user-agent", "trakt-api-version",
+                           "trakt-api-key"};
+    const char *values[] = {"application/json", "application/json", c->user_agent, "2",
+                            c->client_id};
     struct curl_slist *list = curl_slist_append(NULL, "expect:");
     for (size_t i = 0; list && i < sizeof names / sizeof names[0]; i++) {
         struct curl_slist *grown = append_header(list, names[i], values[i]);
@@ -84,13 +87,13 @@ tda_client *tda_client_new(const char *client_id, const char *client_secret)
     c->user_agent = tda__strdup("traktdeviceauth/" TDA_VERSION_STRING);
     c->redirect_uri = tda__strdup(TDA_DEFAULT_REDIRECT_URI);
     if (!c->client_id || (client_secret && !c->client_secret) || !c->base_url || !c->user_agent ||
-        !c->redirect_uri ||
-        pipe2(c->cancel_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
+        !c->redirect_uri || pipe2(c->cancel_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
         tda__transport_init(&c->transport) != TDA_OK || rebuild_headers(c) != TDA_OK) {
         tda_client_free(c);
         return NULL;
     }
-    c->jitter_seed = (uint64_t)tda_monotonic_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)c;
+    c->jitter_seed = (uint64_t)tda_monotonic_ms() ^ ((uint64_t)getpid() << 32) ^
+                     (uint64_t)(uintptr_t)c;
     return c;
 }
 

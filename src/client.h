@@ -15,7 +15,7 @@ struct tda_client {
     char *client_secret; /* wiped on free */
     char *base_url;
     char *user_agent;
-    char *ca_file; /* NULL: the system's CAs */
+    char *ca_file;      /* NULL: the system's CAs */
     char *redirect_uri; /* sent with a refresh */
     long timeout_ms;
     struct curl_slist *headers; /* rebuilt when the User-Agent changes */
@@ -49,7 +49,7 @@ char *tda__client_url(const tda_client *c, tda__endpoint ep);
  * detail with the client secret blanked). Returns the call's status.
  */
 tda_status tda__client_judge(tda_client *c, tda__endpoint ep, tda_status transport_st,
-                            const tda__response *resp, int64_t took_ms, tda__call_outcome *out);
+                             const tda__response *resp, int64_t took_ms, tda__call_outcome *out);
 
 /*
  * One request to ep with body, cut off only by a cancel. Records the
@@ -57,11 +57,11 @@ tda_status tda__client_judge(tda_client *c, tda__endpoint ep, tda_status transpo
  * answer means (status_rules.c); for TDA_OK, *resp holds the answer's body.
  */
 tda_status tda__client_call(tda_client *c, tda__endpoint ep, const tda__body *body,
-                           tda__response *resp);
+                            tda__response *resp);
 
 /* Parses a token answer into *out and stamps it with the client id. */
 tda_status tda__client_take_token(const tda_client *c, const tda__response *resp, tda_token *out,
-                                 char *detail, size_t detail_size);
+                                  char *detail, size_t detail_size);
 
 /* ---- client.c */
 

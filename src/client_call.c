@@ -24,7 +24,7 @@ char *tda__client_url(const tda_client *c, tda__endpoint ep)
 }
 
 tda_status tda__client_judge(tda_client *c, tda__endpoint ep, tda_status transport_st,
-                            const tda__response *resp, int64_t took_ms, tda__call_outcome *out)
+                             const tda__response *resp, int64_t took_ms, tda__call_outcome *out)
 {
     tda__log_answer(c, transport_st, resp, took_ms, out->detail);
     out->http_status = 0;
@@ -33,7 +33,7 @@ tda_status tda__client_judge(tda_client *c, tda__endpoint ep, tda_status transpo
         return transport_st;
     out->http_status = resp->http_status;
     tda_status st = tda__classify_response(ep, resp, (int64_t)time(NULL), &out->retry_after_ms,
-                                          out->detail, out->detail_size);
+                                           out->detail, out->detail_size);
     /* Trakt made the secret optional, but may still want it from this app. */
     if (!c->client_secret && tda__refusal_may_want_secret(ep, resp, st)) {
         size_t used = strlen(out->detail);
@@ -46,14 +46,14 @@ tda_status tda__client_judge(tda_client *c, tda__endpoint ep, tda_status transpo
 }
 
 tda_status tda__client_call(tda_client *c, tda__endpoint ep, const tda__body *body,
-                           tda__response *resp)
+                            tda__response *resp)
 {
     tda__client_forget_outcome(c);
     char *url = tda__client_url(c, ep);
     if (!url)
         return TDA_NO_MEMORY;
-    tda__http_request rq = {url, c->headers, body->data, body->len, c->timeout_ms,
-                           c->cancel_pipe[0], &c->cancelled};
+    tda__http_request rq = {url,           c->headers,        body->data,   body->len,
+                            c->timeout_ms, c->cancel_pipe[0], &c->cancelled};
     tda__log_request(c, url, body);
     int64_t started = tda_monotonic_ms();
     tda_status st = tda__transport_post(&c->transport, &rq, resp, c->detail, sizeof c->detail);
@@ -66,7 +66,7 @@ tda_status tda__client_call(tda_client *c, tda__endpoint ep, const tda__body *bo
 }
 
 tda_status tda__client_take_token(const tda_client *c, const tda__response *resp, tda_token *out,
-                                 char *detail, size_t detail_size)
+                                  char *detail, size_t detail_size)
 {
     tda_status st = tda__parse_token(resp->body, resp->body_len, out, detail, detail_size);
     if (st == TDA_OK && !(out->client_id = tda__strdup(c->client_id))) {

@@ -85,7 +85,7 @@ struct json_t;
 tda_status tda__json_dump_secret(struct json_t *root, char **text, size_t *len);
 /* A token from a file's text of len bytes; detail says what is wrong with a bad one. */
 tda_status tda__token_from_json(const char *text, size_t len, tda_token *out, char *detail,
-                               size_t detail_size);
+                                size_t detail_size);
 
 /* ---- status.c: the kind column of TDA_STATUS_MAP (the public header) ---- */
 typedef enum tda__status_kind {

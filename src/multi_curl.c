@@ -43,7 +43,6 @@ int tda__engine_watch_curl(tda_multi *m, int on)
     return curl_multi_setopt(m->curlm, CURLMOPT_SOCKETFUNCTION, on ? on_socket : NULL) ==
                CURLM_OK &&
            curl_multi_setopt(m->curlm, CURLMOPT_SOCKETDATA, on ? m : NULL) == CURLM_OK &&
-           curl_multi_setopt(m->curlm, CURLMOPT_TIMERFUNCTION, on ? on_timer : NULL) ==
-               CURLM_OK &&
+           curl_multi_setopt(m->curlm, CURLMOPT_TIMERFUNCTION, on ? on_timer : NULL) == CURLM_OK &&
            curl_multi_setopt(m->curlm, CURLMOPT_TIMERDATA, on ? m : NULL) == CURLM_OK;
 }

@@ -112,7 +112,8 @@ static void explain_end(tda_flow *f, tda_status result)
     if (result == TDA_EXPIRED && p->last_status == TDA_PENDING && f->renewal.fetched > 0)
         snprintf(f->detail, sizeof f->detail,
                  "%d codes expired one after another, %d poll%s in all, without approval: no "
-                 "renewal left", f->renewal.fetched + 1, p->polls, p->polls == 1 ? "" : "s");
+                 "renewal left",
+                 f->renewal.fetched + 1, p->polls, p->polls == 1 ? "" : "s");
     else if (result == TDA_EXPIRED && p->last_status == TDA_PENDING)
         snprintf(f->detail, sizeof f->detail,
                  "the code expired after %d poll%s without approval: get a new code", p->polls,
@@ -200,7 +201,7 @@ static tda_status send_request(tda_multi *m, tda_flow *f, int index, int64_t now
     const char *url = renewing ? m->code_url : m->token_url;
     tda_status st = renewing ? tda__build_code_request(c->client_id, &s->body)
                              : tda__build_token_request(c->client_id, c->client_secret,
-                                                       f->device_code, &s->body);
+                                                        f->device_code, &s->body);
     if (st != TDA_OK)
         return st;
     tda__http_request rq = {url, c->headers, s->body.data, s->body.len, c->timeout_ms, -1, NULL};
@@ -257,7 +258,7 @@ static void pause_for_ip(tda_multi *m, int ip_wide, tda_status st, int64_t retry
 {
     if (ip_wide && st == TDA_SLOW_DOWN)
         tda__pace_pause_until(&m->pace,
-                             retry_after_ms >= 0 ? answered_ms + retry_after_ms : own_next_ms);
+                              retry_after_ms >= 0 ? answered_ms + retry_after_ms : own_next_ms);
 }
 
 /*
@@ -278,9 +279,8 @@ static int renew_instead(tda_multi *m, tda_flow *f, tda_status st, tda__instant 
  * polls that one (the event hands the code to the caller, so a display can
  * redraw it), otherwise the renewal plan says when to try again or ends it.
  */
-static void finish_code_request(tda_multi *m, tda_flow *f, tda_status st,
-                                const tda__response *resp, const tda__call_outcome *out,
-                                int ip_wide, tda__instant now)
+static void finish_code_request(tda_multi *m, tda_flow *f, tda_status st, const tda__response *resp,
+                                const tda__call_outcome *out, int ip_wide, tda__instant now)
 {
     tda_code code;
     memset(&code, 0, sizeof code);
@@ -295,8 +295,8 @@ static void finish_code_request(tda_multi *m, tda_flow *f, tda_status st,
     /* The answer's bytes were read: the slot is free again, its buffers wiped. */
     give_back_slot(m, f, tda_monotonic_ms());
     tda_event ev;
-    int over = tda__renewal_record(&f->renewal, now, st, out->retry_after_ms,
-                                  f->policy.interval_ms, &ev);
+    int over = tda__renewal_record(&f->renewal, now, st, out->retry_after_ms, f->policy.interval_ms,
+                                   &ev);
     pause_for_ip(m, ip_wide, st, out->retry_after_ms, now.mono_ms, f->renewal.next_at_ms);
     if (over || f->cancel_requested) {
         tda_code_clear(&code);
@@ -539,7 +539,6 @@ static void cut_off_in_flight(tda_multi *m, tda__instant now, int deadlines)
     }
 }
 
-
 /* ------------------------------------------------------------ the engine as a whole */
 
 tda_multi *tda__engine_alloc(tda_client *c, int max_slots, int slot_cap)
@@ -583,7 +582,7 @@ void tda__engine_free(tda_multi *m)
 }
 
 tda_flow *tda__engine_add(tda_multi *m, const tda_code *code, const tda_poll_options *opts,
-                         tda_flow_done_fn done, void *userdata)
+                          tda_flow_done_fn done, void *userdata)
 {
     tda_flow *f = tda__calloc(1, sizeof *f);
     if (!f)

@@ -68,7 +68,7 @@ static tda_status rule_for(tda__endpoint ep, long http)
  * statuses polling retries is their kind in the status table.
  */
 tda_status tda__classify_transfer_failure(int curl_code, const char *curl_text, int body_overflow,
-                                         char *detail, size_t size)
+                                          char *detail, size_t size)
 {
     CURLcode rc = (CURLcode)curl_code;
     const char *text = curl_text ? curl_text : curl_easy_strerror(rc);
@@ -198,8 +198,8 @@ static int contains_nocase(const char *haystack, const char *needle)
 static char body_start(const tda__response *r)
 {
     size_t i = 0;
-    while (i < r->body_len && (r->body[i] == ' ' || r->body[i] == '\n' || r->body[i] == '\r' ||
-                               r->body[i] == '\t'))
+    while (i < r->body_len &&
+           (r->body[i] == ' ' || r->body[i] == '\n' || r->body[i] == '\r' || r->body[i] == '\t'))
         i++;
     return (char)(i < r->body_len ? r->body[i] : 0);
 }
@@ -251,12 +251,14 @@ static void describe(tda__endpoint ep, const tda__response *r, tda_status st, co
     if (r->http_status >= 300 && r->http_status < 400) {
         char where[100];
         sanitize(r->location ? r->location : "nowhere", where, sizeof where);
-        snprintf(extra, sizeof extra, ": redirect to %s not followed; is the base URL right?", where);
+        snprintf(extra, sizeof extra, ": redirect to %s not followed; is the base URL right?",
+                 where);
     } else if (st == TDA_FORBIDDEN && (*from || *html)) {
         snprintf(extra, sizeof extra,
                  ": blocked before reaching Trakt; set a specific User-Agent (yourapp/1.0)");
     } else if (st == TDA_FORBIDDEN) {
-        snprintf(extra, sizeof extra, ": check the client id and secret and that the app is approved");
+        snprintf(extra, sizeof extra,
+                 ": check the client id and secret and that the app is approved");
     } else if (r->http_status == 404 && ep != TDA__EP_DEVICE_TOKEN) {
         snprintf(extra, sizeof extra, ": is the base URL right?");
     } else if (error[0] && description[0]) {
@@ -288,7 +290,7 @@ static void say_when(tda_status st, int64_t retry_after_ms, char *detail, size_t
 }
 
 tda_status tda__classify_response(tda__endpoint ep, const tda__response *r, int64_t now_unix,
-                                 int64_t *retry_after_ms, char *detail, size_t detail_size)
+                                  int64_t *retry_after_ms, char *detail, size_t detail_size)
 {
     *retry_after_ms = tda__parse_retry_after(r->retry_after, now_unix);
     if (*retry_after_ms < 0)

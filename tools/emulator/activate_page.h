@@ -12,10 +12,9 @@
 
 /* path_code: the code in /activate/CODE, or NULL. */
 void emu_activate_form(const char *path_code, struct emu_answer *ans);
-void emu_activate_submit(struct emu_server *srv, const char *body, size_t len,
-                         int64_t arrival, struct emu_answer *ans);
+void emu_activate_submit(struct emu_server *srv, const char *body, size_t len, int64_t arrival,
+                         struct emu_answer *ans);
 /* Letters and digits upper-cased, spaces and dashes dropped. */
-bool emu_normalize_user_code(const char *in, size_t len, char *out,
-                             size_t out_size);
+bool emu_normalize_user_code(const char *in, size_t len, char *out, size_t out_size);
 
 #endif

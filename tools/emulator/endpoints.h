@@ -10,11 +10,9 @@
 #include "answer.h"
 #include "state.h"
 
-void emu_handle_device_code(struct emu_server *srv, const char *body,
-                            size_t len, int64_t arrival,
+void emu_handle_device_code(struct emu_server *srv, const char *body, size_t len, int64_t arrival,
                             struct emu_answer *ans);
-void emu_handle_device_token(struct emu_server *srv, const char *body,
-                             size_t len, int64_t arrival,
+void emu_handle_device_token(struct emu_server *srv, const char *body, size_t len, int64_t arrival,
                              struct emu_answer *ans);
 void emu_handle_refresh(struct emu_server *srv, const char *body, size_t len,
                         struct emu_answer *ans);

@@ -10,8 +10,7 @@
 #include "fault_spec.h"
 #include "options.h"
 
-const struct emu_fault *emu_fault_find(const struct emu_config *cfg,
-                                       enum emu_endpoint endpoint,
+const struct emu_fault *emu_fault_find(const struct emu_config *cfg, enum emu_endpoint endpoint,
                                        unsigned long number);
 /* True for the faults that stand for a proxy: Trakt's logic never runs. */
 bool emu_fault_skips_logic(const struct emu_fault *fault);

@@ -9,14 +9,14 @@
 #include <stddef.h>
 
 struct emu_index_slot {
-  const char *key;
-  void *value;
+    const char *key;
+    void *value;
 };
 
 struct emu_index {
-  struct emu_index_slot *slots;
-  size_t capacity; /* a power of two, or 0 before the first insert */
-  size_t count;
+    struct emu_index_slot *slots;
+    size_t capacity; /* a power of two, or 0 before the first insert */
+    size_t count;
 };
 
 void *emu_index_get(const struct emu_index *idx, const char *key);

@@ -11,9 +11,9 @@
 /* A time setting: exact nanoseconds for enforcement, and how the user wrote
  * it so the JSON answer can echo an integer for "5" and a real for "0.2". */
 struct emu_duration {
-  int64_t ns;
-  double seconds;
-  bool whole;
+    int64_t ns;
+    double seconds;
+    bool whole;
 };
 
 /* Decimal digits only, at most max. */
