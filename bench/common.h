@@ -26,7 +26,7 @@ long bench_self_rss(void);
 
 /* The emulator's counters (GET BASE/stats); false when it did not answer. */
 struct bench_stats {
-  long long requests, connections, polls, early_polls, codes_issued, tokens_issued;
+    long long requests, connections, polls, early_polls, codes_issued, tokens_issued;
 };
 int bench_get_stats(const char *base_url, struct bench_stats *out);
 

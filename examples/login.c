@@ -23,10 +23,12 @@ static void show_progress(const tda_event *ev, void *userdata)
                (long long)(ev->expires_in_ms / 1000));
         break;
     case TDA_EVENT_SLOW_DOWN:
-        printf("  server asked to slow down: polling every %.1f s now\n", (double)ev->interval_ms / 1000.0);
+        printf("  server asked to slow down: polling every %.1f s now\n",
+               (double)ev->interval_ms / 1000.0);
         break;
     case TDA_EVENT_RETRY:
-        printf("  %s; retrying in %.1f s\n", tda_strerror(ev->status), (double)ev->next_poll_in_ms / 1000.0);
+        printf("  %s; retrying in %.1f s\n", tda_strerror(ev->status),
+               (double)ev->next_poll_in_ms / 1000.0);
         break;
     case TDA_EVENT_SUCCESS:
         printf("  approved\n");
@@ -86,7 +88,8 @@ int main(void)
         char when[64];
         strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&expires));
         /* A real program saves the token here; it is a secret, so it is not printed. */
-        printf("Authorized: %s token, scope \"%s\", expires %s\n", token.token_type, token.scope, when);
+        printf("Authorized: %s token, scope \"%s\", expires %s\n", token.token_type, token.scope,
+               when);
     } else {
         report(client, st);
     }

@@ -54,8 +54,10 @@ static void on_socket(tda_multi *m, int fd, int what, void *userdata, void *sock
         poll->data = m;
         tda_multi_assign(m, fd, poll);
     }
-    uv_poll_start(poll, ((what & TDA_WATCH_IN) ? UV_READABLE : 0) |
-                            ((what & TDA_WATCH_OUT) ? UV_WRITABLE : 0), on_ready);
+    uv_poll_start(poll,
+                  ((what & TDA_WATCH_IN) ? UV_READABLE : 0) |
+                      ((what & TDA_WATCH_OUT) ? UV_WRITABLE : 0),
+                  on_ready);
 }
 
 static void on_timeout(uv_timer_t *handle)

@@ -39,8 +39,7 @@ int main(int argc, char **argv)
     const char *url = getenv("TRAKT_OAUTH_URL");
     int n = argc > 1 ? atoi(argv[1]) : 3;
     if (!id || n < 1 || n > MAX_FLOWS) {
-        fprintf(stderr, "usage: TRAKT_CLIENT_ID=.. multi_poll [1-%d]\n",
-                MAX_FLOWS);
+        fprintf(stderr, "usage: TRAKT_CLIENT_ID=.. multi_poll [1-%d]\n", MAX_FLOWS);
         return 2;
     }
     if (tda_global_init() != TDA_OK) /* once, at start: libcurl's and jansson's set-up */

@@ -165,7 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (tda__is_ip_rate_limit(&r) && r.http_status != 429)
         abort();
     tda_status refresh_st = tda__classify_response(TDA__EP_REFRESH, &r, now, &retry_after_ms,
-                                                  detail, sizeof detail);
+                                                   detail, sizeof detail);
     if (tda__refusal_may_want_secret(TDA__EP_REFRESH, &r, refresh_st) && r.http_status != 401 &&
         r.http_status != 403)
         abort();

@@ -118,7 +118,7 @@ TDA_API unsigned int tda_version_num(void);
     X(IO, 19, FINAL, "input/output error")                                                         \
     /* the caller's own deadline passed before the user approved */                                \
     X(DEADLINE, 20, FINAL, "the caller's deadline passed before the user approved")                \
-    /* bad certificate, or no TLS at all (an https URL for a plain-http server) */                \
+    /* bad certificate, or no TLS at all (an https URL for a plain-http server) */                 \
     X(TLS, 21, FINAL,                                                                              \
       "TLS failed: the certificate could not be verified, or the server does not speak TLS")       \
     /* no token file (or saved code) at that path: log in first */                                 \
@@ -291,8 +291,8 @@ typedef struct tda_code {
     char *user_code;        /* what the user types, e.g. "5055CC52" */
     char *verification_url; /* where they type it, e.g. "https://trakt.tv/activate" */
     /* Trakt sends whole seconds; kept in ms so a test server can use fractions. */
-    int64_t expires_in_ms;  /* how long the code lives from issued_at_ms */
-    int64_t interval_ms;    /* the least time between two polls (CLOCK_MONOTONIC) */
+    int64_t expires_in_ms; /* how long the code lives from issued_at_ms */
+    int64_t interval_ms;   /* the least time between two polls (CLOCK_MONOTONIC) */
     /*
      * tda_boottime_ms() when the answer arrived. 0 means unknown: the code's
      * life then counts from the start of polling. A code loaded after a
@@ -327,13 +327,13 @@ typedef struct tda_received {
 
 /* A token pair. Expiry is created_at + expires_in; no lifetime is assumed. */
 typedef struct tda_token {
-    char *access_token;     /* secret */
-    char *token_type;       /* "bearer" */
-    char *refresh_token;    /* secret, single use */
-    char *scope;            /* e.g. "public" */
-    int64_t created_at;     /* Unix seconds, as Trakt sent it */
-    int64_t expires_in;     /* seconds */
-    int64_t expires_at;     /* Unix seconds: created_at + expires_in */
+    char *access_token;  /* secret */
+    char *token_type;    /* "bearer" */
+    char *refresh_token; /* secret, single use */
+    char *scope;         /* e.g. "public" */
+    int64_t created_at;  /* Unix seconds, as Trakt sent it */
+    int64_t expires_in;  /* seconds */
+    int64_t expires_at;  /* Unix seconds: created_at + expires_in */
     /*
      * The client id the token was issued to. Trakt does not send it: the calls
      * fill it from the client, and the token file keeps it, so a token of
@@ -915,8 +915,7 @@ TDA_API tda_store *tda_store_dir_new(const char *dir);
  * returns a store whose every call fails with TDA_UNSUPPORTED and a detail
  * saying so (see tda_store_pg_available).
  */
-TDA_API tda_store *tda_store_pg_new(const char *conninfo, const char *client_id,
-                                    const char *table);
+TDA_API tda_store *tda_store_pg_new(const char *conninfo, const char *client_id, const char *table);
 /* 1 when this build has the PostgreSQL store, 0 when it was left out. */
 TDA_API int tda_store_pg_available(void);
 
@@ -984,8 +983,7 @@ typedef struct tda_store_wait {
  * TDA_LOCKED. A lock that can only be tried (flock) retries every few ms; a
  * server's (PostgreSQL's lock_timeout, a socket) waits on its fd.
  */
-TDA_API tda_status tda_store_wait_fd(const tda_store_wait *wait, int fd, short events,
-                                     long max_ms);
+TDA_API tda_status tda_store_wait_fd(const tda_store_wait *wait, int fd, short events, long max_ms);
 
 /*
  * A store is these operations over the application's self. The lifecycle
@@ -1104,8 +1102,8 @@ TDA_API tda_status tda_token_get(tda_client *c, tda_store *store, const char *ke
  * As tda_token_get, but refreshes whether due or not (under the lock, the
  * pair found there), and never returns a stale token: for "refresh now".
  */
-TDA_API tda_status tda_token_renew(tda_client *c, tda_store *store, const char *key,
-                                   tda_token *out, tda_get_info *info);
+TDA_API tda_status tda_token_renew(tda_client *c, tda_store *store, const char *key, tda_token *out,
+                                   tda_get_info *info);
 
 /*
  * Logs key's token out: under the lock, revokes the stored access token at

@@ -9,7 +9,8 @@
 #          pages (rendered; found by man after install), faketime for the
 #          wrong-clock tests, postgresql and libpq-dev for the PostgreSQL
 #          store's tests, which start a server of their own (a plain build
-#          without libpq-dev leaves that store out);
+#          without libpq-dev leaves that store out), clang-format for the
+#          code style check (scripts/format.sh --check);
 #   cross  the i386 and arm64 builds: cross compilers, qemu-user-static and the
 #          libraries of both architectures (added to dpkg first), and the i386
 #          libfaketime, which the wrong-clock tests preload into the i386 CLI
@@ -28,7 +29,7 @@ cross_libs="libc6-dev libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libq
 libcmocka-dev libuv1-dev libglib2.0-dev"
 if [ "${1:-}" = test ]; then
     packages="$packages valgrind clang tmux zbar-tools nodejs chromium chromium-driver openssl
-abigail-tools groff-base man-db faketime postgresql libpq-dev"
+abigail-tools groff-base man-db faketime postgresql libpq-dev clang-format"
 fi
 if [ "${1:-}" = analyze ]; then
     # libpq-dev: without it the PostgreSQL store is not built, so not analyzed.

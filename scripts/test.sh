@@ -1,15 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Every test, as CI runs it: a -Werror build and the whole suite, the static
-# analyzers (scripts/analyze.sh), the suite again under AddressSanitizer +
-# UBSan, once more under valgrind memcheck (the emulator too), then each
-# libFuzzer target briefly (scripts/fuzz.sh), then the i386 build with every
-# test and the arm64 build with the unit tests under qemu (scripts/cross.sh),
-# then the Debian packages: built, lintian, installed and used
-# (scripts/deb.sh). Ends with how long each part took.
+# Every test, as CI runs it: the code style (scripts/format.sh --check), a
+# -Werror build and the whole suite, the static analyzers
+# (scripts/analyze.sh), the suite again under AddressSanitizer + UBSan, once
+# more under valgrind memcheck (the emulator too), then each libFuzzer target
+# briefly (scripts/fuzz.sh), then the i386 build with every test and the arm64
+# build with the unit tests under qemu (scripts/cross.sh), then the Debian
+# packages: built, lintian, installed and used (scripts/deb.sh). Ends with how
+# long each part took.
 # Installs what it needs first.
 #   ./scripts/test.sh            everything
-#   TDA_QUICK=1 ./scripts/test.sh  only the plain build and suite
+#   TDA_QUICK=1 ./scripts/test.sh  only the style, the plain build and suite
 set -eu
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -51,6 +52,8 @@ run_suite() { # build-dir, extra cmake args...
 
 part "packages (scripts/deps.sh test)"
 ./scripts/deps.sh test
+part "code style (scripts/format.sh --check)"
+./scripts/format.sh --check
 part "build and test (gcc, -Werror)"
 run_suite build/test -DTDA_ABI_CHECK=ON
 if [ "${TDA_QUICK:-0}" = 1 ]; then

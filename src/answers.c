@@ -16,7 +16,6 @@
 #define MAX_CODE_LIFE_MS TDA__MAX_CODE_LIFE_MS
 #define MAX_TOKEN_LIFE_S (20LL * 365 * 24 * 3600)
 
-
 static tda_status fail(char *detail, size_t size, const char *what, const char *field_name)
 {
     snprintf(detail, size, "malformed answer: %s%s%s", what, field_name ? " " : "",
@@ -25,8 +24,7 @@ static tda_status fail(char *detail, size_t size, const char *what, const char *
 }
 
 /* The answer's JSON object, or NULL with *st saying why (BAD_RESPONSE or NO_MEMORY). */
-static json_t *load_object(const char *body, size_t len, tda_status *st, char *detail,
-                           size_t size)
+static json_t *load_object(const char *body, size_t len, tda_status *st, char *detail, size_t size)
 {
     *st = TDA_BAD_RESPONSE;
     if (!body || len == 0) {
@@ -50,7 +48,8 @@ static json_t *load_object(const char *body, size_t len, tda_status *st, char *d
         json_decref(root);
         root = NULL;
     }
-    if (!root && (oom || json_error_code(&err) == json_error_out_of_memory || err.text[0] == '\0')) {
+    if (!root &&
+        (oom || json_error_code(&err) == json_error_out_of_memory || err.text[0] == '\0')) {
         *st = TDA_NO_MEMORY; /* not the server's fault: do not call its answer malformed */
         snprintf(detail, size, "out of memory while reading the answer");
         return NULL;
@@ -128,7 +127,7 @@ static tda_status take_integer(json_t *root, const char *name, int64_t min, int6
 }
 
 tda_status tda__parse_code(const char *body, size_t len, tda_code *out, char *detail,
-                          size_t detail_size)
+                           size_t detail_size)
 {
     memset(out, 0, sizeof *out);
     tda_status load_st;
@@ -154,7 +153,7 @@ tda_status tda__parse_code(const char *body, size_t len, tda_code *out, char *de
 }
 
 tda_status tda__parse_token(const char *body, size_t len, tda_token *out, char *detail,
-                           size_t detail_size)
+                            size_t detail_size)
 {
     memset(out, 0, sizeof *out);
     tda_status load_st;
@@ -194,19 +193,19 @@ tda_status tda__parse_token_object(json_t *root, tda_token *out, char *detail, s
 /* ---- shared with the code file (code_file.c), which keeps to the same strict rules */
 
 json_t *tda__json_load_object(const char *text, size_t len, tda_status *st, char *detail,
-                             size_t size)
+                              size_t size)
 {
     return load_object(text, len, st, detail, size);
 }
 
 tda_status tda__json_take_string(json_t *root, const char *name, char **out, char *detail,
-                                size_t size)
+                                 size_t size)
 {
     return take_string(root, name, 0, out, detail, size);
 }
 
 tda_status tda__json_take_integer(json_t *root, const char *name, int64_t min, int64_t max,
-                                 int64_t *out, char *detail, size_t size)
+                                  int64_t *out, char *detail, size_t size)
 {
     return take_integer(root, name, min, max, out, detail, size);
 }

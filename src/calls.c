@@ -16,7 +16,8 @@ static tda_status begin(tda_client *c, int args_ok)
     if (!args_ok)
         return TDA_INVALID_ARGUMENT;
     if (atomic_load(&c->cancelled)) {
-        tda__client_set_detail(c, "the client was cancelled; call tda_client_reset_cancel to reuse it");
+        tda__client_set_detail(
+            c, "the client was cancelled; call tda_client_reset_cancel to reuse it");
         return TDA_CANCELLED;
     }
     return TDA_OK;
@@ -84,8 +85,8 @@ tda_status tda_refresh_token(tda_client *c, const char *refresh_token, tda_token
     if (st != TDA_OK)
         return st;
     tda__body body;
-    st = tda__build_refresh_request(c->client_id, c->client_secret, refresh_token,
-                                   c->redirect_uri, &body);
+    st = tda__build_refresh_request(c->client_id, c->client_secret, refresh_token, c->redirect_uri,
+                                    &body);
     if (st != TDA_OK)
         return st;
     tda__response resp;

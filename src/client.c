@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The client handle: settings, headers, cancel pipe, and the one request path. */
+/* The client handle: settings, headers, cancel pipe, the last call's outcome. */
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
-#include "log.h"
 
 #define DEFAULT_TIMEOUT_MS 30000L
 #define MAX_USER_AGENT 256
@@ -27,7 +25,8 @@ static int printable_ascii(const char *s, size_t max_len)
     return 1;
 }
 
-static struct curl_slist *append_header(struct curl_slist *list, const char *name, const char *value)
+static struct curl_slist *append_header(struct curl_slist *list, const char *name,
+                                        const char *value)
 {
     size_t len = strlen(name) + strlen(value) + 3;
     char *line = tda__malloc(len);
@@ -49,8 +48,10 @@ static struct curl_slist *append_header(struct curl_slist *list, const char *nam
  */
 static tda_status rebuild_headers(tda_client *c)
 {
-    const char *names[] = {"content-type", "accept", "user-agent", "trakt-api-version", "trakt-api-key"};
-    const char *values[] = {"application/json", "application/json", c->user_agent, "2", c->client_id};
+    const char *names[] = {"content-type", "accept", "user-agent", "trakt-api-version",
+                           "trakt-api-key"};
+    const char *values[] = {"application/json", "application/json", c->user_agent, "2",
+                            c->client_id};
     struct curl_slist *list = curl_slist_append(NULL, "expect:");
     for (size_t i = 0; list && i < sizeof names / sizeof names[0]; i++) {
         struct curl_slist *grown = append_header(list, names[i], values[i]);
@@ -86,13 +87,13 @@ tda_client *tda_client_new(const char *client_id, const char *client_secret)
     c->user_agent = tda__strdup("traktdeviceauth/" TDA_VERSION_STRING);
     c->redirect_uri = tda__strdup(TDA_DEFAULT_REDIRECT_URI);
     if (!c->client_id || (client_secret && !c->client_secret) || !c->base_url || !c->user_agent ||
-        !c->redirect_uri ||
-        pipe2(c->cancel_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
+        !c->redirect_uri || pipe2(c->cancel_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
         tda__transport_init(&c->transport) != TDA_OK || rebuild_headers(c) != TDA_OK) {
         tda_client_free(c);
         return NULL;
     }
-    c->jitter_seed = (uint64_t)tda_monotonic_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)c;
+    c->jitter_seed = (uint64_t)tda_monotonic_ms() ^ ((uint64_t)getpid() << 32) ^
+                     (uint64_t)(uintptr_t)c;
     return c;
 }
 
@@ -179,7 +180,7 @@ tda_status tda_client_set_ca_file(tda_client *c, const char *path)
         tda__free(copy);
         return TDA_NO_MEMORY;
     }
-    /* Kept for the engine's own handles (multi.c). */
+    /* Kept for the engine's own handles (multi_pool.c). */
     tda__free(c->ca_file);
     c->ca_file = copy;
     return TDA_OK;
@@ -241,82 +242,7 @@ void tda__client_set_detail(tda_client *c, const char *fmt, ...)
     va_end(ap);
 }
 
-void tda__redact(char *detail, const char *secret)
-{
-    size_t len = secret ? strlen(secret) : 0;
-    if (len < 4)
-        return;
-    for (char *hit = strstr(detail, secret); hit; hit = strstr(hit + len, secret))
-        memset(hit, '*', len);
-}
-
 void tda__client_redact(tda_client *c, const char *secret)
 {
     tda__redact(c->detail, secret);
-}
-
-char *tda__client_url(const tda_client *c, tda__endpoint ep)
-{
-    const char *path = tda__endpoint_path(ep);
-    size_t url_len = strlen(c->base_url) + strlen(path) + 1;
-    char *url = tda__malloc(url_len);
-    if (url)
-        snprintf(url, url_len, "%s%s", c->base_url, path);
-    return url;
-}
-
-tda_status tda__client_judge(tda_client *c, tda__endpoint ep, tda_status transport_st,
-                            const tda__response *resp, int64_t took_ms, tda__call_outcome *out)
-{
-    tda__log_answer(c, transport_st, resp, took_ms, out->detail);
-    out->http_status = 0;
-    out->retry_after_ms = -1;
-    if (transport_st != TDA_OK)
-        return transport_st;
-    out->http_status = resp->http_status;
-    tda_status st = tda__classify_response(ep, resp, (int64_t)time(NULL), &out->retry_after_ms,
-                                          out->detail, out->detail_size);
-    /* Trakt made the secret optional, but may still want it from this app. */
-    if (!c->client_secret && tda__refusal_may_want_secret(ep, resp, st)) {
-        size_t used = strlen(out->detail);
-        snprintf(out->detail + used, out->detail_size - used,
-                 "; no client secret was sent: Trakt may still require this app's secret "
-                 "(give it as tda_client_new's second argument)");
-    }
-    tda__redact(out->detail, c->client_secret);
-    return st;
-}
-
-tda_status tda__client_call(tda_client *c, tda__endpoint ep, const tda__body *body,
-                           tda__response *resp)
-{
-    tda__client_forget_outcome(c);
-    char *url = tda__client_url(c, ep);
-    if (!url)
-        return TDA_NO_MEMORY;
-    tda__http_request rq = {url, c->headers, body->data, body->len, c->timeout_ms,
-                           c->cancel_pipe[0], &c->cancelled};
-    tda__log_request(c, url, body);
-    int64_t started = tda_monotonic_ms();
-    tda_status st = tda__transport_post(&c->transport, &rq, resp, c->detail, sizeof c->detail);
-    tda__free(url);
-    tda__call_outcome outcome = {0, -1, c->detail, sizeof c->detail};
-    st = tda__client_judge(c, ep, st, resp, tda_monotonic_ms() - started, &outcome);
-    c->http_status = outcome.http_status;
-    c->retry_after_ms = outcome.retry_after_ms;
-    return st;
-}
-
-tda_status tda__client_take_token(const tda_client *c, const tda__response *resp, tda_token *out,
-                                 char *detail, size_t detail_size)
-{
-    tda_status st = tda__parse_token(resp->body, resp->body_len, out, detail, detail_size);
-    if (st == TDA_OK && !(out->client_id = tda__strdup(c->client_id))) {
-        tda_token_clear(out);
-        st = TDA_NO_MEMORY;
-    }
-    /* When it arrived, by this machine's clocks: what tells later when it is due. */
-    if (st == TDA_OK)
-        tda__received_now(&out->received);
-    return st;
 }

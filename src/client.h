@@ -15,7 +15,7 @@ struct tda_client {
     char *client_secret; /* wiped on free */
     char *base_url;
     char *user_agent;
-    char *ca_file; /* NULL: the system's CAs */
+    char *ca_file;      /* NULL: the system's CAs */
     char *redirect_uri; /* sent with a refresh */
     long timeout_ms;
     struct curl_slist *headers; /* rebuilt when the User-Agent changes */
@@ -30,13 +30,15 @@ struct tda_client {
     void *log_userdata;
 };
 
-/* Where one call's outcome goes: the client's own fields, or a flow's (multi.c). */
+/* Where one call's outcome goes: the client's own fields, or a flow's (multi_flow.c). */
 typedef struct tda__call_outcome {
     long http_status;       /* 0 when no answer arrived */
     int64_t retry_after_ms; /* -1 when none */
     char *detail;           /* already holds a transport failure's detail */
     size_t detail_size;
 } tda__call_outcome;
+
+/* ---- client_call.c: the one request path */
 
 /* The URL of an endpoint on the client's base URL; tda__free it. */
 char *tda__client_url(const tda_client *c, tda__endpoint ep);
@@ -47,10 +49,7 @@ char *tda__client_url(const tda_client *c, tda__endpoint ep);
  * detail with the client secret blanked). Returns the call's status.
  */
 tda_status tda__client_judge(tda_client *c, tda__endpoint ep, tda_status transport_st,
-                            const tda__response *resp, int64_t took_ms, tda__call_outcome *out);
-
-/* Blanks every occurrence of secret (4 bytes or more) in detail. */
-void tda__redact(char *detail, const char *secret);
+                             const tda__response *resp, int64_t took_ms, tda__call_outcome *out);
 
 /*
  * One request to ep with body, cut off only by a cancel. Records the
@@ -58,11 +57,13 @@ void tda__redact(char *detail, const char *secret);
  * answer means (status_rules.c); for TDA_OK, *resp holds the answer's body.
  */
 tda_status tda__client_call(tda_client *c, tda__endpoint ep, const tda__body *body,
-                           tda__response *resp);
+                            tda__response *resp);
 
 /* Parses a token answer into *out and stamps it with the client id. */
 tda_status tda__client_take_token(const tda_client *c, const tda__response *resp, tda_token *out,
-                                 char *detail, size_t detail_size);
+                                  char *detail, size_t detail_size);
+
+/* ---- client.c */
 
 /*
  * Forgets the previous call's outcome (HTTP status, Retry-After, detail), so

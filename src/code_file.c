@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "clock.h"
-#include "protocol.h"
 #include "file_ops.h"
+#include "protocol.h"
 
 /* Wall-clock steps this small (NTP corrections) are not taken for a file from the future. */
 #define WALL_CLOCK_SLACK_MS 60000
@@ -123,16 +123,16 @@ static tda_status parse_code_file(const char *data, size_t size, tda_code *out)
         st = tda__json_take_string(root, "user_code", &out->user_code, ignored, sizeof ignored);
     if (st == TDA_OK)
         st = tda__json_take_string(root, "verification_url", &out->verification_url, ignored,
-                                  sizeof ignored);
+                                   sizeof ignored);
     if (st == TDA_OK)
         st = tda__json_take_integer(root, "expires_in_ms", 1, TDA__MAX_CODE_LIFE_MS,
-                                   &out->expires_in_ms, ignored, sizeof ignored);
+                                    &out->expires_in_ms, ignored, sizeof ignored);
     if (st == TDA_OK)
         st = tda__json_take_integer(root, "interval_ms", 1, TDA__MAX_INTERVAL_MS, &out->interval_ms,
-                                   ignored, sizeof ignored);
+                                    ignored, sizeof ignored);
     if (st == TDA_OK)
         st = tda__json_take_integer(root, "issued_at_unix_ms", 1, MAX_UNIX_MS, &issued_unix,
-                                   ignored, sizeof ignored);
+                                    ignored, sizeof ignored);
     if (st == TDA_OK)
         st = take_optional_string(root, "client_id", &out->client_id);
     if (st == TDA_OK)
@@ -152,8 +152,8 @@ tda_status tda_code_load(const char *path, const char *expected_client_id, tda_c
     char *data = NULL;
     size_t size = 0;
     char detail[512];
-    tda_status st =
-        tda__file_read_secret(path, TDA__TOKEN_FILE_MAX, &data, &size, detail, sizeof detail);
+    tda_status st = tda__file_read_secret(path, TDA__TOKEN_FILE_MAX, &data, &size, detail,
+                                          sizeof detail);
     if (st == TDA_OK) {
         st = parse_code_file(data, size, out);
         if (st != TDA_OK && st != TDA_NO_MEMORY)

@@ -29,14 +29,6 @@
  */
 #define STALE_TEMP_AGE_S 5
 
-void tda__sayf(char *detail, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, size, fmt, ap);
-    va_end(ap);
-}
-
 static char *concat(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
@@ -54,28 +46,33 @@ char *tda__file_dir_of(const char *path)
     return slash == path ? tda__strdup("/") : tda__strndup(path, (size_t)(slash - path));
 }
 
-tda_status tda__file_explain(int err, const char *what, const char *path, char *detail,
-                            size_t size)
+tda_status tda__file_explain(int err, const char *what, const char *path, char *detail, size_t size)
 {
     switch (err) {
     case ENOSPC:
-        snprintf(detail, size, "%s %s: the disk is full; free some space (a token file needs "
-                 "up to %zu KiB) and try again", what, path, TDA__TOKEN_FILE_MAX / 1024);
+        snprintf(detail, size,
+                 "%s %s: the disk is full; free some space (a token file needs "
+                 "up to %zu KiB) and try again",
+                 what, path, TDA__TOKEN_FILE_MAX / 1024);
         return TDA_NO_SPACE;
     case EDQUOT:
-        snprintf(detail, size, "%s %s: the disk quota is used up; free some space (a token "
-                 "file needs up to %zu KiB) or raise the quota", what, path,
-                 TDA__TOKEN_FILE_MAX / 1024);
+        snprintf(detail, size,
+                 "%s %s: the disk quota is used up; free some space (a token "
+                 "file needs up to %zu KiB) or raise the quota",
+                 what, path, TDA__TOKEN_FILE_MAX / 1024);
         return TDA_NO_SPACE;
     case EROFS:
-        snprintf(detail, size, "%s %s: the filesystem is mounted read-only; remount it "
-                 "read-write or keep the token elsewhere", what, path);
+        snprintf(detail, size,
+                 "%s %s: the filesystem is mounted read-only; remount it "
+                 "read-write or keep the token elsewhere",
+                 what, path);
         return TDA_IO;
     case EACCES:
     case EPERM:
-        snprintf(detail, size, "%s %s: permission denied; make the directory writable by "
-                 "uid %u (chmod u+w) or keep the token elsewhere", what, path,
-                 (unsigned)geteuid());
+        snprintf(detail, size,
+                 "%s %s: permission denied; make the directory writable by "
+                 "uid %u (chmod u+w) or keep the token elsewhere",
+                 what, path, (unsigned)geteuid());
         return TDA_IO;
     case ENOENT:
         snprintf(detail, size, "%s %s: its directory does not exist", what, path);
@@ -95,18 +92,23 @@ tda_status tda__file_explain(int err, const char *what, const char *path, char *
 static tda_status refuse(const char *path, const struct stat *sb, char *detail, size_t size)
 {
     if (S_ISLNK(sb->st_mode))
-        snprintf(detail, size, "%s is a symbolic link, which could point anywhere; refusing "
+        snprintf(detail, size,
+                 "%s is a symbolic link, which could point anywhere; refusing "
                  "it. Replace the link with the real file (mv), or name the file itself",
                  path);
     else if (!S_ISREG(sb->st_mode))
         snprintf(detail, size, "%s is not a regular file; remove it", path);
     else if (sb->st_uid != geteuid())
-        snprintf(detail, size, "%s belongs to another user (uid %u); refusing a token others "
-                 "could have written. Remove it and log in again", path, (unsigned)sb->st_uid);
+        snprintf(detail, size,
+                 "%s belongs to another user (uid %u); refusing a token others "
+                 "could have written. Remove it and log in again",
+                 path, (unsigned)sb->st_uid);
     else
-        snprintf(detail, size, "%s has mode %04o: other users could read or change the token. "
+        snprintf(detail, size,
+                 "%s has mode %04o: other users could read or change the token. "
                  "Fix it with: chmod 600 %s (and, if it could have been read, revoke and log "
-                 "in again)", path, (unsigned)(sb->st_mode & 07777), path);
+                 "in again)",
+                 path, (unsigned)(sb->st_mode & 07777), path);
     return TDA_FILE_INSECURE;
 }
 
@@ -141,7 +143,7 @@ static int all_nul(const char *data, size_t len)
 }
 
 tda_status tda__file_read_secret(const char *path, size_t max, char **data, size_t *len,
-                                char *detail, size_t size)
+                                 char *detail, size_t size)
 {
     *data = NULL;
     *len = 0;
@@ -167,13 +169,17 @@ tda_status tda__file_read_secret(const char *path, size_t max, char **data, size
     else if (!S_ISREG(sb.st_mode) || sb.st_uid != geteuid() || (sb.st_mode & 077) != 0)
         st = refuse(path, &sb, detail, size);
     else if (sb.st_size == 0)
-        st = tda__say(TDA_FILE_CORRUPT, detail, size, "%s is empty (0 bytes): a write was lost, "
-                                        "perhaps in a crash on a filesystem that did not honour "
-                                        "fsync; log in again to replace it", path);
+        st = tda__say(TDA_FILE_CORRUPT, detail, size,
+                      "%s is empty (0 bytes): a write was lost, "
+                      "perhaps in a crash on a filesystem that did not honour "
+                      "fsync; log in again to replace it",
+                      path);
     else if ((unsigned long long)sb.st_size > max)
-        st = tda__say(TDA_FILE_CORRUPT, detail, size, "%s is not a file this library wrote "
-                                        "(%lld bytes, more than it ever writes); log in again to "
-                                        "replace it", path, (long long)sb.st_size);
+        st = tda__say(TDA_FILE_CORRUPT, detail, size,
+                      "%s is not a file this library wrote "
+                      "(%lld bytes, more than it ever writes); log in again to "
+                      "replace it",
+                      path, (long long)sb.st_size);
     char *text = NULL;
     size_t n = 0;
     if (st == TDA_OK) {
@@ -181,9 +187,10 @@ tda_status tda__file_read_secret(const char *path, size_t max, char **data, size
         if (!(text = tda__malloc(n + 1)))
             st = tda__say(TDA_NO_MEMORY, detail, size, "out of memory reading %s", path);
         else if ((st = read_all(fd, text, n, path, detail, size)) == TDA_OK && all_nul(text, n))
-            st = tda__say(TDA_FILE_CORRUPT, detail, size, "%s holds only NUL bytes: its data "
-                                            "was lost, typically in a crash on a filesystem that "
-                                            "did not honour fsync; log in again to replace it",
+            st = tda__say(TDA_FILE_CORRUPT, detail, size,
+                          "%s holds only NUL bytes: its data "
+                          "was lost, typically in a crash on a filesystem that "
+                          "did not honour fsync; log in again to replace it",
                           path);
     }
     close(fd);
@@ -217,8 +224,10 @@ tda_status tda__file_load(const char *path, tda_token *out, char *detail, size_t
     char why[200] = "";
     st = tda__token_from_json(data, len, out, why, sizeof why);
     if (st == TDA_FILE_CORRUPT)
-        snprintf(detail, size, "%s is not a valid token file (%s): damaged, or not written by "
-                 "this library; log in again to replace it", path, why);
+        snprintf(detail, size,
+                 "%s is not a valid token file (%s): damaged, or not written by "
+                 "this library; log in again to replace it",
+                 path, why);
     else if (st != TDA_OK)
         snprintf(detail, size, "reading %s: %s", path, why);
     tda__file_free_secret(data, len);
@@ -228,7 +237,7 @@ tda_status tda__file_load(const char *path, tda_token *out, char *detail, size_t
 /* ------------------------------------------------------------------ writing */
 
 tda_status tda__file_reserve(const char *path, size_t bytes, tda__reserved *r, char *detail,
-                            size_t size)
+                             size_t size)
 {
     r->fd = -1;
     r->tmp = NULL;
@@ -244,8 +253,8 @@ tda_status tda__file_reserve(const char *path, size_t bytes, tda__reserved *r, c
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
         char *dir = tda__file_dir_of(path);
-        tda_status st = tda__file_explain(errno, "cannot make a file in", dir ? dir : path,
-                                         detail, size);
+        tda_status st = tda__file_explain(errno, "cannot make a file in", dir ? dir : path, detail,
+                                          size);
         tda__free(dir);
         tda__free(tmp);
         return st;
@@ -266,8 +275,8 @@ tda_status tda__file_reserve(const char *path, size_t bytes, tda__reserved *r, c
     }
     if (err) {
         char *dir = tda__file_dir_of(path);
-        tda_status st = tda__file_explain(err, "no room for the token in", dir ? dir : path,
-                                         detail, size);
+        tda_status st = tda__file_explain(err, "no room for the token in", dir ? dir : path, detail,
+                                          size);
         tda__free(dir);
         close(fd);
         unlink(tmp);
@@ -321,7 +330,7 @@ static int write_at_start(int fd, const char *text, size_t len)
 }
 
 tda_status tda__file_commit(tda__reserved *r, const char *path, const char *text, size_t len,
-                           int keep, char *detail, size_t size)
+                            int keep, char *detail, size_t size)
 {
     /* In place: the blocks were allocated by tda__file_reserve, so this needs no new room. */
     int err = write_at_start(r->fd, text, len);
@@ -343,7 +352,7 @@ tda_status tda__file_commit(tda__reserved *r, const char *path, const char *text
     }
     if (rename(r->tmp, path) != 0) {
         tda_status st = tda__file_explain(errno, "cannot rename the new token file to", path,
-                                         detail, size);
+                                          detail, size);
         tda__file_abandon(r);
         return st;
     }
@@ -353,14 +362,14 @@ tda_status tda__file_commit(tda__reserved *r, const char *path, const char *text
     if (!flush_err && dir_err && !keep)
         return tda__file_explain(dir_err, "cannot flush the directory of", path, detail, size);
     if (flush_err || dir_err)
-        snprintf(detail, size, "warning: %s was saved, but the filesystem reported an error "
-                 "flushing it (%s): it may not survive a crash", path,
-                 strerror(flush_err ? flush_err : dir_err));
+        snprintf(detail, size,
+                 "warning: %s was saved, but the filesystem reported an error "
+                 "flushing it (%s): it may not survive a crash",
+                 path, strerror(flush_err ? flush_err : dir_err));
     return TDA_OK;
 }
 
-tda_status tda__file_save(const char *path, const char *text, size_t len, char *detail,
-                         size_t size)
+tda_status tda__file_save(const char *path, const char *text, size_t len, char *detail, size_t size)
 {
     tda__reserved room = TDA__RESERVED_INIT;
     tda_status st = tda__file_reserve(path, len, &room, detail, size);
@@ -431,8 +440,10 @@ tda_status tda__file_make_dir(const char *dir, char *detail, size_t size)
     int err = make_parents(copy);
     tda__free(copy);
     if (err == ENOTDIR) {
-        snprintf(detail, size, "cannot use %s as the token's directory: it (or a parent) is not "
-                 "a directory", dir);
+        snprintf(detail, size,
+                 "cannot use %s as the token's directory: it (or a parent) is not "
+                 "a directory",
+                 dir);
         return TDA_IO;
     }
     return err ? tda__file_explain(err, "cannot make the directory", dir, detail, size) : TDA_OK;
@@ -448,15 +459,18 @@ tda_status tda__file_check_dir(const char *dir, char *detail, size_t size)
         return TDA_IO;
     }
     if (sb.st_uid != geteuid() && sb.st_uid != 0) {
-        snprintf(detail, size, "the directory %s belongs to another user (uid %u), who could "
-                 "replace the token; keep it in a directory of your own", dir,
-                 (unsigned)sb.st_uid);
+        snprintf(detail, size,
+                 "the directory %s belongs to another user (uid %u), who could "
+                 "replace the token; keep it in a directory of your own",
+                 dir, (unsigned)sb.st_uid);
         return TDA_FILE_INSECURE;
     }
     /* Others may write here only where they cannot replace our files (a sticky /tmp). */
     if ((sb.st_mode & 022) && !(sb.st_mode & S_ISVTX)) {
-        snprintf(detail, size, "the directory %s has mode %04o: other users could replace the "
-                 "token. Fix it with: chmod go-w %s", dir, (unsigned)(sb.st_mode & 07777), dir);
+        snprintf(detail, size,
+                 "the directory %s has mode %04o: other users could replace the "
+                 "token. Fix it with: chmod go-w %s",
+                 dir, (unsigned)(sb.st_mode & 07777), dir);
         return TDA_FILE_INSECURE;
     }
     return TDA_OK;
@@ -479,8 +493,8 @@ static int open_lock_file(const char *lock_path)
     return fd;
 }
 
-tda_status tda__file_lock(const char *path, const tda_store_wait *wait, int *lock_fd,
-                         char *detail, size_t size)
+tda_status tda__file_lock(const char *path, const tda_store_wait *wait, int *lock_fd, char *detail,
+                          size_t size)
 {
     *lock_fd = -1;
     char *lock_path = concat(path, ".lock");
@@ -492,13 +506,17 @@ tda_status tda__file_lock(const char *path, const tda_store_wait *wait, int *loc
     struct stat sb;
     int fd = open_lock_file(lock_path);
     if (fd < 0 && errno == ELOOP)
-        st = tda__say(TDA_FILE_INSECURE, detail, size, "the lock file %s is a symbolic link; "
-                                         "remove it", lock_path);
+        st = tda__say(TDA_FILE_INSECURE, detail, size,
+                      "the lock file %s is a symbolic link; "
+                      "remove it",
+                      lock_path);
     else if (fd < 0)
         st = tda__file_explain(errno, "cannot open the lock file", lock_path, detail, size);
     else if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
-        st = tda__say(TDA_FILE_INSECURE, detail, size, "the lock file %s is not a regular file; "
-                                         "remove it", lock_path);
+        st = tda__say(TDA_FILE_INSECURE, detail, size,
+                      "the lock file %s is not a regular file; "
+                      "remove it",
+                      lock_path);
     int64_t started = tda_monotonic_ms();
     long step_ms = 1;
     /* cppcheck-suppress invalidFunctionArg ; fd < 0 always set st (explain never says OK) */
@@ -513,7 +531,8 @@ tda_status tda__file_lock(const char *path, const tda_store_wait *wait, int *loc
         st = tda_store_wait_fd(wait, -1, 0, step_ms);
         step_ms = step_ms < 20 ? step_ms * 2 : 20;
         if (st == TDA_LOCKED)
-            snprintf(detail, size, "another process has held the lock on %s for %.1f s; giving "
+            snprintf(detail, size,
+                     "another process has held the lock on %s for %.1f s; giving "
                      "up (if nothing is refreshing, a stuck process may hold it: fuser -v %s)",
                      lock_path, (double)(tda_monotonic_ms() - started) / 1000.0, lock_path);
         else if (st == TDA_CANCELLED)

@@ -26,7 +26,7 @@ tda_status tda__file_load(const char *path, tda_token *out, char *detail, size_t
  * with the detail. Free with tda__file_free_secret, which wipes.
  */
 tda_status tda__file_read_secret(const char *path, size_t max, char **data, size_t *len,
-                                char *detail, size_t size);
+                                 char *detail, size_t size);
 void tda__file_free_secret(char *data, size_t len);
 
 /*
@@ -39,9 +39,12 @@ typedef struct tda__reserved {
     int fd;
     char *tmp; /* the temporary file's path */
 } tda__reserved;
+/* A braced initializer in a macro reads as a block to clang-format. */
+/* clang-format off */
 #define TDA__RESERVED_INIT {-1, NULL}
+/* clang-format on */
 tda_status tda__file_reserve(const char *path, size_t bytes, tda__reserved *r, char *detail,
-                            size_t size);
+                             size_t size);
 /*
  * Writes text in place into the room, flushes it, renames it over path and
  * flushes the directory: after a crash at any moment path holds the old file
@@ -50,10 +53,10 @@ tda_status tda__file_reserve(const char *path, size_t bytes, tda__reserved *r, c
  * The reservation is used up either way.
  */
 tda_status tda__file_commit(tda__reserved *r, const char *path, const char *text, size_t len,
-                           int keep, char *detail, size_t size);
+                            int keep, char *detail, size_t size);
 /* Reserve and commit in one step, for a file whose old copy is as good as the new one. */
 tda_status tda__file_save(const char *path, const char *text, size_t len, char *detail,
-                         size_t size);
+                          size_t size);
 /* Gives the room back (removes the temporary file). Fine on an unused reservation. */
 void tda__file_abandon(tda__reserved *r);
 
@@ -63,7 +66,7 @@ void tda__file_abandon(tda__reserved *r);
  * TDA_LOCKED when another process held it past the deadline.
  */
 tda_status tda__file_lock(const char *path, const tda_store_wait *wait, int *fd, char *detail,
-                         size_t size);
+                          size_t size);
 
 /* Removes temporary files a killed save left beside path (callers hold the lock). */
 void tda__file_remove_stale_temps(const char *path);
@@ -80,18 +83,8 @@ tda_status tda__file_check_dir(const char *dir, char *detail, size_t size);
 /* Deletes path (gone already is fine) and flushes its directory. */
 tda_status tda__file_remove(const char *path, char *detail, size_t size);
 
-/* Writes the detail printf-style. */
-void tda__sayf(char *detail, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/*
- * Writes the detail and is st, so that a refusal is one statement. A macro rather than a
- * function so that the status is there to see at the call: clang's static analyzer does not
- * follow calls into variadic functions, and took any status for a possible result.
- */
-#define tda__say(st, detail, size, ...) (tda__sayf((detail), (size), __VA_ARGS__), (st))
-
 /* Words for a failed system call on path: its status, with cause and fix in detail. */
 tda_status tda__file_explain(int err, const char *what, const char *path, char *detail,
-                            size_t size);
+                             size_t size);
 
 #endif

@@ -37,6 +37,19 @@ void tda__free_secret(char *s);
 int tda__jansson_route(void);
 void tda__jansson_unroute(void);
 
+/* ---- detail.c: the words of a refusal ---- */
+/* Writes the detail printf-style. */
+void tda__sayf(char *detail, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/*
+ * Writes the detail and is st, so that a refusal is one statement. A macro rather than a
+ * function so that the status is there to see at the call: clang's static analyzer does not
+ * follow calls into variadic functions, and took any status for a possible result.
+ */
+#define tda__say(st, detail, size, ...) (tda__sayf((detail), (size), __VA_ARGS__), (st))
+/* Blanks every occurrence of secret (4 bytes or more) in detail. */
+void tda__redact(char *detail, const char *secret);
+
 /* ---- url.c ---- */
 /*
  * Checks that url is https://..., or http:// to a loopback host, with a host
@@ -72,7 +85,7 @@ struct json_t;
 tda_status tda__json_dump_secret(struct json_t *root, char **text, size_t *len);
 /* A token from a file's text of len bytes; detail says what is wrong with a bad one. */
 tda_status tda__token_from_json(const char *text, size_t len, tda_token *out, char *detail,
-                               size_t detail_size);
+                                size_t detail_size);
 
 /* ---- status.c: the kind column of TDA_STATUS_MAP (the public header) ---- */
 typedef enum tda__status_kind {

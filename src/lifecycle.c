@@ -27,7 +27,7 @@ static tda_status begin(tda_client *c, tda_store *s, tda_token *out, tda_get_inf
     s->detail[0] = '\0';
     if (atomic_load(&c->cancelled)) {
         tda__client_set_detail(c, "the client was cancelled; call tda_client_reset_cancel to "
-                                 "reuse it");
+                                  "reuse it");
         return TDA_CANCELLED;
     }
     c->detail[0] = '\0';
@@ -46,9 +46,10 @@ static tda_status check_client(tda_client *c, tda_store *s, const char *key, con
 {
     if (!t->client_id || strcmp(t->client_id, c->client_id) == 0)
         return TDA_OK;
-    tda__client_set_detail(c, "the token in %s belongs to client id %s, not %s; log in again, or "
-                          "give each app its own place", tda_store_location(s, key),
-                          t->client_id, c->client_id);
+    tda__client_set_detail(c,
+                           "the token in %s belongs to client id %s, not %s; log in again, or "
+                           "give each app its own place",
+                           tda_store_location(s, key), t->client_id, c->client_id);
     return TDA_WRONG_CLIENT;
 }
 
@@ -107,8 +108,10 @@ static tda_status reread(tda_client *c, tda_store *s, const char *key, void *loc
         return TDA_OK;
     }
     tda_token_clear(&again);
-    tda__client_set_detail(c, "Trakt refused the stored refresh token (%s); %s still holds it: "
-                          "the user must log in again", why, tda_store_location(s, key));
+    tda__client_set_detail(c,
+                           "Trakt refused the stored refresh token (%s); %s still holds it: "
+                           "the user must log in again",
+                           why, tda_store_location(s, key));
     return TDA_INVALID_GRANT;
 }
 
@@ -163,9 +166,11 @@ static tda_status refresh_locked(tda_client *c, tda_store *s, const char *key,
         st = committed;
     tda__store_tell(s, key, &fresh, st);
     if (st != TDA_OK) {
-        tda__client_set_detail(c, "the refresh succeeded but the new pair could not be saved: %s; "
-                              "the old refresh token is spent, so log in again once this is "
-                              "fixed", s->detail);
+        tda__client_set_detail(c,
+                               "the refresh succeeded but the new pair could not be saved: %s; "
+                               "the old refresh token is spent, so log in again once this is "
+                               "fixed",
+                               s->detail);
         tda_token_clear(&fresh);
         return st;
     }
@@ -259,7 +264,9 @@ tda_status tda_token_revoke_stored(tda_client *c, tda_store *s, const char *key)
     if (st == TDA_OK)
         st = committed;
     if (st != TDA_OK)
-        tda__client_set_detail(c, "the token was revoked at Trakt, but could not be removed from "
-                              "the store: %s", s->detail);
+        tda__client_set_detail(c,
+                               "the token was revoked at Trakt, but could not be removed from "
+                               "the store: %s",
+                               s->detail);
     return st;
 }

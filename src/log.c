@@ -13,8 +13,8 @@
 #include "log.h"
 
 /* JSON fields that carry secrets, in requests and answers alike. */
-static const char *const secret_fields[] = {"client_secret", "code", "device_code", "access_token",
-                                            "refresh_token", "token"};
+static const char *const secret_fields[] = {"client_secret", "code",          "device_code",
+                                            "access_token",  "refresh_token", "token"};
 
 void tda_client_set_log(tda_client *c, tda_log_fn fn, void *userdata)
 {
@@ -61,15 +61,16 @@ static void redact(json_t *value, int depth)
     json_t *member;
     void *tmp;
     size_t i;
-    json_object_foreach_safe(value, tmp, key, member) {
-        if (is_secret_field(key) || (depth >= 8 && (json_is_object(member) || json_is_array(member)))) {
+    json_object_foreach_safe (value, tmp, key, member) {
+        if (is_secret_field(key) ||
+            (depth >= 8 && (json_is_object(member) || json_is_array(member)))) {
             tda__json_wipe_string(member); /* jansson frees the old value without wiping it */
             json_object_set_new(value, key, json_string("[redacted]"));
         } else {
             redact(member, depth + 1);
         }
     }
-    json_array_foreach(value, i, member)
+    json_array_foreach (value, i, member)
         redact(member, depth + 1);
 }
 
@@ -113,7 +114,7 @@ void tda__log_request(tda_client *c, const char *url, const tda__body *body)
 }
 
 void tda__log_answer(tda_client *c, tda_status transport, const tda__response *r, int64_t took_ms,
-                    const char *detail)
+                     const char *detail)
 {
     if (!c->log_fn)
         return;

@@ -3,6 +3,7 @@
  * The engine's insides, shared by its files:
  *   timer_heap.c     the heap of flows by the time they next need a look
  *   multi_sockets.c  the descriptors libcurl wants watched
+ *   multi_curl.c     libcurl's socket and timer callbacks, passed on to the table
  *   multi_pool.c     the pooled easy handles and the FIFO of waiting requests
  *   multi_pace.c     when any request may leave (the IP-wide pause, the cap)
  *   multi_flow.c     a flow's lifecycle: send, judge the answer, requeue, end
@@ -29,12 +30,16 @@
  * A flow leaves the engine (and is freed) from any of them; a cancel is a
  * request that the next turn honours whatever the state.
  */
-typedef enum tda__flow_state { TDA__FLOW_QUEUED, TDA__FLOW_WAITING, TDA__FLOW_IN_FLIGHT } tda__flow_state;
+typedef enum tda__flow_state {
+    TDA__FLOW_QUEUED,
+    TDA__FLOW_WAITING,
+    TDA__FLOW_IN_FLIGHT
+} tda__flow_state;
 
 struct tda_flow {
     tda_multi *m;
     tda__flow_state state;
-    int slot;            /* TDA__NO_SLOT unless IN_FLIGHT */
+    int slot;             /* TDA__NO_SLOT unless IN_FLIGHT */
     tda__heap_node timer; /* queued in m->heap unless IN_FLIGHT */
     tda__fifo_link wait;  /* linked in m->waiting while WAITING */
     /* Flags in bytes: a flow's size is the engine's memory per waiting login (bench/). */
@@ -42,16 +47,16 @@ struct tda_flow {
     unsigned char code_request;    /* the request in flight asks for a new code, not a token */
     unsigned char answer_lost;     /* a poll got no whole answer: it may have carried the token */
     unsigned char ended_by_answer; /* the flow's end came with an answer (tda_client_http_status) */
-    char *device_code; /* secret: wiped when the flow is freed */
+    char *device_code;             /* secret: wiped when the flow is freed */
     tda__policy policy;
-    tda__renewal renewal;     /* when and whether to fetch a new code once this one expires */
+    tda__renewal renewal;    /* when and whether to fetch a new code once this one expires */
     int64_t last_request_ms; /* monotonic: the last answer, or the flow's start */
     tda_event_fn on_event;
     void *event_userdata;
     tda_flow_done_fn done;
     void *userdata;
     int64_t sent_at_ms;
-    int64_t late_ms;     /* of the request in flight */
+    int64_t late_ms;       /* of the request in flight */
     tda_flow *prev, *next; /* every flow not yet ended */
     char detail[TDA__DETAIL_SIZE];
 };
@@ -83,16 +88,17 @@ struct tda_multi {
     int depth;           /* nesting of engine turns: callbacks wait for the outermost */
 };
 
-#define TDA__TIMER_NONE (-1)   /* the application was told: no timer */
-#define TDA__TIMER_UNSET (-2)  /* no timer armed (never told, or it just fired) */
+#define TDA__TIMER_NONE (-1)  /* the application was told: no timer */
+#define TDA__TIMER_UNSET (-2) /* no timer armed (never told, or it just fired) */
+
+/* multi_curl.c: libcurl's socket and timer callbacks on (1) or off (0); 0 when libcurl refused. */
+int tda__engine_watch_curl(tda_multi *m, int on);
 
 /* multi_flow.c */
 tda_multi *tda__engine_alloc(tda_client *c, int max_slots, int slot_cap);
 void tda__engine_free(tda_multi *m);
-/* libcurl's socket and timer callbacks on (1) or off (0); 0 when libcurl refused. */
-int tda__engine_watch_curl(tda_multi *m, int on);
 tda_flow *tda__engine_add(tda_multi *m, const tda_code *code, const tda_poll_options *opts,
-                         tda_flow_done_fn done, void *userdata);
+                          tda_flow_done_fn done, void *userdata);
 void tda__engine_cancel(tda_flow *f);
 /* The engine's next due time (monotonic ms), INT64_MAX when none; now when overdue. */
 int64_t tda__engine_due(tda_multi *m, tda__instant now);

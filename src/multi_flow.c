@@ -32,10 +32,7 @@
 #include "log.h"
 #include "multi_engine.h"
 
-/* The public bits are libcurl's own, so they pass through unchanged. */
-_Static_assert(TDA_WATCH_IN == CURL_POLL_IN && TDA_WATCH_OUT == CURL_POLL_OUT &&
-                   TDA_WATCH_INOUT == CURL_POLL_INOUT && TDA_WATCH_REMOVE == CURL_POLL_REMOVE,
-               "TDA_WATCH_ values are libcurl's CURL_POLL_ values");
+/* The readiness bits are libcurl's own, so they pass through unchanged. */
 _Static_assert(TDA_READY_IN == CURL_CSELECT_IN && TDA_READY_OUT == CURL_CSELECT_OUT &&
                    TDA_READY_ERR == CURL_CSELECT_ERR,
                "TDA_READY_ values are libcurl's CURL_CSELECT_ values");
@@ -48,42 +45,6 @@ static tda_flow *flow_of_timer(tda__heap_node *n)
 static tda_flow *flow_of_link(tda__fifo_link *l)
 {
     return (tda_flow *)(void *)((char *)l - offsetof(tda_flow, wait));
-}
-
-/* ------------------------------------------------------------ libcurl's callbacks */
-
-static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
-{
-    (void)easy;
-    (void)socketp;
-    tda_multi *m = userp;
-    int i = tda__sockets_find(&m->sockets, s);
-    void *data = i >= 0 ? m->sockets.data[i] : NULL;
-    if (tda__sockets_update(&m->sockets, s, what) != 0) {
-        m->lost_track = 1;
-        return -1;
-    }
-    if (m->socket_fn)
-        m->socket_fn(m, s, what, m->socket_userdata, data);
-    return 0;
-}
-
-static int on_timer(CURLM *curlm, long timeout_ms, void *userp)
-{
-    (void)curlm;
-    tda_multi *m = userp;
-    m->curl_due_ms = timeout_ms < 0 ? INT64_MAX : tda_monotonic_ms() + timeout_ms;
-    return 0;
-}
-
-int tda__engine_watch_curl(tda_multi *m, int on)
-{
-    return curl_multi_setopt(m->curlm, CURLMOPT_SOCKETFUNCTION, on ? on_socket : NULL) ==
-               CURLM_OK &&
-           curl_multi_setopt(m->curlm, CURLMOPT_SOCKETDATA, on ? m : NULL) == CURLM_OK &&
-           curl_multi_setopt(m->curlm, CURLMOPT_TIMERFUNCTION, on ? on_timer : NULL) ==
-               CURLM_OK &&
-           curl_multi_setopt(m->curlm, CURLMOPT_TIMERDATA, on ? m : NULL) == CURLM_OK;
 }
 
 /*
@@ -151,7 +112,8 @@ static void explain_end(tda_flow *f, tda_status result)
     if (result == TDA_EXPIRED && p->last_status == TDA_PENDING && f->renewal.fetched > 0)
         snprintf(f->detail, sizeof f->detail,
                  "%d codes expired one after another, %d poll%s in all, without approval: no "
-                 "renewal left", f->renewal.fetched + 1, p->polls, p->polls == 1 ? "" : "s");
+                 "renewal left",
+                 f->renewal.fetched + 1, p->polls, p->polls == 1 ? "" : "s");
     else if (result == TDA_EXPIRED && p->last_status == TDA_PENDING)
         snprintf(f->detail, sizeof f->detail,
                  "the code expired after %d poll%s without approval: get a new code", p->polls,
@@ -239,7 +201,7 @@ static tda_status send_request(tda_multi *m, tda_flow *f, int index, int64_t now
     const char *url = renewing ? m->code_url : m->token_url;
     tda_status st = renewing ? tda__build_code_request(c->client_id, &s->body)
                              : tda__build_token_request(c->client_id, c->client_secret,
-                                                       f->device_code, &s->body);
+                                                        f->device_code, &s->body);
     if (st != TDA_OK)
         return st;
     tda__http_request rq = {url, c->headers, s->body.data, s->body.len, c->timeout_ms, -1, NULL};
@@ -296,7 +258,7 @@ static void pause_for_ip(tda_multi *m, int ip_wide, tda_status st, int64_t retry
 {
     if (ip_wide && st == TDA_SLOW_DOWN)
         tda__pace_pause_until(&m->pace,
-                             retry_after_ms >= 0 ? answered_ms + retry_after_ms : own_next_ms);
+                              retry_after_ms >= 0 ? answered_ms + retry_after_ms : own_next_ms);
 }
 
 /*
@@ -317,9 +279,8 @@ static int renew_instead(tda_multi *m, tda_flow *f, tda_status st, tda__instant 
  * polls that one (the event hands the code to the caller, so a display can
  * redraw it), otherwise the renewal plan says when to try again or ends it.
  */
-static void finish_code_request(tda_multi *m, tda_flow *f, tda_status st,
-                                const tda__response *resp, const tda__call_outcome *out,
-                                int ip_wide, tda__instant now)
+static void finish_code_request(tda_multi *m, tda_flow *f, tda_status st, const tda__response *resp,
+                                const tda__call_outcome *out, int ip_wide, tda__instant now)
 {
     tda_code code;
     memset(&code, 0, sizeof code);
@@ -334,8 +295,8 @@ static void finish_code_request(tda_multi *m, tda_flow *f, tda_status st,
     /* The answer's bytes were read: the slot is free again, its buffers wiped. */
     give_back_slot(m, f, tda_monotonic_ms());
     tda_event ev;
-    int over = tda__renewal_record(&f->renewal, now, st, out->retry_after_ms,
-                                  f->policy.interval_ms, &ev);
+    int over = tda__renewal_record(&f->renewal, now, st, out->retry_after_ms, f->policy.interval_ms,
+                                   &ev);
     pause_for_ip(m, ip_wide, st, out->retry_after_ms, now.mono_ms, f->renewal.next_at_ms);
     if (over || f->cancel_requested) {
         tda_code_clear(&code);
@@ -578,7 +539,6 @@ static void cut_off_in_flight(tda_multi *m, tda__instant now, int deadlines)
     }
 }
 
-
 /* ------------------------------------------------------------ the engine as a whole */
 
 tda_multi *tda__engine_alloc(tda_client *c, int max_slots, int slot_cap)
@@ -622,7 +582,7 @@ void tda__engine_free(tda_multi *m)
 }
 
 tda_flow *tda__engine_add(tda_multi *m, const tda_code *code, const tda_poll_options *opts,
-                         tda_flow_done_fn done, void *userdata)
+                          tda_flow_done_fn done, void *userdata)
 {
     tda_flow *f = tda__calloc(1, sizeof *f);
     if (!f)

@@ -7,7 +7,7 @@
  *  - a cap, off by default: at most max_rate requests in any one second,
  *    each counted from when it is sent until a second after it ended.
  * Pure bookkeeping over the caller's clock, so unit tests drive it with a
- * fake one. Which flow goes next (the oldest due first) is multi.c's FIFO;
+ * fake one. Which flow goes next (the oldest due first) is multi_pool.c's FIFO;
  * this only says when the next may go.
  */
 #ifndef TDA__MULTI_PACE_H

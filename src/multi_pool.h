@@ -19,13 +19,13 @@ typedef struct tda__pool_slot {
     tda__http_slot *http; /* &own, or the client's own slot when borrowed */
     tda__http_slot own;
     tda_flow *flow; /* NULL when free */
-    tda__body body;  /* the request in flight; holds secrets, wiped when cleared */
+    tda__body body; /* the request in flight; holds secrets, wiped when cleared */
 } tda__pool_slot;
 
 typedef struct tda__pool {
     tda__pool_slot *slots; /* count of them exist; more are made on demand, up to max */
     int count, max, cap;
-    int borrowed;         /* slots[0] is the client's: not ours to clean up */
+    int borrowed; /* slots[0] is the client's: not ours to clean up */
 } tda__pool;
 
 /* Room for cap slots, of which max may be used. TDA_NO_MEMORY on failure. */

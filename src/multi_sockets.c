@@ -62,8 +62,8 @@ int tda__sockets_update(tda__sockets *s, int fd, int what)
         s->fds[i].fd = fd;
         s->data[i] = NULL;
     }
-    s->fds[i].events =
-        (short)(((what & TDA_WATCH_IN) ? POLLIN : 0) | ((what & TDA_WATCH_OUT) ? POLLOUT : 0));
+    s->fds[i].events = (short)(((what & TDA_WATCH_IN) ? POLLIN : 0) |
+                               ((what & TDA_WATCH_OUT) ? POLLOUT : 0));
     s->fds[i].revents = 0;
     return 0;
 }

@@ -148,11 +148,15 @@ static tda_status waited_out(tda__pg_session *s, tda_status st, const char *what
 {
     tda__pg_drop(s);
     if (st == TDA_CANCELLED)
-        snprintf(detail, size, "cancelled while %s (the connection was closed: nothing "
-                 "uncommitted is kept)", what);
+        snprintf(detail, size,
+                 "cancelled while %s (the connection was closed: nothing "
+                 "uncommitted is kept)",
+                 what);
     else
-        snprintf(detail, size, "PostgreSQL did not answer in time while %s (the connection was "
-                 "closed: nothing uncommitted is kept)", what);
+        snprintf(detail, size,
+                 "PostgreSQL did not answer in time while %s (the connection was "
+                 "closed: nothing uncommitted is kept)",
+                 what);
     return st;
 }
 
@@ -164,14 +168,14 @@ tda_status tda__pg_connect(tda__pg_session *s, const tda__pg_wait *w, char *deta
     }
     tda__pg_drop(s);
     if (s->unreadable)
-        return tda__say(TDA_INVALID_ARGUMENT, detail, size, "the PostgreSQL connection string "
-                       "cannot be read: it must be a postgresql:// URI or key=value pairs "
-                       "(libpq's reason is not shown, as it may quote the string and its "
-                       "password)");
+        return tda__say(TDA_INVALID_ARGUMENT, detail, size,
+                        "the PostgreSQL connection string "
+                        "cannot be read: it must be a postgresql:// URI or key=value pairs "
+                        "(libpq's reason is not shown, as it may quote the string and its "
+                        "password)");
     /* Keywords after dbname override what its connection string says: ours must hold. */
     const char *const keys[] = {"dbname", "client_encoding", "fallback_application_name", NULL};
-    const char *const values[] = {s->conninfo ? s->conninfo : "", "UTF8", "traktdeviceauth",
-                                  NULL};
+    const char *const values[] = {s->conninfo ? s->conninfo : "", "UTF8", "traktdeviceauth", NULL};
     s->conn = PQconnectStartParams(keys, values, 1);
     if (!s->conn)
         return tda__say(TDA_NO_MEMORY, detail, size, "out of memory connecting to PostgreSQL");
@@ -186,7 +190,8 @@ tda_status tda__pg_connect(tda__pg_session *s, const tda__pg_wait *w, char *deta
         poll_st = PQconnectPoll(s->conn);
     }
     if (PQstatus(s->conn) != CONNECTION_OK) {
-        tda_status st = say_libpq(s, TDA_NETWORK, detail, size, "could not connect to "
+        tda_status st = say_libpq(s, TDA_NETWORK, detail, size,
+                                  "could not connect to "
                                   "PostgreSQL");
         tda__pg_drop(s);
         return st;
@@ -237,8 +242,9 @@ static tda_status server_error(tda__pg_session *s, const PGresult *r, const char
     int gone = PQstatus(s->conn) != CONNECTION_OK;
     if (gone)
         st = TDA_NETWORK; /* a FATAL error ends the session, whatever its class */
-    snprintf(detail, size, "PostgreSQL %s while %s (SQLSTATE %s: ",
-             gone ? "ended the session" : "refused", what, code ? code : "none");
+    snprintf(detail, size,
+             "PostgreSQL %s while %s (SQLSTATE %s: ", gone ? "ended the session" : "refused", what,
+             code ? code : "none");
     clean_into(s, detail, size, primary ? primary : PQresultErrorMessage(r));
     size_t at = strlen(detail);
     snprintf(detail + at, size - at, ")");
@@ -247,9 +253,9 @@ static tda_status server_error(tda__pg_session *s, const PGresult *r, const char
     return st;
 }
 
-tda_status tda__pg_exec(tda__pg_session *s, const tda__pg_wait *w, const char *what, const char *sql,
-                       int n, const char *const *values, PGresult **res, char sqlstate[6],
-                       char *detail, size_t size)
+tda_status tda__pg_exec(tda__pg_session *s, const tda__pg_wait *w, const char *what,
+                        const char *sql, int n, const char *const *values, PGresult **res,
+                        char sqlstate[6], char *detail, size_t size)
 {
     if (res)
         *res = NULL;

@@ -58,9 +58,9 @@ tda_status tda__pg_connect(tda__pg_session *s, const tda__pg_wait *w, char *deta
  * what (e.g. "reading the token"), the cause and, for server errors, the
  * SQLSTATE; *sqlstate (may be NULL) gets it ("" for none).
  */
-tda_status tda__pg_exec(tda__pg_session *s, const tda__pg_wait *w, const char *what, const char *sql,
-                       int n, const char *const *values, PGresult **res, char sqlstate[6],
-                       char *detail, size_t size);
+tda_status tda__pg_exec(tda__pg_session *s, const tda__pg_wait *w, const char *what,
+                        const char *sql, int n, const char *const *values, PGresult **res,
+                        char sqlstate[6], char *detail, size_t size);
 
 /* Closes the connection (the server rolls back an open transaction). */
 void tda__pg_drop(tda__pg_session *s);

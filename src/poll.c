@@ -53,15 +53,15 @@ static int64_t code_end(const tda_code *code, tda__instant now)
 }
 
 void tda__policy_init(tda__policy *p, const tda_code *code, const tda_poll_options *opts,
-                     tda__instant now, uint64_t seed)
+                      tda__instant now, uint64_t seed)
 {
     memset(p, 0, sizeof *p);
     p->interval_ms = code->interval_ms > 0 ? code->interval_ms : TDA__DEFAULT_INTERVAL_MS;
     p->slow_down_step_ms = (opts && opts->slow_down_step_ms > 0) ? opts->slow_down_step_ms
-                                                                  : TDA__DEFAULT_SLOW_DOWN_MS;
+                                                                 : TDA__DEFAULT_SLOW_DOWN_MS;
     p->expires_at_ms = code_end(code, now);
-    p->deadline_ms =
-        (opts && opts->timeout_ms > 0) ? add_sat(now.boot_ms, opts->timeout_ms) : INT64_MAX;
+    p->deadline_ms = (opts && opts->timeout_ms > 0) ? add_sat(now.boot_ms, opts->timeout_ms)
+                                                    : INT64_MAX;
     /*
      * The user cannot have typed a fresh code yet, and a resumed one may have
      * been polled just before a restart: either way the first poll waits one
@@ -128,7 +128,7 @@ static int64_t transient_delay(tda__policy *p, int64_t retry_after_ms)
 }
 
 int tda__policy_record(tda__policy *p, tda__instant answered_at, tda_status st,
-                      int64_t retry_after_ms, tda_event *ev)
+                       int64_t retry_after_ms, tda_event *ev)
 {
     int64_t answered_at_ms = answered_at.mono_ms;
     int64_t old_interval = p->interval_ms;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * tda_poll_for_token: the non-blocking engine (multi.c) with one flow, run to
- * completion, so blocking and non-blocking polling are one code path. The
- * engine borrows the client's own connection, so a login that fetched its
- * code keeps using that connection.
+ * tda_poll_for_token: the non-blocking engine (the files src/multi_engine.h
+ * lists) with one flow, run to completion, so blocking and non-blocking
+ * polling are one code path. The engine borrows the client's own connection,
+ * so a login that fetched its code keeps using that connection.
  */
 #include <string.h>
 
@@ -33,7 +33,7 @@ tda_status tda_poll_for_token(tda_client *c, const tda_code *code, const tda_pol
         memset(out, 0, sizeof *out);
     if (!c)
         return TDA_INVALID_ARGUMENT;
-    tda__client_forget_outcome(c); /* each answer sets it again (multi.c) */
+    tda__client_forget_outcome(c); /* each answer sets it again (multi_flow.c) */
     if (!code || !code->device_code || !*code->device_code || !out)
         return TDA_INVALID_ARGUMENT;
     tda_multi *m = tda__multi_borrow(c);

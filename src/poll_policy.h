@@ -24,18 +24,22 @@
  * longer. Every function takes both readings of one moment.
  */
 typedef struct tda__policy {
-    int64_t expires_at_ms;   /* boot clock: the code's end */
-    int64_t deadline_ms;     /* boot clock: the caller's deadline; INT64_MAX when none */
-    int64_t interval_ms;     /* grows on 429 and stays grown */
+    int64_t expires_at_ms; /* boot clock: the code's end */
+    int64_t deadline_ms;   /* boot clock: the caller's deadline; INT64_MAX when none */
+    int64_t interval_ms;   /* grows on 429 and stays grown */
     int64_t slow_down_step_ms;
     int64_t next_poll_at_ms; /* monotonic: never sooner than interval after the last answer */
     int transient_streak;    /* consecutive transient failures, for backoff */
     int polls;
-    tda_status last_status;  /* of the last answer; reported when the code expires */
-    uint64_t rng;            /* jitter source, seeded by the caller */
+    tda_status last_status; /* of the last answer; reported when the code expires */
+    uint64_t rng;           /* jitter source, seeded by the caller */
 } tda__policy;
 
-typedef enum tda__action_kind { TDA__ACTION_WAIT, TDA__ACTION_POLL, TDA__ACTION_DONE } tda__action_kind;
+typedef enum tda__action_kind {
+    TDA__ACTION_WAIT,
+    TDA__ACTION_POLL,
+    TDA__ACTION_DONE
+} tda__action_kind;
 
 typedef struct tda__action {
     tda__action_kind kind;
@@ -51,7 +55,7 @@ typedef struct tda__action {
  * restarted may have polled this code a moment before.
  */
 void tda__policy_init(tda__policy *p, const tda_code *code, const tda_poll_options *opts,
-                     tda__instant now, uint64_t seed);
+                      tda__instant now, uint64_t seed);
 
 /*
  * The flow goes on with a new code (renewal): the code's life and interval
@@ -71,6 +75,6 @@ tda__action tda__policy_next(const tda__policy *p, tda__instant now);
  * the flow ended in failure (no event is due then).
  */
 int tda__policy_record(tda__policy *p, tda__instant answered_at, tda_status st,
-                      int64_t retry_after_ms, tda_event *ev);
+                       int64_t retry_after_ms, tda_event *ev);
 
 #endif

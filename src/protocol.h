@@ -47,13 +47,13 @@ void tda__json_wipe_string(struct json_t *string);
  */
 tda_status tda__build_code_request(const char *client_id, tda__body *out);
 tda_status tda__build_token_request(const char *client_id, const char *client_secret,
-                                   const char *device_code, tda__body *out);
+                                    const char *device_code, tda__body *out);
 /* redirect_uri: the app's setting, "urn:ietf:wg:oauth:2.0:oob" by default (client.c). */
 tda_status tda__build_refresh_request(const char *client_id, const char *client_secret,
-                                     const char *refresh_token, const char *redirect_uri,
-                                     tda__body *out);
+                                      const char *refresh_token, const char *redirect_uri,
+                                      tda__body *out);
 tda_status tda__build_revoke_request(const char *client_id, const char *client_secret,
-                                    const char *access_token, tda__body *out);
+                                     const char *access_token, tda__body *out);
 
 /* An answer as the transport saw it. Header values are NULL when absent. */
 typedef struct tda__response {
@@ -75,7 +75,7 @@ typedef struct tda__response {
  * detail gets a secret-free explanation of anything but success.
  */
 tda_status tda__classify_response(tda__endpoint ep, const tda__response *r, int64_t now_unix,
-                                 int64_t *retry_after_ms, char *detail, size_t detail_size);
+                                  int64_t *retry_after_ms, char *detail, size_t detail_size);
 
 /*
  * Trakt issues a code's token once. A poll that got no whole answer
@@ -95,7 +95,7 @@ int tda__explain_lost_token(tda_status result, int answer_lost, char *detail, si
  * secret-free detail.
  */
 tda_status tda__classify_transfer_failure(int curl_code, const char *curl_text, int body_overflow,
-                                         char *detail, size_t detail_size);
+                                          char *detail, size_t detail_size);
 
 /*
  * 1 when answer r is a rate limit that speaks for the whole IP, not one code:
@@ -112,8 +112,8 @@ int tda__is_ip_rate_limit(const tda__response *r);
 int tda__refusal_may_want_secret(tda__endpoint ep, const tda__response *r, tda_status st);
 
 /*
- * Retry-After as delay-seconds or an HTTP date, in ms from now_unix; -1 when
- * absent or unparsable. Capped at one day so no answer can park a flow forever.
+ * Retry-After (retry_after.c) as delay-seconds or an HTTP date, in ms from
+ * now_unix; -1 when absent or unparsable. Capped at one day so no answer can park a flow forever.
  */
 int64_t tda__parse_retry_after(const char *value, int64_t now_unix);
 
@@ -131,12 +131,12 @@ int64_t tda__parse_ratelimit_until(const char *value, int64_t now_unix);
 
 /* Parse and validate the body of a 200 answer. On failure *out is zeroed. */
 tda_status tda__parse_code(const char *body, size_t len, tda_code *out, char *detail,
-                          size_t detail_size);
-tda_status tda__parse_token(const char *body, size_t len, tda_token *out, char *detail,
                            size_t detail_size);
+tda_status tda__parse_token(const char *body, size_t len, tda_token *out, char *detail,
+                            size_t detail_size);
 /* The same for an object already parsed (the token file holds one too). */
 tda_status tda__parse_token_object(struct json_t *root, tda_token *out, char *detail,
-                                  size_t detail_size);
+                                   size_t detail_size);
 
 /*
  * The strict JSON readers of the answers, for files that keep to the same
@@ -146,10 +146,10 @@ tda_status tda__parse_token_object(struct json_t *root, tda_token *out, char *de
  * TDA_BAD_RESPONSE (or TDA_NO_MEMORY) with a secret-free detail.
  */
 struct json_t *tda__json_load_object(const char *text, size_t len, tda_status *st, char *detail,
-                                    size_t size);
+                                     size_t size);
 tda_status tda__json_take_string(struct json_t *root, const char *name, char **out, char *detail,
-                                size_t size);
+                                 size_t size);
 tda_status tda__json_take_integer(struct json_t *root, const char *name, int64_t min, int64_t max,
-                                 int64_t *out, char *detail, size_t size);
+                                  int64_t *out, char *detail, size_t size);
 
 #endif

@@ -85,7 +85,7 @@ static int64_t backoff(tda__renewal *r, int64_t interval_ms)
 }
 
 int tda__renewal_record(tda__renewal *r, tda__instant answered_at, tda_status st,
-                       int64_t retry_after_ms, int64_t interval_ms, tda_event *ev)
+                        int64_t retry_after_ms, int64_t interval_ms, tda_event *ev)
 {
     if (ev)
         memset(ev, 0, sizeof *ev);

@@ -4,7 +4,7 @@
  * (tda_poll_options.renewals), the flow asks for a new code instead of
  * ending. When to send that code request, and when to give up, is decided
  * here, as a pure state machine over the same clocks as the polling policy
- * (poll_policy.h); the engine (multi.c) sends it through the same slots,
+ * (poll_policy.h); the engine (multi_flow.c) sends it through the same slots,
  * queue and checks as a poll, so every rule that holds a poll back holds a
  * code request back too.
  */
@@ -17,11 +17,11 @@
 #define TDA__RENEW_MAX_FAILURES 6
 
 typedef struct tda__renewal {
-    int left;            /* new codes still allowed; TDA_RENEW_UNLIMITED: no limit */
-    int fetched;         /* new codes received so far */
-    int failures;        /* consecutive failed code requests */
-    int active;          /* the code expired and a new one is being fetched */
-    int64_t next_at_ms;  /* monotonic: no code request before this */
+    int left;               /* new codes still allowed; TDA_RENEW_UNLIMITED: no limit */
+    int fetched;            /* new codes received so far */
+    int failures;           /* consecutive failed code requests */
+    int active;             /* the code expired and a new one is being fetched */
+    int64_t next_at_ms;     /* monotonic: no code request before this */
     tda_status last_status; /* of the last failed code request */
     uint64_t rng;
 } tda__renewal;
@@ -61,6 +61,6 @@ tda__action tda__renewal_next(const tda__renewal *r, const tda__policy *p, tda__
  * otherwise).
  */
 int tda__renewal_record(tda__renewal *r, tda__instant answered_at, tda_status st,
-                       int64_t retry_after_ms, int64_t interval_ms, tda_event *ev);
+                        int64_t retry_after_ms, int64_t interval_ms, tda_event *ev);
 
 #endif

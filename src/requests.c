@@ -36,7 +36,6 @@ void tda__body_clear(tda__body *b)
     b->len = 0;
 }
 
-
 void tda__json_wipe_string(json_t *string)
 {
     /* jansson hands out only a const view of the copy it owns, but that copy is its own
@@ -49,7 +48,7 @@ void tda__json_wipe_strings(json_t *object)
 {
     const char *key;
     json_t *value;
-    json_object_foreach(object, key, value)
+    json_object_foreach (object, key, value)
         tda__json_wipe_string(value);
 }
 
@@ -61,8 +60,11 @@ static int is_utf8(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        int extra = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2
-                  : (*p & 0xF8) == 0xF0 ? 3 : -1;
+        int extra = *p < 0x80             ? 0
+                    : (*p & 0xE0) == 0xC0 ? 1
+                    : (*p & 0xF0) == 0xE0 ? 2
+                    : (*p & 0xF8) == 0xF0 ? 3
+                                          : -1;
         if (extra < 0 || (extra == 1 && *p < 0xC2) || (*p == 0xF4 && extra == 3 && p[1] > 0x8F) ||
             *p > 0xF4)
             return 0;
@@ -121,10 +123,10 @@ static tda_status build_body(const field *fields, size_t count, tda__body *out)
     return st;
 }
 
-#define BUILD(out, ...)                                                                       \
-    do {                                                                                      \
-        const field fields_[] = {__VA_ARGS__};                                                \
-        return build_body(fields_, sizeof fields_ / sizeof fields_[0], out);                  \
+#define BUILD(out, ...)                                                                            \
+    do {                                                                                           \
+        const field fields_[] = {__VA_ARGS__};                                                     \
+        return build_body(fields_, sizeof fields_ / sizeof fields_[0], out);                       \
     } while (0)
 
 tda_status tda__build_code_request(const char *client_id, tda__body *out)
@@ -133,21 +135,25 @@ tda_status tda__build_code_request(const char *client_id, tda__body *out)
 }
 
 /*
- * The client secret is optional everywhere (TRAKT_API.md): an application on
- * the user's own device has none to keep, so without one the member is left
- * out entirely. Trakt's device-code request never carried it.
+ * The client secret is optional everywhere (Trakt marks it deprecated for
+ * sign-in since July 2026; README.md says more): an application on the user's
+ * own device has none to keep, so without one the member is left out
+ * entirely. Trakt's device-code request never carried it. (A braced
+ * initializer in a macro reads as a block to clang-format.)
  */
+/* clang-format off */
 #define SECRET(value) {"client_secret", (value), 1}
+/* clang-format on */
 
 tda_status tda__build_token_request(const char *client_id, const char *client_secret,
-                                   const char *device_code, tda__body *out)
+                                    const char *device_code, tda__body *out)
 {
     BUILD(out, {"code", device_code, 0}, {"client_id", client_id, 0}, SECRET(client_secret));
 }
 
 tda_status tda__build_refresh_request(const char *client_id, const char *client_secret,
-                                     const char *refresh_token, const char *redirect_uri,
-                                     tda__body *out)
+                                      const char *refresh_token, const char *redirect_uri,
+                                      tda__body *out)
 {
     BUILD(out, {"refresh_token", refresh_token, 0}, {"client_id", client_id, 0},
           SECRET(client_secret), {"redirect_uri", redirect_uri, 0},
@@ -155,7 +161,7 @@ tda_status tda__build_refresh_request(const char *client_id, const char *client_
 }
 
 tda_status tda__build_revoke_request(const char *client_id, const char *client_secret,
-                                    const char *access_token, tda__body *out)
+                                     const char *access_token, tda__body *out)
 {
     BUILD(out, {"token", access_token, 0}, {"client_id", client_id, 0}, SECRET(client_secret));
 }

@@ -68,7 +68,7 @@ static tda_status rule_for(tda__endpoint ep, long http)
  * statuses polling retries is their kind in the status table.
  */
 tda_status tda__classify_transfer_failure(int curl_code, const char *curl_text, int body_overflow,
-                                         char *detail, size_t size)
+                                          char *detail, size_t size)
 {
     CURLcode rc = (CURLcode)curl_code;
     const char *text = curl_text ? curl_text : curl_easy_strerror(rc);
@@ -157,7 +157,7 @@ int tda__explain_lost_token(tda_status result, int answer_lost, char *detail, si
  * like one ([a-z_], short), and "error_description" (Trakt's "session not
  * found" says more than "invalid_grant"), reduced to printable ASCII and cut
  * at DESCRIPTION_MAX. The server could echo anything, so callers blank the
- * secrets of their request out of the detail afterwards (calls.c, multi.c).
+ * secrets of their request out of the detail afterwards (calls.c, multi_flow.c).
  */
 static tda_status oauth_error(const tda__response *r, char *code, size_t size, char *description,
                               size_t description_size)
@@ -198,8 +198,8 @@ static int contains_nocase(const char *haystack, const char *needle)
 static char body_start(const tda__response *r)
 {
     size_t i = 0;
-    while (i < r->body_len && (r->body[i] == ' ' || r->body[i] == '\n' || r->body[i] == '\r' ||
-                               r->body[i] == '\t'))
+    while (i < r->body_len &&
+           (r->body[i] == ' ' || r->body[i] == '\n' || r->body[i] == '\r' || r->body[i] == '\t'))
         i++;
     return (char)(i < r->body_len ? r->body[i] : 0);
 }
@@ -251,12 +251,14 @@ static void describe(tda__endpoint ep, const tda__response *r, tda_status st, co
     if (r->http_status >= 300 && r->http_status < 400) {
         char where[100];
         sanitize(r->location ? r->location : "nowhere", where, sizeof where);
-        snprintf(extra, sizeof extra, ": redirect to %s not followed; is the base URL right?", where);
+        snprintf(extra, sizeof extra, ": redirect to %s not followed; is the base URL right?",
+                 where);
     } else if (st == TDA_FORBIDDEN && (*from || *html)) {
         snprintf(extra, sizeof extra,
                  ": blocked before reaching Trakt; set a specific User-Agent (yourapp/1.0)");
     } else if (st == TDA_FORBIDDEN) {
-        snprintf(extra, sizeof extra, ": check the client id and secret and that the app is approved");
+        snprintf(extra, sizeof extra,
+                 ": check the client id and secret and that the app is approved");
     } else if (r->http_status == 404 && ep != TDA__EP_DEVICE_TOKEN) {
         snprintf(extra, sizeof extra, ": is the base URL right?");
     } else if (error[0] && description[0]) {
@@ -288,7 +290,7 @@ static void say_when(tda_status st, int64_t retry_after_ms, char *detail, size_t
 }
 
 tda_status tda__classify_response(tda__endpoint ep, const tda__response *r, int64_t now_unix,
-                                 int64_t *retry_after_ms, char *detail, size_t detail_size)
+                                  int64_t *retry_after_ms, char *detail, size_t detail_size)
 {
     *retry_after_ms = tda__parse_retry_after(r->retry_after, now_unix);
     if (*retry_after_ms < 0)
@@ -337,73 +339,4 @@ int tda__refusal_may_want_secret(tda__endpoint ep, const tda__response *r, tda_s
     if (contains_nocase(r->server, "cloudflare") || body_is_html(r))
         return 0; /* blocked before Trakt could judge the client */
     return st == TDA_FORBIDDEN || st == TDA_INVALID_GRANT;
-}
-
-#define RETRY_CAP_MS (24LL * 3600 * 1000)
-
-/* A wait until the Unix time when, in ms from now_unix, within the cap. */
-static int64_t delay_until(int64_t when, int64_t now_unix)
-{
-    /* Compared in seconds first: a date millions of years ahead would overflow in ms. */
-    int64_t seconds = when - now_unix;
-    if (seconds < 0)
-        return 0;
-    return seconds > RETRY_CAP_MS / 1000 ? RETRY_CAP_MS : seconds * 1000;
-}
-
-int64_t tda__parse_ratelimit_until(const char *value, int64_t now_unix)
-{
-    if (!value)
-        return -1;
-    tda__json_oom_reset();
-    json_t *root = json_loads(value, JSON_REJECT_DUPLICATES, NULL);
-    if (tda__json_oom_happened()) {
-        json_decref(root);
-        return -1;
-    }
-    const char *until = json_string_value(json_object_get(root, "until"));
-    int64_t delay = -1;
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *end = until ? strptime(until, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-    /* Fractions of a second are skipped; only UTC ("Z" or +00:00) is understood. */
-    if (end && *end == '.')
-        end += 1 + strspn(end + 1, "0123456789");
-    if (end && (strcmp(end, "Z") == 0 || strcmp(end, "+00:00") == 0 || *end == '\0')) {
-        delay = delay_until(tda__utc_seconds(&tm), now_unix);
-    }
-    json_decref(root);
-    return delay;
-}
-
-int64_t tda__parse_retry_after(const char *value, int64_t now_unix)
-{
-    const int64_t cap_ms = RETRY_CAP_MS;
-    if (!value)
-        return -1;
-    while (*value == ' ' || *value == '\t')
-        value++;
-    if (*value >= '0' && *value <= '9') {
-        int64_t seconds = 0;
-        const char *p = value;
-        for (; *p >= '0' && *p <= '9'; p++) {
-            if (seconds < cap_ms / 1000)
-                seconds = seconds * 10 + (*p - '0');
-        }
-        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-            p++;
-        if (*p)
-            return -1;
-        int64_t ms = seconds * 1000;
-        return ms > cap_ms ? cap_ms : ms;
-    }
-    /* The HTTP-date form. The preferred one is read in 64 bits (utc_time.c); libcurl's
-     * parser knows the two obsolete ones, though with a 32-bit time_t not past 2038. */
-    int64_t when;
-    if (tda__parse_imf_fixdate(value, &when) == 0)
-        return delay_until(when, now_unix);
-    time_t obsolete = curl_getdate(value, NULL);
-    if (obsolete == (time_t)-1)
-        return -1;
-    return delay_until((int64_t)obsolete, now_unix);
 }

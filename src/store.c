@@ -148,9 +148,10 @@ tda_status tda_store_load(tda_store *s, const char *key, const char *client_id, 
         return st;
     }
     if (client_id && out->client_id && strcmp(client_id, out->client_id) != 0) {
-        snprintf(s->detail, sizeof s->detail, "the token in %s belongs to client id %s, not %s; "
-                 "log in again, or give each app its own place", tda_store_location(s, key),
-                 out->client_id, client_id);
+        snprintf(s->detail, sizeof s->detail,
+                 "the token in %s belongs to client id %s, not %s; "
+                 "log in again, or give each app its own place",
+                 tda_store_location(s, key), out->client_id, client_id);
         return TDA_WRONG_CLIENT; /* *out stays filled, for a message */
     }
     return TDA_OK;

@@ -29,7 +29,7 @@ struct tda_store {
  * TDA_INVALID_ARGUMENT with the rule it broke in detail.
  */
 tda_status tda__store_key_file_name(const char *key, char *out, size_t out_size, char *detail,
-                                   size_t size);
+                                    size_t size);
 
 /* ---- store.c */
 /* The wait a lock op is given for this store, cancellable through cancel_fd (-1: none). */

@@ -32,7 +32,8 @@ static tda_status path_of(const file_store *fs, const char *key, char **path, ch
     *path = NULL;
     if (fs->path) {
         if (key) {
-            snprintf(detail, size, "a file store holds one token: pass no key (NULL), or use a "
+            snprintf(detail, size,
+                     "a file store holds one token: pass no key (NULL), or use a "
                      "directory store (tda_store_dir_new) for one token per key");
             return TDA_INVALID_ARGUMENT;
         }
@@ -121,14 +122,17 @@ static tda_status fs_save(void *self, void *lock, const tda_token *t, char *deta
     size_t len;
     tda_status st = tda__token_to_json(t, &text, &len);
     if (st != TDA_OK) {
-        snprintf(detail, size, st == TDA_NO_MEMORY ? "out of memory saving %s"
-                                                   : "a token with missing fields for %s",
+        snprintf(detail, size,
+                 st == TDA_NO_MEMORY ? "out of memory saving %s"
+                                     : "a token with missing fields for %s",
                  l->path);
         return st;
     }
     if (len > TDA__TOKEN_FILE_MAX)
-        st = tda__say(TDA_INVALID_ARGUMENT, detail, size, "the token is too large to save in %s "
-                                            "(%zu bytes)", l->path, len);
+        st = tda__say(TDA_INVALID_ARGUMENT, detail, size,
+                      "the token is too large to save in %s "
+                      "(%zu bytes)",
+                      l->path, len);
     if (st == TDA_OK && l->room.fd < 0)
         st = tda__file_reserve(l->path, len, &l->room, detail, size);
     /* keep: the old token is worth less than this one (spent, or replaced by a login). */

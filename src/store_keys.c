@@ -17,7 +17,7 @@ static int passes(unsigned char ch, size_t at)
 }
 
 tda_status tda__store_key_file_name(const char *key, char *out, size_t out_size, char *detail,
-                                   size_t size)
+                                    size_t size)
 {
     if (out_size)
         out[0] = '\0';
@@ -40,8 +40,10 @@ tda_status tda__store_key_file_name(const char *key, char *out, size_t out_size,
             why = "it holds a control character";
     if (why) {
         /* The key is not quoted: it may be anything, even a secret pasted by mistake. */
-        snprintf(detail, size, "unusable key (%zu bytes): %s. A key is 1 to %d bytes, not '.' or "
-                 "'..', without '/' or control characters", len, why, TDA__STORE_KEY_MAX);
+        snprintf(detail, size,
+                 "unusable key (%zu bytes): %s. A key is 1 to %d bytes, not '.' or "
+                 "'..', without '/' or control characters",
+                 len, why, TDA__STORE_KEY_MAX);
         return TDA_INVALID_ARGUMENT;
     }
     static const char hex[] = "0123456789ABCDEF";

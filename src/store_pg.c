@@ -30,9 +30,9 @@ typedef struct pg_store {
     tda__pg_session session;
     char *client_id;
     char table[TDA__PG_TABLE_SQL_MAX + 1]; /* quoted, for SQL and for to_regclass */
-    char *where;                          /* the last location text */
-    int table_ready;                      /* made or found with the right columns */
-    int in_txn;                           /* a lock's transaction is open */
+    char *where;                           /* the last location text */
+    int table_ready;                       /* made or found with the right columns */
+    int in_txn;                            /* a lock's transaction is open */
     /* The last row load parsed, as text and parsed (secrets, wiped): an unchanged row, the
        common case of a token that is not due, is compared, not parsed again. */
     char *last_text;
@@ -103,8 +103,10 @@ static const char *judge_columns(const PGresult *r, char *why, size_t size)
             i++;
         if (i == 4) {
             if (not_null && !has_default) {
-                snprintf(why, size, "it has a column %.63s that is NOT NULL without a default, "
-                         "which this store cannot fill", name);
+                snprintf(why, size,
+                         "it has a column %.63s that is NOT NULL without a default, "
+                         "which this store cannot fill",
+                         name);
                 return why;
             }
             continue;
@@ -124,8 +126,7 @@ static const char *judge_columns(const PGresult *r, char *why, size_t size)
     return NULL;
 }
 
-static tda_status check_columns(pg_store *ps, int cancel_fd, int *exists, char *detail,
-                                size_t size)
+static tda_status check_columns(pg_store *ps, int cancel_fd, int *exists, char *detail, size_t size)
 {
     *exists = 0;
     const char *const values[] = {ps->table};
@@ -150,8 +151,10 @@ static tda_status check_columns(pg_store *ps, int cancel_fd, int *exists, char *
         wrong = "nothing keeps (client_id, key) unique";
     PQclear(r);
     if (wrong)
-        return tda__say(TDA_IO, detail, size, "the PostgreSQL table %s cannot hold tokens: %s; "
-                       "%s", ps->table, wrong, schema_hint);
+        return tda__say(TDA_IO, detail, size,
+                        "the PostgreSQL table %s cannot hold tokens: %s; "
+                        "%s",
+                        ps->table, wrong, schema_hint);
     return TDA_OK;
 }
 
@@ -177,8 +180,8 @@ static tda_status ensure_table(pg_store *ps, int cancel_fd, char *detail, size_t
                      "SELECT pg_advisory_xact_lock(" CREATE_LOCK_ID ")", 0, NULL, NULL, detail,
                      size);
     if (st == TDA_OK)
-        st = exec_io(ps, cancel_fd, "making the token table", ps->sql_create, 0, NULL, NULL,
-                     detail, size);
+        st = exec_io(ps, cancel_fd, "making the token table", ps->sql_create, 0, NULL, NULL, detail,
+                     size);
     if (st == TDA_OK)
         st = exec_io(ps, cancel_fd, "making the token table", "COMMIT", 0, NULL, NULL, detail,
                      size);
@@ -189,15 +192,19 @@ static tda_status ensure_table(pg_store *ps, int cancel_fd, char *detail, size_t
         }
         size_t at = strlen(detail);
         if (st == TDA_IO) /* refused, not interrupted: someone must make it */
-            snprintf(detail + at, size - at, "; the table %s does not exist and could not be "
+            snprintf(detail + at, size - at,
+                     "; the table %s does not exist and could not be "
                      "made: create it as README's 'many users, many machines' shows, or let "
-                     "this role create tables", ps->table);
+                     "this role create tables",
+                     ps->table);
         return st;
     }
     st = check_columns(ps, cancel_fd, &exists, detail, size);
     if (st == TDA_OK && !exists)
-        st = tda__say(TDA_IO, detail, size, "the table %s was made but cannot be found: check "
-                     "search_path", ps->table);
+        st = tda__say(TDA_IO, detail, size,
+                      "the table %s was made but cannot be found: check "
+                      "search_path",
+                      ps->table);
     ps->table_ready = st == TDA_OK;
     return st;
 }
@@ -227,15 +234,17 @@ static tda_status parse_row(pg_store *ps, const char *key, const char *text, tda
     if (st == TDA_NO_MEMORY)
         return no_memory(detail, size);
     if (st != TDA_OK)
-        return tda__say(st, detail, size, "the token stored for %s is not valid: %s; log in "
-                       "again to replace it", location(ps, key), why);
+        return tda__say(st, detail, size,
+                        "the token stored for %s is not valid: %s; log in "
+                        "again to replace it",
+                        location(ps, key), why);
     return TDA_OK;
 }
 
 static tda_status missing(pg_store *ps, const char *key, char *detail, size_t size)
 {
     return tda__say(TDA_FILE_MISSING, detail, size, "no token for %s: log in first",
-                   location(ps, key));
+                    location(ps, key));
 }
 
 static void forget_last(pg_store *ps)
@@ -261,8 +270,7 @@ static tda_status pg_load(void *self, const char *key, tda_token *out, char *det
         st = ready(ps, -1, detail, size);
         int was_reused = ps->session.reused;
         if (st == TDA_OK)
-            st = exec_io(ps, -1, "reading the token", ps->sql_select, 2, values, &r, detail,
-                         size);
+            st = exec_io(ps, -1, "reading the token", ps->sql_select, 2, values, &r, detail, size);
         if (!retry_fresh(ps, st, was_reused))
             break;
     }
@@ -345,13 +353,14 @@ static tda_status lock_row(pg_store *ps, pg_lock *l, const tda_store_wait *wait,
     /* The server ends the wait at lock_timeout; our own deadline only catches a silent one. */
     const char *const values[] = {ps->client_id, l->key};
     tda__pg_wait w = {tda_monotonic_ms() + (left > 0 ? left : 0) + ps->session.io_timeout_ms,
-                     wait->cancel_fd};
+                      wait->cancel_fd};
     PGresult *r;
     char sqlstate[6];
-    st = tda__pg_exec(&ps->session, &w, "waiting for the token's row lock", ps->sql_lock, 2,
-                     values, &r, sqlstate, detail, size);
+    st = tda__pg_exec(&ps->session, &w, "waiting for the token's row lock", ps->sql_lock, 2, values,
+                      &r, sqlstate, detail, size);
     if (st == TDA_LOCKED) {
-        snprintf(detail, size, "another process has held the lock on %s for longer than the "
+        snprintf(detail, size,
+                 "another process has held the lock on %s for longer than the "
                  "lock timeout (PostgreSQL's lock_timeout passed); try again later",
                  location(ps, l->key));
         return st;
@@ -368,8 +377,8 @@ static tda_status lock_row(pg_store *ps, pg_lock *l, const tda_store_wait *wait,
     return st;
 }
 
-static tda_status pg_lock_op(void *self, const char *key, const tda_store_wait *wait,
-                             void **lock, char *detail, size_t size)
+static tda_status pg_lock_op(void *self, const char *key, const tda_store_wait *wait, void **lock,
+                             char *detail, size_t size)
 {
     pg_store *ps = self;
     *lock = NULL;
@@ -377,8 +386,9 @@ static tda_status pg_lock_op(void *self, const char *key, const tda_store_wait *
     if (st != TDA_OK)
         return st;
     if (ps->in_txn)
-        return tda__say(TDA_INVALID_ARGUMENT, detail, size, "this PostgreSQL store handle "
-                       "already holds a lock: use one handle per thread, one lock at a time");
+        return tda__say(TDA_INVALID_ARGUMENT, detail, size,
+                        "this PostgreSQL store handle "
+                        "already holds a lock: use one handle per thread, one lock at a time");
     pg_lock *l = tda__calloc(1, sizeof *l);
     if (!l || !(l->key = tda__strdup(key))) {
         lock_free(l);
@@ -455,12 +465,11 @@ static tda_status take_row_again(pg_store *ps, pg_lock *l, char *detail, size_t 
         tda_store_wait nap = {tda_monotonic_ms() + 50, l->cancel_fd};
         if (tda_store_wait_fd(&nap, -1, 0, 50) == TDA_CANCELLED)
             return tda__say(TDA_CANCELLED, detail, size, "cancelled while reading %s again",
-                           location(ps, l->key));
+                            location(ps, l->key));
     }
 }
 
-static tda_status pg_load_locked(void *self, void *lock, tda_token *out, char *detail,
-                                 size_t size)
+static tda_status pg_load_locked(void *self, void *lock, tda_token *out, char *detail, size_t size)
 {
     pg_store *ps = self;
     pg_lock *l = lock;
@@ -487,8 +496,10 @@ static tda_status pg_prepare(void *self, void *lock, char *detail, size_t size)
     /* The connection the save needs is the one holding the lock: it must still be there. */
     if (!ps->session.conn || PQstatus(ps->session.conn) != CONNECTION_OK) {
         l->lost = 1;
-        return tda__say(TDA_NETWORK, detail, size, "the connection to PostgreSQL was lost while "
-                       "holding the lock on %s", location(ps, l->key));
+        return tda__say(TDA_NETWORK, detail, size,
+                        "the connection to PostgreSQL was lost while "
+                        "holding the lock on %s",
+                        location(ps, l->key));
     }
     return TDA_OK;
 }
@@ -514,8 +525,8 @@ static tda_status write_again(pg_store *ps, pg_lock *l, char *detail, size_t siz
         if (st == TDA_OK && l->spent) {
             const char *const values[] = {ps->client_id, l->key, l->saved, l->spent, l->fresh};
             PGresult *r;
-            st = exec_io(ps, -1, "saving the new pair again", ps->sql_rewrite, 5, values, &r,
-                         why, sizeof why);
+            st = exec_io(ps, -1, "saving the new pair again", ps->sql_rewrite, 5, values, &r, why,
+                         sizeof why);
             if (st == TDA_OK) {
                 int rows = PQntuples(r);
                 PQclear(r);
@@ -523,10 +534,12 @@ static tda_status write_again(pg_store *ps, pg_lock *l, char *detail, size_t siz
                     l->landed = 1;
                     return TDA_OK;
                 }
-                return tda__say(TDA_IO, detail, size, "the connection to PostgreSQL was lost "
-                               "after the refresh; on a new one, %s no longer held the pair "
-                               "that was spent (a login or a revoke changed it meanwhile), so "
-                               "the new pair was not written over it", location(ps, l->key));
+                return tda__say(TDA_IO, detail, size,
+                                "the connection to PostgreSQL was lost "
+                                "after the refresh; on a new one, %s no longer held the pair "
+                                "that was spent (a login or a revoke changed it meanwhile), so "
+                                "the new pair was not written over it",
+                                location(ps, l->key));
             }
         } else if (st == TDA_OK) {
             const char *const values[] = {ps->client_id, l->key, l->saved};
@@ -539,8 +552,10 @@ static tda_status write_again(pg_store *ps, pg_lock *l, char *detail, size_t siz
         }
         int transient = st == TDA_NETWORK || st == TDA_TIMED_OUT || st == TDA_LOCKED;
         if (!transient || tda_monotonic_ms() + pause_ms > give_up)
-            return tda__say(st, detail, size, "the connection to PostgreSQL was lost before the "
-                           "new pair was committed, and storing it again failed: %s", why);
+            return tda__say(st, detail, size,
+                            "the connection to PostgreSQL was lost before the "
+                            "new pair was committed, and storing it again failed: %s",
+                            why);
         tda_store_wait nap = {tda_monotonic_ms() + pause_ms, -1};
         tda_store_wait_fd(&nap, -1, 0, pause_ms);
         /* Short: a waiter that takes the row first while this pair is unwritten reads a
@@ -559,18 +574,21 @@ static tda_status pg_save(void *self, void *lock, const tda_token *t, char *deta
     pg_store *ps = self;
     pg_lock *l = lock;
     if (t->client_id && strcmp(t->client_id, ps->client_id) != 0)
-        return tda__say(TDA_WRONG_CLIENT, detail, size, "the token belongs to client id %s, but "
-                       "this store keeps the tokens of client id %s", t->client_id,
-                       ps->client_id);
+        return tda__say(TDA_WRONG_CLIENT, detail, size,
+                        "the token belongs to client id %s, but "
+                        "this store keeps the tokens of client id %s",
+                        t->client_id, ps->client_id);
     tda_token copy = *t; /* the row's client id, also when the token names none */
     copy.client_id = ps->client_id;
     char *text;
     size_t len;
     tda_status st = tda__token_to_json(&copy, &text, &len);
     if (st != TDA_OK)
-        return tda__say(st, detail, size, st == TDA_NO_MEMORY ? "out of memory saving %s"
-                                                              : "a token with missing fields for "
-                                                                "%s", location(ps, l->key));
+        return tda__say(st, detail, size,
+                        st == TDA_NO_MEMORY ? "out of memory saving %s"
+                                            : "a token with missing fields for "
+                                              "%s",
+                        location(ps, l->key));
     tda__free_secret(l->saved);
     tda__free_secret(l->fresh);
     l->saved = text;
@@ -594,8 +612,10 @@ static tda_status pg_remove(void *self, void *lock, char *detail, size_t size)
     pg_store *ps = self;
     pg_lock *l = lock;
     if (l->lost || !ps->in_txn)
-        return tda__say(TDA_NETWORK, detail, size, "the connection to PostgreSQL was lost while "
-                       "holding the lock on %s", location(ps, l->key));
+        return tda__say(TDA_NETWORK, detail, size,
+                        "the connection to PostgreSQL was lost while "
+                        "holding the lock on %s",
+                        location(ps, l->key));
     const char *const values[] = {ps->client_id, l->key};
     return exec_io(ps, -1, "removing the token", ps->sql_delete, 2, values, NULL, detail, size);
 }
@@ -612,8 +632,10 @@ static tda_status pg_unlock(void *self, void *lock, int commit, char *detail, si
     } else if (l->landed) {
         ps->in_txn = 0; /* written on a connection of its own: nothing left to commit */
     } else if (l->lost || !ps->in_txn) {
-        st = tda__say(TDA_NETWORK, detail, size, "the connection to PostgreSQL was lost before "
-                     "the change to %s was committed", location(ps, l->key));
+        st = tda__say(TDA_NETWORK, detail, size,
+                      "the connection to PostgreSQL was lost before "
+                      "the change to %s was committed",
+                      location(ps, l->key));
     } else {
         st = exec_io(ps, -1, "committing", "COMMIT", 0, NULL, NULL, detail, size);
         ps->in_txn = 0;
@@ -659,8 +681,8 @@ static void describe_server(const pg_store *ps, char *out, size_t size)
             host = o->val;
     }
     if (db || host)
-        snprintf(out, size, "database %s on %s", db ? db : "(default)", host ? host
-                                                                           : "(default host)");
+        snprintf(out, size, "database %s on %s", db ? db : "(default)",
+                 host ? host : "(default host)");
     if (opts) {
         for (PQconninfoOption *o = opts; o->keyword; o++)
             if (o->val)

@@ -8,7 +8,7 @@
 #ifndef TDA__STORE_PG_H
 #define TDA__STORE_PG_H
 
-#include "file_ops.h" /* tda__say */
+#include "internal.h" /* tda__say */
 #include "store.h"
 
 #define TDA__PG_DEFAULT_TABLE "trakt_tokens"
@@ -67,8 +67,8 @@ tda_status tda__pg_status_of_sqlstate(const char *sqlstate);
  * skipped) becomes "[redacted]". When a secret is shorter than 4 bytes it
  * cannot be told apart from ordinary words, so the message is withheld.
  */
-void tda__pg_append_clean(char *out, size_t size, const char *message,
-                         const char *const *secrets, size_t n);
+void tda__pg_append_clean(char *out, size_t size, const char *message, const char *const *secrets,
+                          size_t n);
 /*
  * The password as written in a postgresql:// URI's user info ("u:PW@host"),
  * still percent-encoded, into out; "" when there is none. libpq's own

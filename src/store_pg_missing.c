@@ -11,13 +11,13 @@
 
 static tda_status left_out(char *detail, size_t size)
 {
-    return tda__say(TDA_UNSUPPORTED, detail, size, "this libtraktdeviceauth was built without "
-                   "the PostgreSQL store (libpq was not found by pkg-config, or TDA_POSTGRESQL "
-                   "was OFF): install libpq-dev and build it again to use a postgresql:// store");
+    return tda__say(TDA_UNSUPPORTED, detail, size,
+                    "this libtraktdeviceauth was built without "
+                    "the PostgreSQL store (libpq was not found by pkg-config, or TDA_POSTGRESQL "
+                    "was OFF): install libpq-dev and build it again to use a postgresql:// store");
 }
 
-static tda_status none_load(void *self, const char *key, tda_token *out, char *detail,
-                            size_t size)
+static tda_status none_load(void *self, const char *key, tda_token *out, char *detail, size_t size)
 {
     return left_out(detail, size);
 }

@@ -68,8 +68,10 @@ tda_status tda__pg_check_key(const char *key, char *detail, size_t size)
     if (!why)
         return TDA_OK;
     /* The key is not quoted: it may be anything, even a secret pasted by mistake. */
-    snprintf(detail, size, "unusable key (%zu bytes): %s. A key is 1 to %d bytes of UTF-8 "
-             "without control characters", len, why, TDA__PG_KEY_MAX);
+    snprintf(detail, size,
+             "unusable key (%zu bytes): %s. A key is 1 to %d bytes of UTF-8 "
+             "without control characters",
+             len, why, TDA__PG_KEY_MAX);
     return TDA_INVALID_ARGUMENT;
 }
 
@@ -142,8 +144,8 @@ tda_status tda__pg_status_of_sqlstate(const char *code)
     return TDA_IO; /* permission, a wrong table, data the server refused: someone must look */
 }
 
-void tda__pg_append_clean(char *out, size_t size, const char *message,
-                         const char *const *secrets, size_t n)
+void tda__pg_append_clean(char *out, size_t size, const char *message, const char *const *secrets,
+                          size_t n)
 {
     if (!size)
         return;
@@ -152,7 +154,8 @@ void tda__pg_append_clean(char *out, size_t size, const char *message,
         message = "";
     for (size_t i = 0; i < n; i++) {
         if (secrets[i] && secrets[i][0] && strlen(secrets[i]) < 4) {
-            snprintf(out + at, size - at, "libpq's message withheld: the password is too short "
+            snprintf(out + at, size - at,
+                     "libpq's message withheld: the password is too short "
                      "to be told apart from its words");
             return;
         }

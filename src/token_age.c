@@ -32,8 +32,8 @@ static void read_line(const char *path, char *out, size_t size)
 }
 
 static char boot_id[TDA__BOOT_ID_SIZE];
-_Static_assert(sizeof boot_id == sizeof ((tda_received *)0)->boot_id, "a boot id fits the stamp");
-static char host[sizeof ((tda_received *)0)->host];
+_Static_assert(sizeof boot_id == sizeof((tda_received *)0)->boot_id, "a boot id fits the stamp");
+static char host[sizeof((tda_received *)0)->host];
 static pthread_once_t ids_once = PTHREAD_ONCE_INIT;
 
 /*
@@ -80,7 +80,7 @@ static int64_t elapsed_ms(const tda_token *t, const tda_received *now)
         return -1;
     int64_t wall_ms = (now->wall_s - at) * 1000;
     if (stamped && r->host[0] && strcmp(r->host, now->host) == 0 && wall_ms < now->uptime_ms)
-        return -1; /* rule 2: it arrived before this boot began, so the wall clock is wrong */
+        return -1;  /* rule 2: it arrived before this boot began, so the wall clock is wrong */
     return wall_ms; /* rules 2 and 3 */
 }
 

@@ -49,9 +49,9 @@ tda_status tda__token_to_json(const tda_token *t, char **text, size_t *len)
     const tda_received *r = &t->received;
     tda__json_oom_reset();
     json_t *root = json_pack(
-        "{s:s?, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s}", "client_id",
-        t->client_id, "access_token", t->access_token, "token_type", t->token_type,
-        "refresh_token", t->refresh_token, "scope", t->scope ? t->scope : "", "created_at",
+        "{s:s?, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s}", "client_id", t->client_id,
+        "access_token", t->access_token, "token_type", t->token_type, "refresh_token",
+        t->refresh_token, "scope", t->scope ? t->scope : "", "created_at",
         (json_int_t)t->created_at, "expires_in", (json_int_t)t->expires_in, "expires_at",
         (json_int_t)t->expires_at, "received_at", (json_int_t)r->wall_s, "received_uptime_ms",
         (json_int_t)r->uptime_ms, "received_boot_id", r->boot_id, "received_host", r->host);
@@ -112,8 +112,7 @@ static tda_status take_fields(json_t *root, tda_token *out, char *detail, size_t
     if (json_is_string(id) && !(out->client_id = tda__strdup(json_string_value(id))))
         return TDA_NO_MEMORY;
     tda_received *r = &out->received;
-    st = optional_integer(root, "received_at", -MAX_WALL_S, MAX_WALL_S, &r->wall_s, detail,
-                          size);
+    st = optional_integer(root, "received_at", -MAX_WALL_S, MAX_WALL_S, &r->wall_s, detail, size);
     if (st == TDA_OK)
         st = optional_integer(root, "received_uptime_ms", -MAX_UPTIME_MS, MAX_UPTIME_MS,
                               &r->uptime_ms, detail, size);
@@ -125,7 +124,7 @@ static tda_status take_fields(json_t *root, tda_token *out, char *detail, size_t
 }
 
 tda_status tda__token_from_json(const char *text, size_t len, tda_token *out, char *detail,
-                               size_t detail_size)
+                                size_t detail_size)
 {
     memset(out, 0, sizeof *out);
     detail[0] = '\0'; /* a failed allocation below may say nothing */
@@ -134,8 +133,8 @@ tda_status tda__token_from_json(const char *text, size_t len, tda_token *out, ch
     tda__json_oom_reset();
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
     /* jansson reports a failed allocation as a syntax error, or not at all: see alloc.c. */
-    if (tda__json_oom_happened() || (!root && (json_error_code(&err) == json_error_out_of_memory ||
-                                              err.text[0] == '\0'))) {
+    if (tda__json_oom_happened() ||
+        (!root && (json_error_code(&err) == json_error_out_of_memory || err.text[0] == '\0'))) {
         tda__json_wipe_strings(root);
         json_decref(root);
         snprintf(detail, detail_size, "out of memory while reading it");

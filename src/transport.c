@@ -6,13 +6,6 @@
 
 #include "transport.h"
 
-int64_t tda_monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void body_reset(tda__http_slot *t)
 {
     tda__wipe(t->body, t->body_len);
@@ -86,7 +79,8 @@ tda_status tda__slot_init(tda__http_slot *t, const char *ca_file)
              curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
-             curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)TDA__MAX_BODY) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)TDA__MAX_BODY) ==
+                 CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->curl_error) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_WRITEDATA, t) == CURLE_OK &&
@@ -202,7 +196,7 @@ static tda_status run_transfer(tda__transport *t, const tda__http_request *rq, C
 }
 
 tda_status tda__slot_prepare(tda__http_slot *t, const tda__http_request *rq, char *detail,
-                            size_t detail_size)
+                             size_t detail_size)
 {
     body_reset(t);
     t->curl_error[0] = '\0';
@@ -229,19 +223,19 @@ void tda__slot_release(tda__http_slot *t)
 }
 
 tda_status tda__slot_finish(tda__http_slot *t, CURLcode rc, tda__response *out, char *detail,
-                           size_t detail_size)
+                            size_t detail_size)
 {
     t->upload = NULL;
     memset(out, 0, sizeof *out);
     if (rc != CURLE_OK) /* what each failure means is the status rules' (status_rules.c) */
         return tda__classify_transfer_failure((int)rc, t->curl_error[0] ? t->curl_error : NULL,
-                                             t->body_overflow, detail, detail_size);
+                                              t->body_overflow, detail, detail_size);
     describe_answer(t, out);
     return TDA_OK;
 }
 
 tda_status tda__transport_post(tda__transport *t, const tda__http_request *rq, tda__response *out,
-                              char *detail, size_t detail_size)
+                               char *detail, size_t detail_size)
 {
     memset(out, 0, sizeof *out);
     if (is_cancelled(rq)) {

@@ -16,7 +16,7 @@
 
 /*
  * One easy handle with the buffers of its transfer. The blocking calls use
- * the client's one slot; the non-blocking engine (multi.c) lends slots to
+ * the client's one slot; the non-blocking engine (multi_pool.c) lends slots to
  * flows only while their request is in flight.
  */
 typedef struct tda__http_slot {
@@ -40,8 +40,8 @@ typedef struct tda__http_request {
     const struct curl_slist *headers;
     const char *body;
     size_t body_len;
-    long timeout_ms;            /* for this request in all */
-    int cancel_fd;              /* readable when the client was cancelled */
+    long timeout_ms; /* for this request in all */
+    int cancel_fd;   /* readable when the client was cancelled */
     const atomic_int *cancelled;
 } tda__http_request;
 
@@ -49,13 +49,13 @@ tda_status tda__slot_init(tda__http_slot *s, const char *ca_file);
 void tda__slot_cleanup(tda__http_slot *s);
 /* Points the slot at a request; the request's strings must outlive the transfer. */
 tda_status tda__slot_prepare(tda__http_slot *s, const tda__http_request *rq, char *detail,
-                            size_t detail_size);
+                             size_t detail_size);
 /*
  * After the transfer ended with rc: TDA_OK and *out describing the answer
  * (valid until the slot's next transfer), or the failure with its detail.
  */
 tda_status tda__slot_finish(tda__http_slot *s, CURLcode rc, tda__response *out, char *detail,
-                           size_t detail_size);
+                            size_t detail_size);
 
 /* Forgets the transfer: the answer's bytes (a token, maybe) are wiped now, not at reuse. */
 void tda__slot_release(tda__http_slot *s);
@@ -70,7 +70,7 @@ void tda__transport_cleanup(tda__transport *t);
  * TDA_CANCELLED, with a secret-free detail.
  */
 tda_status tda__transport_post(tda__transport *t, const tda__http_request *rq, tda__response *out,
-                              char *detail, size_t detail_size);
+                               char *detail, size_t detail_size);
 
 /* Empties the cancel pipe (non-blocking): a byte left by a cancel that was reset since. */
 void tda__drain_cancel_pipe(int cancel_fd);

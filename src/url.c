@@ -77,7 +77,8 @@ tda_status tda__url_check(const char *url, char **normalized, char *why, size_t 
         }
         if (!host_is_loopback(host)) {
             set_why(why, why_size,
-                    "plain http is allowed only to loopback hosts (127.0.0.1, ::1, localhost); use https");
+                    "plain http is allowed only to loopback hosts (127.0.0.1, ::1, localhost); use "
+                    "https");
             goto out;
         }
     }

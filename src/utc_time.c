@@ -17,7 +17,7 @@ static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;                                 /* 0 .. 399 */
+    int64_t yoe = y - era * 400;                                  /* 0 .. 399 */
     int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1; /* 0 .. 365 */
     int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;          /* 0 .. 146096 */
     return era * 146097 + doe - 719468;
@@ -41,8 +41,9 @@ int tda__parse_imf_fixdate(const char *s, int64_t *out)
     /* Every %d has a width of at most 9 digits, so none can overflow; the ranges and the sign,
        which %d also takes, are checked below. */
     /* NOLINTNEXTLINE(cert-err34-c): the widths bound the numbers (see above) */
-    if (sscanf(s, "%3[A-Za-z], %2d %3[A-Za-z] %9d %2d:%2d:%2d GMT%n", wday, &day, mon, &year,
-               &hour, &min, &sec, &used) != 7 || used < 0 || s[used] != '\0')
+    if (sscanf(s, "%3[A-Za-z], %2d %3[A-Za-z] %9d %2d:%2d:%2d GMT%n", wday, &day, mon, &year, &hour,
+               &min, &sec, &used) != 7 ||
+        used < 0 || s[used] != '\0')
         return -1;
     const char *w = strlen(wday) == 3 ? strstr(days, wday) : NULL;
     const char *m = strlen(mon) == 3 ? strstr(months, mon) : NULL;

@@ -7,9 +7,13 @@
 #    ...), relative to the top or to the naming file's directory, globs too
 #    (tests/unit_*.c); a path git ignores (build output, node_modules) or a
 #    program built from NAME.c counts as existing;
-#  - in C sources' comments, bare names of C files and headers ("poll.c",
-#    "emu.h"): some tracked file must have that name (or NAME.in, for a
-#    generated header).
+#  - bare file names ("poll.c", "state.h", "lib.sh", "FAULTS.md") in the
+#    comments of C sources, shell scripts and CMake files, and anywhere in the
+#    documents (README.md, NEWS, doc/, every *.md, the man pages): some
+#    tracked file must have that name (or NAME.in, for a generated header).
+#    Not file names of the repository: a system header in <...>, a
+#    placeholder in capitals (NAME.c, HEADER.h), and the names in
+#    $not_ours below, each with its reason.
 # Usage: check_paths.sh SOURCE_DIR
 set -eu
 cd "$1"
@@ -26,8 +30,12 @@ exists() { # path, naming file's directory
     done
     return 1
 }
-# Recorded data (the ABI dump, fuzz corpora, a lock file) names no paths.
-grep -vE '^(abi/|fuzz/corpus/|LICENSE$|bench/trakt_npm/package-lock.json$)' "$tmp/tracked" |
+# Names that are not the repository's files: app.c is the reader's own
+# program in the build commands of README.md and traktdeviceauth(3).
+not_ours="app.c"
+# Recorded data (the ABI dump, fuzz corpora, a lock file) names no paths;
+# check_paths_fails.sh names the files of the scratch repository it makes.
+grep -vE '^(abi/|fuzz/corpus/|LICENSE$|bench/trakt_npm/package-lock.json$|tests/check_paths_fails.sh$)' "$tmp/tracked" |
 while IFS= read -r file; do
     grep -Iq . "$file" 2>/dev/null || continue
     here=$(dirname "$file")
@@ -39,13 +47,20 @@ while IFS= read -r file; do
         echo "FAILED: $file names '$path', which does not exist"
         echo x >>"$tmp/bad"
     done
-    case "$file" in *.c | *.h) ;; *) continue ;; esac
-    # Comments only: /* ... */ blocks and // lines.
-    perl -0777 -ne 'while (m{/\*(.*?)\*/|//([^\n]*)}gs) { my $c = defined $1 ? $1 : $2;
-        while ($c =~ m{(?<![\w./-])([a-z][a-z0-9_]*\.[ch])(?![\w])}g) { print "$1\n" } }' "$file" |
+    # The text in which bare names are looked for: comments, or a whole document.
+    case "$file" in
+    *.c | *.h)
+        perl -0777 -ne 'while (m{/\*(.*?)\*/|//([^\n]*)}gs) { print defined $1 ? $1 : $2, "\n" }' "$file" ;;
+    *.sh | CMakeLists.txt | */CMakeLists.txt | *.cmake)
+        perl -ne 'print "$1\n" if m{(?:^|\s)#(.*)}' "$file" ;;
+    README.md | NEWS | doc/* | *.md) cat "$file" ;;
+    *) continue ;;
+    esac | perl -ne 'while (m{(?<![\w./<\$-])([A-Za-z][\w+-]*\.(?:c|h|sh|md|mjs|cmake))(?![\w/-])}g) {
+            my $n = $1; print "$n\n" unless $n =~ m{^[A-Z_]+\.(?:c|h|sh)$} }' |
         sort -u | while IFS= read -r name; do
         grep -qxF "$name" "$tmp/names" && continue
-        echo "FAILED: a comment in $file names '$name', which is no file of the repository"
+        case " $not_ours " in *" $name "*) continue ;; esac
+        echo "FAILED: $file names '$name', which is no file of the repository"
         echo x >>"$tmp/bad"
     done
 done

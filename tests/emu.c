@@ -141,10 +141,10 @@ emu_stats emu_get_stats(const emu *e)
     curl_easy_cleanup(curl);
     assert_non_null(root);
     emu_stats s = {
-        stat_field(root, "requests"),      stat_field(root, "connections"),
-        stat_field(root, "polls"),         stat_field(root, "early_polls"),
-        stat_field(root, "codes_issued"),  stat_field(root, "tokens_issued"),
-        stat_field(root, "refreshes"),     stat_field(root, "revokes"),
+        stat_field(root, "requests"),        stat_field(root, "connections"),
+        stat_field(root, "polls"),           stat_field(root, "early_polls"),
+        stat_field(root, "codes_issued"),    stat_field(root, "tokens_issued"),
+        stat_field(root, "refreshes"),       stat_field(root, "revokes"),
         stat_field(root, "faults_injected"), stat_field(root, "secrets_sent"),
     };
     json_decref(root);
@@ -231,8 +231,8 @@ int emu_read_log(const char *log_path, const char *path, emu_logged *out, int ma
     return n;
 }
 
-int emu_check_poll_gaps(const char *log_path, const char *path, long interval_ms,
-                        long raised_ms, long after_fault_ms, const char *what)
+int emu_check_poll_gaps(const char *log_path, const char *path, long interval_ms, long raised_ms,
+                        long after_fault_ms, const char *what)
 {
     emu_logged r[512];
     int n = emu_read_log(log_path, path, r, 512);

@@ -14,8 +14,8 @@ typedef struct emu {
 } emu;
 
 typedef struct emu_stats {
-    long requests, connections, polls, early_polls, codes_issued, tokens_issued, refreshes,
-        revokes, faults_injected, secrets_sent;
+    long requests, connections, polls, early_polls, codes_issued, tokens_issued, refreshes, revokes,
+        faults_injected, secrets_sent;
 } emu_stats;
 
 /*
@@ -38,7 +38,6 @@ struct tda_client;
 struct tda_client *emu_client(const emu *e);
 /* The same without a client secret: a public client. */
 struct tda_client *emu_public_client(const emu *e);
-
 
 /* A real login against the emulator (code, then polls until the emulator approves). */
 struct tda_token;
@@ -83,8 +82,7 @@ int emu_read_log(const char *log_path, const char *path, emu_logged *out, int ma
  * shortens it). The log has whole milliseconds, so 1 ms is forgiven. Fails
  * the test, naming `what`, otherwise. Returns how many requests it saw.
  */
-int emu_check_poll_gaps(const char *log_path, const char *path, long interval_ms,
-                        long raised_ms, long after_fault_ms, const char *what);
-
+int emu_check_poll_gaps(const char *log_path, const char *path, long interval_ms, long raised_ms,
+                        long after_fault_ms, const char *what);
 
 #endif

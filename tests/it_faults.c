@@ -54,19 +54,22 @@ typedef struct fault_row {
     call_kind call;
     const char *faults[4]; /* --fault specifications, NULL-terminated */
     tda_status expect;
-    const char *detail; /* a substring the error detail must hold, or NULL */
-    int min_retries;    /* POLL: retry and slow-down events at least... */
-    int max_retries;    /* ...and at most */
-    long min_wait_ms;   /* POLL: the least wait after each faulted request, measured in the
-                           emulator's log (after a 429: the raised interval, kept); CODE etc.:
-                           the Retry-After read */
+    const char *detail;  /* a substring the error detail must hold, or NULL */
+    int min_retries;     /* POLL: retry and slow-down events at least... */
+    int max_retries;     /* ...and at most */
+    long min_wait_ms;    /* POLL: the least wait after each faulted request, measured in the
+                            emulator's log (after a 429: the raised interval, kept); CODE etc.:
+                            the Retry-After read */
     spend refresh_token; /* REFRESH only */
     int short_life;      /* POLL: the code lives 1 s instead of 30 s */
     int public_client;   /* the client has no secret (Trakt's advice since July 2026) */
     int require_secret;  /* the emulator refuses requests without one (--require-secret) */
 } fault_row;
 
+/* A braced initializer in a macro reads as a block to clang-format. */
+/* clang-format off */
 #define F(...) {__VA_ARGS__, NULL}
+/* clang-format on */
 
 /* Each row names only the columns it needs; the rest are zero. */
 #pragma GCC diagnostic push
@@ -80,7 +83,8 @@ static const fault_row rows[] = {
     {"code: 403 Cloudflare HTML", CODE, F("code:1:403:html"), TDA_FORBIDDEN, "User-Agent"},
     {"code: 404", CODE, F("code:1:404"), TDA_UNEXPECTED_STATUS, "base URL"},
     {"code: 429", CODE, F("code:1:429"), TDA_SLOW_DOWN, "429"},
-    {"code: 429 Retry-After", CODE, F("code:1:429:retry-after=30"), TDA_SLOW_DOWN, NULL, 0, 0, 30000},
+    {"code: 429 Retry-After", CODE, F("code:1:429:retry-after=30"), TDA_SLOW_DOWN, NULL, 0, 0,
+     30000},
     {"code: 429 X-Ratelimit", CODE, F("code:1:429:ratelimit=20"), TDA_SLOW_DOWN, NULL, 0, 0, 19000},
     {"code: 500", CODE, F("code:1:500"), TDA_SERVER_ERROR, "500"},
     {"code: 502", CODE, F("code:1:502"), TDA_OVERLOADED, "502"},
@@ -108,8 +112,7 @@ static const fault_row rows[] = {
     {"code: interval 0", CODE, F("code:1:json:set=interval=0"), TDA_BAD_RESPONSE, "interval"},
     {"code: interval negative", CODE, F("code:1:json:set=interval=-5"), TDA_BAD_RESPONSE,
      "interval"},
-    {"code: interval huge", CODE, F("code:1:json:set=interval=1e12"), TDA_BAD_RESPONSE,
-     "interval"},
+    {"code: interval huge", CODE, F("code:1:json:set=interval=1e12"), TDA_BAD_RESPONSE, "interval"},
     {"code: interval a string", CODE, F("code:1:json:set=interval=\"5\""), TDA_BAD_RESPONSE,
      "interval"},
     {"code: expires_in missing", CODE, F("code:1:json:del=expires_in"), TDA_BAD_RESPONSE,
@@ -138,40 +141,39 @@ static const fault_row rows[] = {
     {"token: 522 Cloudflare HTML", POLL, F("token:1:522:html"), TDA_OK, NULL, 1, 1, INTERVAL_MS},
     {"token: 5xx/52x burst shorter than the code's life", POLL,
      F("token:1-2:503", "token:3-4:522:html", "token:5:500"), TDA_OK, NULL, 5, 5, INTERVAL_MS},
-    {"token: 503 longer than the code's life", POLL, F("token:1-1000:503"), TDA_OVERLOADED,
-     "503", 1, 6, INTERVAL_MS, KEPT, 1},
+    {"token: 503 longer than the code's life", POLL, F("token:1-1000:503"), TDA_OVERLOADED, "503",
+     1, 6, INTERVAL_MS, KEPT, 1},
     {"token: 522 HTML longer than the code's life", POLL, F("token:1-1000:522:html"),
      TDA_CLOUDFLARE, "Cloudflare", 1, 6, INTERVAL_MS, KEPT, 1},
     {"token: dropped before headers", POLL, F("token:1:drop"), TDA_OK, NULL, 1, 1, INTERVAL_MS},
     {"token: stall", POLL, F("token:1:stall"), TDA_OK, NULL, 1, 1, INTERVAL_MS},
     {"token: 10 MB body", POLL, F("token:1:huge"), TDA_BAD_RESPONSE, "larger than"},
     {"token: 200 lost, then 409", POLL, F("token:2:lose"), TDA_ALREADY_USED, "lost", 1, 1},
-    {"token: 200 dropped after headers, then 409", POLL, F("token:2:cut-headers"),
-     TDA_ALREADY_USED, "lost", 1, 1},
-    {"token: 200 truncated, then 409", POLL, F("token:2:cut-body"), TDA_ALREADY_USED, "lost", 1,
-     1},
+    {"token: 200 dropped after headers, then 409", POLL, F("token:2:cut-headers"), TDA_ALREADY_USED,
+     "lost", 1, 1},
+    {"token: 200 truncated, then 409", POLL, F("token:2:cut-body"), TDA_ALREADY_USED, "lost", 1, 1},
     {"token: invalid JSON", POLL, F("token:2:json:garbage"), TDA_BAD_RESPONSE, NULL},
     {"token: not an object", POLL, F("token:2:json:array"), TDA_BAD_RESPONSE, NULL},
     {"token: non-UTF-8", POLL, F("token:2:json:non-utf8"), TDA_BAD_RESPONSE, NULL},
     {"token: duplicate key", POLL, F("token:2:json:dup=access_token"), TDA_BAD_RESPONSE, NULL},
     {"token: missing access_token", POLL, F("token:2:json:del=access_token"), TDA_BAD_RESPONSE,
      "access_token"},
-    {"token: expires_in a string", POLL, F("token:2:json:set=expires_in=\"7d\""),
-     TDA_BAD_RESPONSE, "expires_in"},
+    {"token: expires_in a string", POLL, F("token:2:json:set=expires_in=\"7d\""), TDA_BAD_RESPONSE,
+     "expires_in"},
     {"token: created_at null", POLL, F("token:2:json:set=created_at=null"), TDA_BAD_RESPONSE,
      "created_at"},
-    {"token: extra fields", POLL, F("token:2:json:set=id_token=\"x\":set=user=[true,null]"), TDA_OK},
+    {"token: extra fields", POLL, F("token:2:json:set=id_token=\"x\":set=user=[true,null]"),
+     TDA_OK},
 
     /* --------------------------------------------- POST /oauth/token (refresh) */
     {"refresh: 200", REFRESH, F(NULL), TDA_OK, NULL, 0, 0, 0, SPENT},
     {"refresh: 400 from a proxy", REFRESH, F("refresh:1:400"), TDA_UNEXPECTED_STATUS, "400"},
     {"refresh: 401 from a proxy", REFRESH, F("refresh:1:401"), TDA_UNEXPECTED_STATUS, "401"},
     {"refresh: 403", REFRESH, F("refresh:1:403"), TDA_FORBIDDEN, "client id"},
-    {"refresh: 403 Cloudflare HTML", REFRESH, F("refresh:1:403:html"), TDA_FORBIDDEN,
-     "User-Agent"},
+    {"refresh: 403 Cloudflare HTML", REFRESH, F("refresh:1:403:html"), TDA_FORBIDDEN, "User-Agent"},
     {"refresh: 429", REFRESH, F("refresh:1:429"), TDA_SLOW_DOWN, "429"},
-    {"refresh: 429 Retry-After", REFRESH, F("refresh:1:429:retry-after=30"), TDA_SLOW_DOWN, NULL,
-     0, 0, 30000},
+    {"refresh: 429 Retry-After", REFRESH, F("refresh:1:429:retry-after=30"), TDA_SLOW_DOWN, NULL, 0,
+     0, 30000},
     {"refresh: 429 X-Ratelimit", REFRESH, F("refresh:1:429:ratelimit=20"), TDA_SLOW_DOWN, NULL, 0,
      0, 19000},
     {"refresh: 500", REFRESH, F("refresh:1:500"), TDA_SERVER_ERROR, "500"},
@@ -186,12 +188,11 @@ static const fault_row rows[] = {
     {"refresh: stall", REFRESH, F("refresh:1:stall"), TDA_TIMED_OUT},
     {"refresh: 10 MB body", REFRESH, F("refresh:1:huge"), TDA_BAD_RESPONSE, "larger than"},
     {"refresh: 200 lost", REFRESH, F("refresh:1:lose"), TDA_NETWORK, NULL, 0, 0, 0, SPENT},
-    {"refresh: 200 dropped after headers", REFRESH, F("refresh:1:cut-headers"), TDA_NETWORK,
-     NULL, 0, 0, 0, SPENT},
-    {"refresh: 200 truncated", REFRESH, F("refresh:1:cut-body"), TDA_NETWORK, NULL, 0, 0, 0,
+    {"refresh: 200 dropped after headers", REFRESH, F("refresh:1:cut-headers"), TDA_NETWORK, NULL,
+     0, 0, 0, SPENT},
+    {"refresh: 200 truncated", REFRESH, F("refresh:1:cut-body"), TDA_NETWORK, NULL, 0, 0, 0, SPENT},
+    {"refresh: invalid JSON", REFRESH, F("refresh:1:json:garbage"), TDA_BAD_RESPONSE, NULL, 0, 0, 0,
      SPENT},
-    {"refresh: invalid JSON", REFRESH, F("refresh:1:json:garbage"), TDA_BAD_RESPONSE, NULL, 0, 0,
-     0, SPENT},
     {"refresh: non-UTF-8", REFRESH, F("refresh:1:json:non-utf8"), TDA_BAD_RESPONSE, NULL, 0, 0, 0,
      SPENT},
     {"refresh: duplicate key", REFRESH, F("refresh:1:json:dup=refresh_token"), TDA_BAD_RESPONSE,
@@ -200,8 +201,8 @@ static const fault_row rows[] = {
      TDA_BAD_RESPONSE, "refresh_token", 0, 0, 0, SPENT},
     {"refresh: expires_in a string", REFRESH, F("refresh:1:json:set=expires_in=\"7d\""),
      TDA_BAD_RESPONSE, "expires_in", 0, 0, 0, SPENT},
-    {"refresh: extra fields", REFRESH, F("refresh:1:json:set=extra=[1,2]"), TDA_OK, NULL, 0, 0,
-     0, SPENT},
+    {"refresh: extra fields", REFRESH, F("refresh:1:json:set=extra=[1,2]"), TDA_OK, NULL, 0, 0, 0,
+     SPENT},
 
     /* -------------------------------------------------- POST /oauth/revoke */
     {"revoke: 200", REVOKE, F(NULL), TDA_OK},
@@ -209,10 +210,10 @@ static const fault_row rows[] = {
     {"revoke: 403", REVOKE, F("revoke:1:403"), TDA_FORBIDDEN, "client id"},
     {"revoke: 403 Cloudflare HTML", REVOKE, F("revoke:1:403:html"), TDA_FORBIDDEN, "User-Agent"},
     {"revoke: 429", REVOKE, F("revoke:1:429"), TDA_SLOW_DOWN, "429"},
-    {"revoke: 429 Retry-After", REVOKE, F("revoke:1:429:retry-after=30"), TDA_SLOW_DOWN, NULL, 0,
-     0, 30000},
-    {"revoke: 429 X-Ratelimit", REVOKE, F("revoke:1:429:ratelimit=20"), TDA_SLOW_DOWN, NULL, 0,
-     0, 19000},
+    {"revoke: 429 Retry-After", REVOKE, F("revoke:1:429:retry-after=30"), TDA_SLOW_DOWN, NULL, 0, 0,
+     30000},
+    {"revoke: 429 X-Ratelimit", REVOKE, F("revoke:1:429:ratelimit=20"), TDA_SLOW_DOWN, NULL, 0, 0,
+     19000},
     {"revoke: 500", REVOKE, F("revoke:1:500"), TDA_SERVER_ERROR, "500"},
     {"revoke: 502", REVOKE, F("revoke:1:502"), TDA_OVERLOADED, "502"},
     {"revoke: 503", REVOKE, F("revoke:1:503"), TDA_OVERLOADED, "503"},
@@ -226,36 +227,79 @@ static const fault_row rows[] = {
     {"revoke: answer lost", REVOKE, F("revoke:1:lose"), TDA_NETWORK},
 
     /* ----------------------- Trakt in late 2026: public clients, Cloudflare, the whole IP */
-    {.name = "code: 429 Cloudflare text with Retry-After", .call = CODE,
-     .faults = F("code:1:429:cloudflare:retry-after=143"), .expect = TDA_SLOW_DOWN,
-     .detail = "wait 143 s", .min_wait_ms = 143000},
-    {.name = "token: no secret sent", .call = POLL, .faults = F(NULL), .expect = TDA_OK,
+    {.name = "code: 429 Cloudflare text with Retry-After",
+     .call = CODE,
+     .faults = F("code:1:429:cloudflare:retry-after=143"),
+     .expect = TDA_SLOW_DOWN,
+     .detail = "wait 143 s",
+     .min_wait_ms = 143000},
+    {.name = "token: no secret sent",
+     .call = POLL,
+     .faults = F(NULL),
+     .expect = TDA_OK,
      .public_client = 1},
-    {.name = "token: 401 to a secret-less request", .call = POLL, .faults = F(NULL),
-     .expect = TDA_FORBIDDEN, .detail = "no client secret was sent", .public_client = 1,
+    {.name = "token: 401 to a secret-less request",
+     .call = POLL,
+     .faults = F(NULL),
+     .expect = TDA_FORBIDDEN,
+     .detail = "no client secret was sent",
+     .public_client = 1,
      .require_secret = 1},
-    {.name = "token: 429 Retry-After with many flows pauses them all", .call = MULTI,
-     .faults = F("token:3:429:retry-after=1"), .expect = TDA_OK, .min_wait_ms = 1000},
-    {.name = "token: 429 X-Ratelimit with many flows pauses them all", .call = MULTI,
-     .faults = F("token:3:429:ratelimit=2"), .expect = TDA_OK, .min_wait_ms = 1000},
-    {.name = "token: Cloudflare 429 with many flows pauses them all", .call = MULTI,
-     .faults = F("token:3:429:cloudflare"), .expect = TDA_OK, .min_wait_ms = INTERVAL_MS + 300},
-    {.name = "token: bare 429 with many flows slows only its own", .call = MULTI,
-     .faults = F("token:3:429"), .expect = TDA_OK},
-    {.name = "refresh: no secret sent", .call = REFRESH, .faults = F(NULL), .expect = TDA_OK,
-     .refresh_token = SPENT, .public_client = 1},
-    {.name = "refresh: 401 to a secret-less request", .call = REFRESH, .faults = F(NULL),
-     .expect = TDA_FORBIDDEN, .detail = "no client secret was sent", .refresh_token = KEPT,
-     .public_client = 1, .require_secret = 1},
-    {.name = "refresh: 400 invalid_grant session not found", .call = REFRESH,
-     .faults = F("refresh:1:400:error=invalid_grant:description=session not found"),
-     .expect = TDA_INVALID_GRANT, .detail = "\"session not found\"", .refresh_token = KEPT},
-    {.name = "refresh: 400 with no body", .call = REFRESH, .faults = F("refresh:1:400:empty"),
-     .expect = TDA_INVALID_GRANT, .refresh_token = KEPT},
-    {.name = "revoke: no secret sent", .call = REVOKE, .faults = F(NULL), .expect = TDA_OK,
+    {.name = "token: 429 Retry-After with many flows pauses them all",
+     .call = MULTI,
+     .faults = F("token:3:429:retry-after=1"),
+     .expect = TDA_OK,
+     .min_wait_ms = 1000},
+    {.name = "token: 429 X-Ratelimit with many flows pauses them all",
+     .call = MULTI,
+     .faults = F("token:3:429:ratelimit=2"),
+     .expect = TDA_OK,
+     .min_wait_ms = 1000},
+    {.name = "token: Cloudflare 429 with many flows pauses them all",
+     .call = MULTI,
+     .faults = F("token:3:429:cloudflare"),
+     .expect = TDA_OK,
+     .min_wait_ms = INTERVAL_MS + 300},
+    {.name = "token: bare 429 with many flows slows only its own",
+     .call = MULTI,
+     .faults = F("token:3:429"),
+     .expect = TDA_OK},
+    {.name = "refresh: no secret sent",
+     .call = REFRESH,
+     .faults = F(NULL),
+     .expect = TDA_OK,
+     .refresh_token = SPENT,
      .public_client = 1},
-    {.name = "revoke: 401 to a secret-less request", .call = REVOKE, .faults = F(NULL),
-     .expect = TDA_FORBIDDEN, .detail = "no client secret was sent", .public_client = 1,
+    {.name = "refresh: 401 to a secret-less request",
+     .call = REFRESH,
+     .faults = F(NULL),
+     .expect = TDA_FORBIDDEN,
+     .detail = "no client secret was sent",
+     .refresh_token = KEPT,
+     .public_client = 1,
+     .require_secret = 1},
+    {.name = "refresh: 400 invalid_grant session not found",
+     .call = REFRESH,
+     .faults = F("refresh:1:400:error=invalid_grant:description=session not found"),
+     .expect = TDA_INVALID_GRANT,
+     .detail = "\"session not found\"",
+     .refresh_token = KEPT},
+    {.name = "refresh: 400 with no body",
+     .call = REFRESH,
+     .faults = F("refresh:1:400:empty"),
+     .expect = TDA_INVALID_GRANT,
+     .refresh_token = KEPT},
+    {.name = "revoke: no secret sent",
+     .call = REVOKE,
+     .faults = F(NULL),
+     .expect = TDA_OK,
+     .public_client = 1},
+    {.name = "revoke: 401 to a secret-less request",
+     .call = REVOKE,
+     .faults = F(NULL),
+     .expect = TDA_FORBIDDEN,
+     .detail = "no client secret was sent",
+     .public_client = 1,
      .require_secret = 1},
 };
 #pragma GCC diagnostic pop
@@ -363,8 +407,8 @@ static void run_poll(const fault_row *row, tda_client *c, const emu *e, const ch
      * interval between all polls, the row's wait after each fault, and after a 429 the
      * raised interval for the rest of the flow. */
     long life_ms = row->short_life ? 1000 : 30000;
-    int polls = emu_check_poll_gaps(log_path, "/oauth/device/token", INTERVAL_MS,
-                                    row->min_wait_ms, row->min_wait_ms, row->name);
+    int polls = emu_check_poll_gaps(log_path, "/oauth/device/token", INTERVAL_MS, row->min_wait_ms,
+                                    row->min_wait_ms, row->name);
     /* At most one request per interval over the code's whole life, plus the last. */
     if (polls > life_ms / INTERVAL_MS + 1)
         fail_msg("%s: %d polls in a life of %ld ms", row->name, polls, life_ms);
@@ -554,9 +598,8 @@ static void run_row(const fault_row *row)
     if (row->public_client)
         check_no_secret_sent(row, log_path);
     /* One call, one request: never re-sent, not even by libcurl on a dead connection. */
-    static const char *const single[] = {[CODE] = "/oauth/device/code",
-                                         [REFRESH] = "/oauth/token",
-                                         [REVOKE] = "/oauth/revoke"};
+    static const char *const single[] = {
+        [CODE] = "/oauth/device/code", [REFRESH] = "/oauth/token", [REVOKE] = "/oauth/revoke"};
     if (row->call != POLL && row->call != MULTI) {
         emu_logged r[8];
         int want = row->call == REFRESH ? 2 : 1; /* the refresh rows refresh twice */

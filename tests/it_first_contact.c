@@ -168,7 +168,7 @@ static void test_http_status_is_zero_after_a_call_without_an_answer(void **state
     tda_poll_options o;
     memset(&o, 0, sizeof o);
     o.timeout_ms = 250; /* two or so pending answers, then the caller's deadline */
-    usleep(150 * 1000);  /* the manual request above counts: the next must wait an interval */
+    usleep(150 * 1000); /* the manual request above counts: the next must wait an interval */
     assert_int_equal(tda_poll_for_token(c, &code, &o, &token), TDA_DEADLINE);
     assert_int_equal(tda_client_http_status(c), 0);
     tda_code_clear(&code);

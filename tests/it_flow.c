@@ -249,9 +249,9 @@ static void test_429_slows_down_then_succeeds_without_early_polls(void **state)
     /* The slower pace as the server saw it, not as the events tell it: 500 ms after the
      * 429 and after every poll that followed it (the emulator's own early-poll count
      * knows only its 200 ms interval). A pending poll, the 429, 2 pending, the approval. */
-    assert_int_equal(emu_check_poll_gaps(log_path, "/oauth/device/token", 200, 500, 200,
-                                         "429 then approval"),
-                     5);
+    assert_int_equal(
+        emu_check_poll_gaps(log_path, "/oauth/device/token", 200, 500, 200, "429 then approval"),
+        5);
     unlink(log_path);
     tda_token_clear(&token);
     tda_client_free(c);

@@ -38,7 +38,6 @@ typedef struct harness {
     int events;
 } harness;
 
-
 static void on_event(const tda_event *ev, void *userdata)
 {
     harness *h = userdata;

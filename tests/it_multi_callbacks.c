@@ -26,8 +26,8 @@
 
 typedef struct watch {
     int fd;
-    int what;     /* TDA_WATCH_IN/OUT/INOUT */
-    void *tag;    /* what the loop attached with tda_multi_assign */
+    int what;  /* TDA_WATCH_IN/OUT/INOUT */
+    void *tag; /* what the loop attached with tda_multi_assign */
 } watch;
 
 typedef struct loop {

@@ -58,22 +58,22 @@
 
 typedef struct header {
     size_t size;
-    int lexer_chain;             /* a jansson block that may be the lexer's buffer */
-    struct header *prev, *next;  /* live jansson blocks */
-    max_align_t align[];         /* the caller's bytes follow */
+    int lexer_chain;            /* a jansson block that may be the lexer's buffer */
+    struct header *prev, *next; /* live jansson blocks */
+    max_align_t align[];        /* the caller's bytes follow */
 } header;
 
-static long fail_at;   /* the allocation to refuse, counting from 1; 0: none */
-static long count;     /* allocations asked for in this run */
-static long live;      /* blocks handed out and not yet freed */
-static int refused;    /* the refusal has happened in this run */
-static int uninitialised; /* no tda_global_init: jansson's failures look like bad input */
-static long misreported;  /* runs where that happened */
-static int spared;     /* allocation fail_at was a lexer buffer growth */
-static long growths;   /* lexer buffer growths seen in this run */
-static header *json_live;     /* live jansson blocks, newest first */
-static header *growing;       /* the old lexer buffer, whose free must come next */
-static const char *misread;   /* set when the next step after a growth was not that free */
+static long fail_at;        /* the allocation to refuse, counting from 1; 0: none */
+static long count;          /* allocations asked for in this run */
+static long live;           /* blocks handed out and not yet freed */
+static int refused;         /* the refusal has happened in this run */
+static int uninitialised;   /* no tda_global_init: jansson's failures look like bad input */
+static long misreported;    /* runs where that happened */
+static int spared;          /* allocation fail_at was a lexer buffer growth */
+static long growths;        /* lexer buffer growths seen in this run */
+static header *json_live;   /* live jansson blocks, newest first */
+static header *growing;     /* the old lexer buffer, whose free must come next */
+static const char *misread; /* set when the next step after a growth was not that free */
 
 #define LEXER_FIRST_SIZE 16 /* jansson's STRBUFFER_MIN_SIZE */
 
@@ -192,16 +192,16 @@ static void expect(tda_status st, const char *what, const tda_client *c)
         return;
     const char *detail = c ? tda_client_error_detail(c) : "";
     if (!refused)
-        fail_msg("run %ld: %s failed with %s (%s) before any allocation was refused", fail_at,
-                 what, tda_status_name(st), detail);
+        fail_msg("run %ld: %s failed with %s (%s) before any allocation was refused", fail_at, what,
+                 tda_status_name(st), detail);
     if (uninitialised &&
         (st == TDA_BAD_RESPONSE || st == TDA_FILE_CORRUPT || st == TDA_INVALID_ARGUMENT)) {
         misreported++;
         return;
     }
     if (st != TDA_NO_MEMORY)
-        fail_msg("run %ld: %s gave %s (%s) for a refused allocation, want NO_MEMORY", fail_at,
-                 what, tda_status_name(st), detail);
+        fail_msg("run %ld: %s gave %s (%s) for a refused allocation, want NO_MEMORY", fail_at, what,
+                 tda_status_name(st), detail);
 }
 
 typedef struct renewal_seen {
@@ -335,7 +335,7 @@ static void test_each_allocation_failure_is_clean(void **state)
     char code_path[64];
     snprintf(code_path, sizeof code_path, "%s.code", path);
     static const tda__alloc_hooks hooks = {counting_malloc, counting_realloc, counting_free,
-                                          counting_json_malloc};
+                                           counting_json_malloc};
     tda__set_alloc_hooks(&hooks);
 
     run(&e, path, code_path, 0);

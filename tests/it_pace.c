@@ -9,10 +9,10 @@
  * the same pace: a 429 with Retry-After to one holds back every other flow's
  * polls, and the cap counts them with the polls.
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,8 +96,8 @@ static void start_renewing(run *r, int n, int renewing, int max_rate, int connec
         assert_int_equal(tda_generate_code(r->c, &r->codes[i]), TDA_OK);
         if (i < renewing)
             r->codes[i].issued_at_ms -= r->codes[i].expires_in_ms;
-        assert_non_null(tda_multi_add(r->m, &r->codes[i], i < renewing ? &renew : o, on_done,
-                                      &r->outcomes[i]));
+        assert_non_null(
+            tda_multi_add(r->m, &r->codes[i], i < renewing ? &renew : o, on_done, &r->outcomes[i]));
     }
 }
 
@@ -116,8 +116,7 @@ static void finish(run *r, long limit_ms)
         assert_int_equal(tda_multi_wait(r->m, 1000), TDA_OK);
         waits++;
         if (tda_monotonic_ms() > give_up)
-            fail_msg("%zu flows still running after %ld ms", tda_multi_flow_count(r->m),
-                     limit_ms);
+            fail_msg("%zu flows still running after %ld ms", tda_multi_flow_count(r->m), limit_ms);
     }
     /* Held-back polls sleep until the pace allows them: a few wake-ups per request, no spin. */
     long requests = emu_get_stats(&r->e).requests;
@@ -218,7 +217,8 @@ static void test_the_pause_holds_over_several_connections(void **state)
     int during = polls_between(&r, t, t + 2000);
     if (during > 3)
         fail_msg("%d polls reached the emulator within 2 s of the 429 at %ld ms (at most 3 were "
-                 "in flight)", during, t);
+                 "in flight)",
+                 during, t);
     stop(&r);
 }
 
@@ -250,8 +250,8 @@ static void test_rate_cap_holds_under_1000_flows(void **state)
 {
     enum { CAP = 400 };
     run r;
-    static const char *const options[] = {"--interval", "0.1", "--approve-after-polls", "1",
-                                          "--code-life", "300", NULL};
+    static const char *const options[] = {
+        "--interval", "0.1", "--approve-after-polls", "1", "--code-life", "300", NULL};
     start(&r, 1000, CAP, 4, NULL, options);
     finish(&r, 240000);
     check_cap(&r, CAP);
@@ -263,9 +263,9 @@ static void test_cap_and_pause_together(void **state)
 {
     enum { CAP = 50 };
     run r;
-    static const char *const options[] = {"--interval", "0.1", "--approve-after-polls", "1",
-                                          "--code-life", "120", "--fault",
-                                          "token:20:429:retry-after=1", NULL};
+    static const char *const options[] = {
+        "--interval", "0.1",     "--approve-after-polls",      "1", "--code-life",
+        "120",        "--fault", "token:20:429:retry-after=1", NULL};
     tda_poll_options o;
     memset(&o, 0, sizeof o);
     o.slow_down_step_ms = 300;
@@ -361,9 +361,9 @@ static void test_retry_after_to_a_renewal_holds_back_the_other_flows(void **stat
 {
     enum { N = 10 };
     run r;
-    static const char *const options[] = {"--interval", "0.1", "--approve-after-polls", "20",
-                                          "--code-life", "60", "--fault",
-                                          "code:11:429:retry-after=2", NULL};
+    static const char *const options[] = {
+        "--interval", "0.1",     "--approve-after-polls",     "20", "--code-life",
+        "60",         "--fault", "code:11:429:retry-after=2", NULL};
     start_renewing(&r, N, 1, 0, 1, NULL, options);
     finish(&r, 60000);
     long t = -1, next_code = -1;
@@ -404,8 +404,8 @@ static void test_the_cap_counts_code_requests_of_renewals(void **state)
 {
     enum { N = 30, CAP = 20 };
     run r;
-    static const char *const options[] = {"--interval", "0.1", "--approve-after-polls", "1",
-                                          "--code-life", "60", NULL};
+    static const char *const options[] = {
+        "--interval", "0.1", "--approve-after-polls", "1", "--code-life", "60", NULL};
     start_renewing(&r, N, N, CAP, 4, NULL, options);
     finish(&r, 60000);
     long t[4 * N];

@@ -140,8 +140,8 @@ static tda_store *worker_store(int group, const char *table, const char *app)
                  app ? app : "");
         break;
     case 1:
-        snprintf(conninfo, sizeof conninfo, "%s%s%s", pg.conninfo,
-                 app ? " application_name=" : "", app ? app : "");
+        snprintf(conninfo, sizeof conninfo, "%s%s%s", pg.conninfo, app ? " application_name=" : "",
+                 app ? app : "");
         break;
     case 2:
         setenv("PGHOST", pg.dir, 1);
@@ -197,8 +197,7 @@ static long idle_in_transaction(void)
 static void assert_no_row_locked(const char *table, int keys)
 {
     char sql[128];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT 1 FROM %s FOR UPDATE NOWAIT) x",
-             table);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT 1 FROM %s FOR UPDATE NOWAIT) x", table);
     assert_int_equal(pg_server_long(&pg, sql), keys);
     assert_int_equal(idle_in_transaction(), 0);
 }
@@ -292,8 +291,7 @@ static void test_four_groups_of_eight_workers_make_one_refresh_per_key(void **st
         assert_non_null(fp);
         int key, r, rot, stale;
         char status[32], access[128];
-        while (fscanf(fp, "%d %31s %d %d %d %127s", &key, status, &r, &rot, &stale, access) ==
-               6) {
+        while (fscanf(fp, "%d %31s %d %d %d %127s", &key, status, &r, &rot, &stale, access) == 6) {
             assert_true(key >= 0 && key < FLEET_KEYS);
             if (strcmp(status, "OK") != 0 || stale)
                 fail_msg("worker %d, key %d: %s (stale %d)", w, key, status, stale);
@@ -330,8 +328,8 @@ static void test_four_groups_of_eight_workers_make_one_refresh_per_key(void **st
 /*
  * Tokens live 59 s, less than the minute of margin, so every get finds its
  * token due and refreshes (or takes the pair another worker just committed):
- * a worker holds some row most of its time. Before each get it notes the key, so the test knows which key a
- * killed worker was holding.
+ * a worker holds some row most of its time. Before each get it notes the
+ * key, so the test knows which key a killed worker was holding.
  */
 static void kill_worker(const emu *e, int slot, int generation, const char *out_path)
 {
@@ -476,14 +474,16 @@ static void test_workers_killed_while_holding_row_locks_lose_no_pair(void **stat
                 lost++;
             } else {
                 fail_msg("key %d: its stored refresh token: %s (no worker was killed holding "
-                         "it)", i, tda_status_name(st));
+                         "it)",
+                         i, tda_status_name(st));
             }
         } else {
             assert_int_equal(tda_revoke_token(c, t.access_token), TDA_OK);
             tda_status st = tda_refresh_token(c, t.refresh_token, &next);
             if (st == TDA_OK)
                 fail_msg("key %d: the stored access token is not of the stored refresh token's "
-                         "answer", i);
+                         "answer",
+                         i);
             assert_int_equal(st, TDA_INVALID_GRANT);
         }
         tda_token_clear(&t);

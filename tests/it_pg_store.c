@@ -168,7 +168,8 @@ static void test_the_table_is_made_and_a_token_not_due_is_one_read(void **state)
     assert_non_null(s);
     assert_int_equal(tda_store_check(s, "alice", EMU_CLIENT_ID), TDA_OK);
     assert_int_equal(pg_server_long(&pg, "SELECT count(*) FROM pg_tables WHERE tablename = "
-                                         "'trakt_tokens'"), 1);
+                                         "'trakt_tokens'"),
+                     1);
     tda_token t;
     emu_login(&f->e, &t);
     assert_int_equal(tda_store_save(s, "alice", &t), TDA_OK);
@@ -178,7 +179,8 @@ static void test_the_table_is_made_and_a_token_not_due_is_one_read(void **state)
     free(text);
     assert_int_equal(pg_server_long(&pg, "SELECT count(*) FROM trakt_tokens WHERE "
                                          "token->>'client_id' = 'test-client-id' AND "
-                                         "updated_at > now() - interval '1 minute'"), 1);
+                                         "updated_at > now() - interval '1 minute'"),
+                     1);
 
     tda_client *c = emu_client(&f->e);
     tda_token got;
@@ -222,7 +224,8 @@ static void test_a_due_token_is_refreshed_once_and_committed_before_it_is_return
     assert_int_equal(h.saved, TDA_OK);
     /* No transaction is left open. */
     assert_int_equal(pg_server_long(&pg, "SELECT count(*) FROM pg_stat_activity WHERE "
-                                         "state LIKE 'idle in transaction%'"), 0);
+                                         "state LIKE 'idle in transaction%'"),
+                     0);
     tda_token again;
     assert_int_equal(tda_token_get(c, s, "alice", &again, &info), TDA_OK);
     assert_false(info.refreshed);
@@ -269,7 +272,8 @@ static void wait_for_lock_waiters(long n)
          i++)
         usleep(10 * 1000);
     assert_int_equal(pg_server_long(&pg, "SELECT count(*) FROM pg_stat_activity WHERE "
-                                         "wait_event_type = 'Lock'"), n);
+                                         "wait_event_type = 'Lock'"),
+                     n);
 }
 
 /*
@@ -336,7 +340,8 @@ static void test_a_pair_spent_elsewhere_says_log_in_again_and_keeps_the_row(void
     free(after);
     free(before);
     assert_int_equal(pg_server_long(&pg, "SELECT count(*) FROM pg_stat_activity WHERE "
-                                         "state LIKE 'idle in transaction%'"), 0);
+                                         "state LIKE 'idle in transaction%'"),
+                     0);
     tda_store_free(s);
     tda_token_clear(&fresh);
     tda_token_clear(&t);
@@ -372,8 +377,7 @@ static void test_the_lock_wait_ends_on_its_timeout_and_on_a_cancel(void **state)
     int64_t t0 = tda_monotonic_ms();
     assert_int_equal(tda_token_get(c, s, "alice", &got, &info), TDA_OK);
     int64_t took = tda_monotonic_ms() - t0;
-    print_message("a held row: TDA_LOCKED after %lld ms (lock timeout 300 ms)\n",
-                  (long long)took);
+    print_message("a held row: TDA_LOCKED after %lld ms (lock timeout 300 ms)\n", (long long)took);
     assert_true(took >= 300 && took < 300 + emu_prompt_ms() * 5);
     assert_true(info.stale);
     assert_int_equal(info.refresh_status, TDA_LOCKED);
@@ -403,7 +407,8 @@ static void test_the_lock_wait_ends_on_its_timeout_and_on_a_cancel(void **state)
          i++)
         usleep(10 * 1000);
     assert_int_equal(pg_server_long(&pg, "SELECT count(*) FROM pg_stat_activity WHERE "
-                                         "wait_event_type = 'Lock'"), 0);
+                                         "wait_event_type = 'Lock'"),
+                     0);
     end_hold(other, "ROLLBACK");
     /* Free again: it refreshes, on a new connection. */
     assert_int_equal(tda_token_get(c, s, "alice", &got, &info), TDA_OK);
@@ -465,7 +470,8 @@ static void cut_after_answer(const char *line, void *userdata)
         assert_int_equal(pg_server_long(&pg, "SELECT count(*) FROM (SELECT "
                                              "pg_terminate_backend(pid) FROM pg_stat_activity "
                                              "WHERE application_name = 'traktdeviceauth' AND "
-                                             "state LIKE 'idle in transaction%') x"), 1);
+                                             "state LIKE 'idle in transaction%') x"),
+                         1);
 }
 
 static void spent_then_cut(void **state, int restart)
@@ -508,8 +514,7 @@ static void test_a_server_restarted_after_the_spend_still_stores_the_new_pair(vo
     spent_then_cut(state, 1);
 }
 
-static void test_a_restart_between_calls_costs_nothing_and_a_dead_server_is_transient(
-    void **state)
+static void test_a_restart_between_calls_costs_nothing_and_a_dead_server_is_transient(void **state)
 {
     fixture *f = start(state, NULL);
     tda_token t = stored(f, "t_between", "alice", 60);
@@ -592,18 +597,22 @@ static void test_tables_with_wrong_columns_are_refused_before_any_spend(void **s
     static const struct {
         const char *table, *sql, *says;
     } cases[] = {
-        {"w_text", "CREATE TABLE w_text (client_id text NOT NULL, key text NOT NULL, token text "
-                   "NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY "
-                   "(client_id, key))",
+        {"w_text",
+         "CREATE TABLE w_text (client_id text NOT NULL, key text NOT NULL, token text "
+         "NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY "
+         "(client_id, key))",
          "its column token is text, not jsonb"},
-        {"w_missing", "CREATE TABLE w_missing (client_id text, key text, PRIMARY KEY "
-                      "(client_id, key))",
+        {"w_missing",
+         "CREATE TABLE w_missing (client_id text, key text, PRIMARY KEY "
+         "(client_id, key))",
          "it has no column token (jsonb)"},
-        {"w_unique", "CREATE TABLE w_unique (client_id text, key text, token jsonb, updated_at "
-                     "timestamptz)",
+        {"w_unique",
+         "CREATE TABLE w_unique (client_id text, key text, token jsonb, updated_at "
+         "timestamptz)",
          "nothing keeps (client_id, key) unique"},
-        {"w_extra", "CREATE TABLE w_extra (client_id text, key text, token jsonb, updated_at "
-                    "timestamptz, owner text NOT NULL, PRIMARY KEY (client_id, key))",
+        {"w_extra",
+         "CREATE TABLE w_extra (client_id text, key text, token jsonb, updated_at "
+         "timestamptz, owner text NOT NULL, PRIMARY KEY (client_id, key))",
          "a column owner that is NOT NULL without a default"},
     };
     tda_client *c = emu_client(&f->e);
@@ -672,8 +681,8 @@ static void test_keys_are_values_never_sql(void **state)
     tda_token t;
     emu_login(&f->e, &t);
     static const char *const odd[] = {
-        "o'brien", "say \"hi\"", "x'); DROP TABLE t_keys; --", "back\\slash", "$1", "%s%n",
-        "müller 東京", "a key with spaces",
+        "o'brien", "say \"hi\"",  "x'); DROP TABLE t_keys; --", "back\\slash", "$1",
+        "%s%n",    "müller 東京", "a key with spaces",
     };
     for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
         assert_int_equal(tda_store_save(s, odd[i], &t), TDA_OK);
@@ -692,8 +701,8 @@ static void test_keys_are_values_never_sql(void **state)
     char *big = malloc(10241);
     memset(big, 'k', 10240);
     big[10240] = '\0';
-    static const char *const unusable[] = {"", "tab\there", "new\nline", "\xff\xfe", "\xc0\xaf",
-                                           "bell\a"};
+    static const char *const unusable[] = {"",         "tab\there", "new\nline",
+                                           "\xff\xfe", "\xc0\xaf",  "bell\a"};
     tda_token got;
     assert_int_equal(tda_store_save(s, big, &t), TDA_INVALID_ARGUMENT);
     assert_non_null(strstr(tda_store_error_detail(s), "(10240 bytes): it is longer than 256"));
@@ -724,9 +733,15 @@ static void test_keys_are_values_never_sql(void **state)
 
 static void test_bad_arguments_and_table_names_are_refused(void **state)
 {
-    static const char *const names[] = {"", "x; DROP TABLE t", "a.b.c", "\"quoted\"", "1abc",
-                                        "a-b", "name with space",
-                                        "a_name_of_sixty_four_characters_is_one_more_than_postgres_allows"};
+    static const char *const names[] = {
+        "",
+        "x; DROP TABLE t",
+        "a.b.c",
+        "\"quoted\"",
+        "1abc",
+        "a-b",
+        "name with space",
+        "a_name_of_sixty_four_characters_is_one_more_than_postgres_allows"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         assert_null(tda_store_pg_new(pg.conninfo, EMU_CLIENT_ID, names[i]));
     assert_null(tda_store_pg_new(pg.conninfo, NULL, NULL));
@@ -737,7 +752,8 @@ static void test_bad_arguments_and_table_names_are_refused(void **state)
     pg_server_sql(&pg, "DROP TABLE IF EXISTS \"Mixed_Case\"");
     assert_int_equal(tda_store_check(s, "alice", NULL), TDA_OK);
     assert_int_equal(pg_server_long(&pg, "SELECT count(*) FROM pg_tables WHERE tablename = "
-                                         "'Mixed_Case'"), 1);
+                                         "'Mixed_Case'"),
+                     1);
     tda_store_free(s);
     assert_int_equal(tda_store_pg_available(), 1);
 }
@@ -851,30 +867,28 @@ static int group_teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_the_table_is_made_and_a_token_not_due_is_one_read,
-                                  teardown),
+        cmocka_unit_test_teardown(test_the_table_is_made_and_a_token_not_due_is_one_read, teardown),
         cmocka_unit_test_teardown(
             test_a_due_token_is_refreshed_once_and_committed_before_it_is_returned, teardown),
         cmocka_unit_test_teardown(test_a_waiter_on_the_row_takes_the_pair_committed_meanwhile,
                                   teardown),
         cmocka_unit_test_teardown(test_a_pair_spent_elsewhere_says_log_in_again_and_keeps_the_row,
                                   teardown),
-        cmocka_unit_test_teardown(test_the_lock_wait_ends_on_its_timeout_and_on_a_cancel,
-                                  teardown),
+        cmocka_unit_test_teardown(test_the_lock_wait_ends_on_its_timeout_and_on_a_cancel, teardown),
         cmocka_unit_test_teardown(test_a_lost_refresh_answer_keeps_the_row_then_says_log_in_again,
                                   teardown),
         cmocka_unit_test_teardown(test_a_session_killed_after_the_spend_still_stores_the_new_pair,
                                   teardown),
-        cmocka_unit_test_teardown(
-            test_a_server_restarted_after_the_spend_still_stores_the_new_pair, teardown),
+        cmocka_unit_test_teardown(test_a_server_restarted_after_the_spend_still_stores_the_new_pair,
+                                  teardown),
         cmocka_unit_test_teardown(
             test_a_restart_between_calls_costs_nothing_and_a_dead_server_is_transient, teardown),
         cmocka_unit_test_teardown(test_revoke_removes_the_row_once_trakt_confirms, teardown),
         cmocka_unit_test_teardown(test_rows_are_kept_apart_by_client_id, teardown),
         cmocka_unit_test_teardown(test_tables_with_wrong_columns_are_refused_before_any_spend,
                                   teardown),
-        cmocka_unit_test_teardown(
-            test_a_corrupt_row_is_explained_left_alone_and_costs_no_request, teardown),
+        cmocka_unit_test_teardown(test_a_corrupt_row_is_explained_left_alone_and_costs_no_request,
+                                  teardown),
         cmocka_unit_test_teardown(test_keys_are_values_never_sql, teardown),
         cmocka_unit_test(test_bad_arguments_and_table_names_are_refused),
         cmocka_unit_test_teardown(test_the_password_never_reaches_a_detail, teardown),

@@ -29,8 +29,8 @@ typedef struct events {
     int pending, retry, new_code;
     tda_status retry_status[8];
     char user_codes[MAX_CODES][32];
-    int codes; /* user codes seen, the first included */
-    int approve_code; /* approve when this code (1-based) arrives; 0: never */
+    int codes;          /* user codes seen, the first included */
+    int approve_code;   /* approve when this code (1-based) arrives; 0: never */
     tda_client *cancel; /* cancel this client on the first retry, when set */
     tda_client *stop;   /* cancel this client after stop_after pending answers */
     int stop_after;
@@ -181,7 +181,7 @@ static void test_a_saved_code_is_resumed_by_a_restarted_program(void **state)
     assert_int_equal(n, 5);
     for (int i = 0; i < n; i++)
         assert_int_equal(l[i].code, 1); /* one code throughout */
-    assert_spacing(l + 1, n - 1, 200); /* the polls, across the restart */
+    assert_spacing(l + 1, n - 1, 200);  /* the polls, across the restart */
     tda_code_clear(&loaded);
     tda_code_clear(&code);
     unlink(code_path);
@@ -329,8 +329,8 @@ static void test_renewal_waits_out_a_429_with_retry_after_on_the_code_endpoint(v
     emu e;
     char log_path[64];
     /* The second code request (the first renewal) gets Cloudflare's 429, Retry-After 1. */
-    const char *opts[] = {"--interval", "0.1", "--code-life", "0.3", "--fault",
-                          "code:2:429:retry-after=1", NULL};
+    const char *opts[] = {
+        "--interval", "0.1", "--code-life", "0.3", "--fault", "code:2:429:retry-after=1", NULL};
     start_logged(&e, log_path, sizeof log_path, opts);
     tda_client *c = emu_client(&e);
     tda_code code;
@@ -364,8 +364,8 @@ static void test_renewal_waits_out_a_429_with_retry_after_on_the_code_endpoint(v
 static void test_renewal_retries_a_5xx_and_stops_on_403(void **state)
 {
     emu e;
-    emu_start(&e, "--interval", "0.1", "--code-life", "0.3", "--fault", "code:2:503",
-              "--fault", "code:4:403", NULL);
+    emu_start(&e, "--interval", "0.1", "--code-life", "0.3", "--fault", "code:2:503", "--fault",
+              "code:4:403", NULL);
     tda_client *c = emu_client(&e);
     tda_code code;
     assert_int_equal(tda_generate_code(c, &code), TDA_OK);
@@ -389,8 +389,8 @@ static void test_cancel_and_the_deadline_end_a_renewal(void **state)
 {
     emu e;
     /* The first renewal of each of the two flows below meets a 429 with Retry-After 30. */
-    emu_start(&e, "--interval", "0.1", "--code-life", "0.3", "--fault",
-              "code:2:429:retry-after=30", "--fault", "code:4:429:retry-after=30", NULL);
+    emu_start(&e, "--interval", "0.1", "--code-life", "0.3", "--fault", "code:2:429:retry-after=30",
+              "--fault", "code:4:429:retry-after=30", NULL);
     tda_client *c = emu_client(&e);
     tda_code code;
     assert_int_equal(tda_generate_code(c, &code), TDA_OK);

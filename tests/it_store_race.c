@@ -33,8 +33,7 @@ static void key_name(int i, char *out, size_t size)
 }
 
 /* One process: every key once, in an order of its own; one line per key to out. */
-static void run_child(const emu *e, const char *dir, int index, const char *out_path,
-                      int start_fd)
+static void run_child(const emu *e, const char *dir, int index, const char *out_path, int start_fd)
 {
     char go;
     if (read(start_fd, &go, 1) < 0) /* EOF when the parent lets everyone go */
@@ -149,8 +148,7 @@ static void test_sixteen_processes_fifty_keys_one_refresh_each(void **state)
         assert_non_null(fp);
         int key, r, rot, stale;
         char status[32], access[128];
-        while (fscanf(fp, "%d %31s %d %d %d %127s", &key, status, &r, &rot, &stale, access) ==
-               6) {
+        while (fscanf(fp, "%d %31s %d %d %d %127s", &key, status, &r, &rot, &stale, access) == 6) {
             assert_true(key >= 0 && key < KEYS);
             if (strcmp(status, "OK") != 0)
                 fail_msg("process %d, key %d: %s", p, key, status);

@@ -166,8 +166,7 @@ static void test_a_token_not_due_is_one_read(void **state)
         assert_false(info.age.due);
         tda_token_clear(&got);
     }
-    print_message("100 gets of a valid token took %lld ms\n",
-                  (long long)(tda_monotonic_ms() - t0));
+    print_message("100 gets of a valid token took %lld ms\n", (long long)(tda_monotonic_ms() - t0));
     assert_int_equal(refresh_requests(f), 0);
     assert_int_equal(h.calls, 0);
     assert_string_equal(tda_client_error_detail(c), "");
@@ -554,9 +553,9 @@ static void test_an_old_file_without_a_stamp_still_works(void **state)
 /* A toy store in memory: one token per key, a mutex for the lock, each step logged. */
 typedef struct toy {
     pthread_mutex_t mutex;
-    tda_token token;  /* the one key's token; access_token NULL: none */
-    tda_token after;  /* if set: what a lock-ignoring writer stores after the first locked read */
-    char steps[512];  /* "load lock load_locked prepare save unlock1 ..." */
+    tda_token token; /* the one key's token; access_token NULL: none */
+    tda_token after; /* if set: what a lock-ignoring writer stores after the first locked read */
+    char steps[512]; /* "load lock load_locked prepare save unlock1 ..." */
     tda_status fail_prepare, fail_save, fail_lock;
     int locked_reads;
 } toy;
@@ -567,8 +566,7 @@ static void step(toy *t, const char *what)
     snprintf(t->steps + n, sizeof t->steps - n, "%s%s", n ? " " : "", what);
 }
 
-static tda_status toy_load(void *self, const char *key, tda_token *out, char *detail,
-                           size_t size)
+static tda_status toy_load(void *self, const char *key, tda_token *out, char *detail, size_t size)
 {
     toy *t = self;
     step(t, "load");
@@ -594,8 +592,7 @@ static tda_status toy_lock(void *self, const char *key, const tda_store_wait *wa
     return TDA_OK;
 }
 
-static tda_status toy_load_locked(void *self, void *lock, tda_token *out, char *detail,
-                                  size_t size)
+static tda_status toy_load_locked(void *self, void *lock, tda_token *out, char *detail, size_t size)
 {
     toy *t = self;
     step(t, "load_locked");

@@ -28,10 +28,10 @@
 typedef struct wire {
     int listener;
     char base_url[64];
-    const char *answer;  /* sent verbatim after the request; NULL: never answer */
+    const char *answer; /* sent verbatim after the request; NULL: never answer */
     size_t answer_len;
-    char request[8192];  /* what arrived */
-    int requests;        /* how many requests arrived */
+    char request[8192]; /* what arrived */
+    int requests;       /* how many requests arrived */
     int stop_pipe[2];
     pthread_t thread;
 } wire;
@@ -174,7 +174,8 @@ static void test_default_user_agent_names_the_library(void **state)
     tda_client *c = wire_client(&w);
     tda_code code;
     assert_int_equal(tda_generate_code(c, &code), TDA_OK);
-    assert_non_null(strstr(w.request, "\r\nuser-agent: traktdeviceauth/" TDA_VERSION_STRING "\r\n"));
+    assert_non_null(
+        strstr(w.request, "\r\nuser-agent: traktdeviceauth/" TDA_VERSION_STRING "\r\n"));
     tda_code_clear(&code);
     tda_client_free(c);
     wire_stop(&w);
@@ -224,8 +225,9 @@ static void test_oversized_answer_is_refused(void **state)
 static void test_cloudflare_html_403_is_explained(void **state)
 {
     wire w;
-    wire_start(&w, ANSWER("HTTP/1.1 403 Forbidden\r\nserver: cloudflare\r\ncontent-type: text/html\r\n"
-                          "content-length: 40\r\n\r\n<!DOCTYPE html><html>blocked</html>     "));
+    wire_start(&w,
+               ANSWER("HTTP/1.1 403 Forbidden\r\nserver: cloudflare\r\ncontent-type: text/html\r\n"
+                      "content-length: 40\r\n\r\n<!DOCTYPE html><html>blocked</html>     "));
     tda_client *c = wire_client(&w);
     tda_code code;
     assert_int_equal(tda_generate_code(c, &code), TDA_FORBIDDEN);

@@ -40,7 +40,8 @@ void pg_server_start(pg_server *p)
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
     if (run_script("start", p->dir, pid) != 0)
         fail_msg("PostgreSQL did not start in %s (see the log above); it is required, not "
-                 "optional: scripts/deps.sh test installs it", p->dir);
+                 "optional: scripts/deps.sh test installs it",
+                 p->dir);
     char path[96];
     snprintf(path, sizeof path, "%s/password", p->dir);
     FILE *f = fopen(path, "r");
@@ -50,8 +51,8 @@ void pg_server_start(pg_server *p)
     p->password[strcspn(p->password, "\n")] = '\0';
     snprintf(p->conninfo, sizeof p->conninfo, "host=%s port=5432 dbname=tda user=tda", p->dir);
     snprintf(p->uri, sizeof p->uri, "postgresql://tda@/tda?host=%s&port=5432", p->dir);
-    snprintf(p->pw_conninfo, sizeof p->pw_conninfo,
-             "postgresql://tda_pw:%s@/tda?host=%s&port=5432", p->password, p->dir);
+    snprintf(p->pw_conninfo, sizeof p->pw_conninfo, "postgresql://tda_pw:%s@/tda?host=%s&port=5432",
+             p->password, p->dir);
 }
 
 void pg_server_restart(const pg_server *p)
@@ -100,8 +101,7 @@ long pg_server_long(const pg_server *p, const char *sql)
     PGresult *r = PQexec(c, sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         fail_msg("SQL failed: %s\n%s", PQresultErrorMessage(r), sql);
-    long v = PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) ? strtol(PQgetvalue(r, 0, 0), NULL, 10)
-                                                       : -1;
+    long v = PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : -1;
     PQclear(r);
     PQfinish(c);
     return v;

@@ -22,9 +22,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "scratch.h"
 #include "clock.h"
 #include "poll_policy.h"
+#include "scratch.h"
 
 typedef scratch fixture; /* dir, and path: dir + "/token.json.code" */
 
@@ -32,7 +32,6 @@ static int setup(void **state)
 {
     return scratch_setup(state, "code-file", "token.json.code");
 }
-
 
 /* A code as tda_generate_code returns it, issued ago_ms ago; strings are literals. */
 static tda_code sample_code(int64_t ago_ms)
@@ -163,8 +162,7 @@ static void test_within_one_boot_the_boot_clock_wins_over_a_wrong_wall_clock(voi
 {
     fixture *f = *state;
     /* The wall clock says 2001 (a box without a real-time clock), the boot clock 10 s ago. */
-    write_code_file(f->path, 1000000000000LL, this_boot(), tda_boottime_ms() - 10000, 600000,
-                    5000);
+    write_code_file(f->path, 1000000000000LL, this_boot(), tda_boottime_ms() - 10000, 600000, 5000);
     tda_code back;
     assert_int_equal(load(f, &back), TDA_OK);
     int64_t left = tda_code_remaining_ms(&back);

@@ -117,10 +117,10 @@ static void test_changing_the_cap_keeps_the_recent_past(void **state)
         tda__pace_sent(&p);
         tda__pace_ended(&p, 10 * i);
     }
-    assert_int_equal(tda__pace_ready_at(&p, 40), 1001); /* the oldest, ended at 0, leaves first */
-    assert_int_equal(tda__pace_set_rate(&p, 2), TDA_OK);  /* keeps the newest two: 20 and 30 */
+    assert_int_equal(tda__pace_ready_at(&p, 40), 1001);  /* the oldest, ended at 0, leaves first */
+    assert_int_equal(tda__pace_set_rate(&p, 2), TDA_OK); /* keeps the newest two: 20 and 30 */
     assert_int_equal(tda__pace_ready_at(&p, 40), 1021);
-    assert_int_equal(tda__pace_set_rate(&p, 0), TDA_OK);  /* off */
+    assert_int_equal(tda__pace_set_rate(&p, 0), TDA_OK); /* off */
     assert_int_equal(tda__pace_ready_at(&p, 40), 40);
     assert_null(p.ended_at);
     /* Requests still in flight when a cap is turned on count against it. */

@@ -34,7 +34,8 @@ static tda_code make_code(int64_t issued_at, int64_t life_ms, int64_t interval_m
     return code;
 }
 
-static tda__policy start(int64_t now, int64_t life_ms, int64_t interval_ms, const tda_poll_options *o)
+static tda__policy start(int64_t now, int64_t life_ms, int64_t interval_ms,
+                         const tda_poll_options *o)
 {
     tda_code code = make_code(now, life_ms, interval_ms);
     tda__policy p;
@@ -194,8 +195,9 @@ static void test_transient_error_honours_retry_after(void **state)
 
 static void test_final_statuses_end_the_flow_at_once(void **state)
 {
-    tda_status finals[] = {TDA_DENIED, TDA_EXPIRED, TDA_ALREADY_USED, TDA_INVALID_DEVICE_CODE,
-                           TDA_FORBIDDEN, TDA_UNEXPECTED_STATUS, TDA_BAD_RESPONSE, TDA_NO_MEMORY};
+    tda_status finals[] = {
+        TDA_DENIED,    TDA_EXPIRED,           TDA_ALREADY_USED, TDA_INVALID_DEVICE_CODE,
+        TDA_FORBIDDEN, TDA_UNEXPECTED_STATUS, TDA_BAD_RESPONSE, TDA_NO_MEMORY};
     for (size_t i = 0; i < sizeof finals / sizeof finals[0]; i++) {
         tda__policy p = start(0, 600 * SEC, 5 * SEC, NULL);
         int64_t t = next_poll_time(&p, 0);
@@ -345,7 +347,8 @@ static void test_a_short_sleep_shortens_the_life_but_never_the_interval(void **s
     tda__action a = tda__policy_next(&p, slept(t + 1 * SEC, 180 * SEC));
     assert_int_equal(a.kind, TDA__ACTION_WAIT);
     assert_int_equal(a.until_ms, t + 5 * SEC);
-    assert_int_equal(tda__policy_next(&p, slept(t + 5 * SEC - 1, 180 * SEC)).kind, TDA__ACTION_WAIT);
+    assert_int_equal(tda__policy_next(&p, slept(t + 5 * SEC - 1, 180 * SEC)).kind,
+                     TDA__ACTION_WAIT);
     assert_int_equal(tda__policy_next(&p, slept(t + 5 * SEC, 180 * SEC)).kind, TDA__ACTION_POLL);
     /* The life lost those 3 minutes: 600 - 5 - 5 - 180 s are left after the next poll. */
     tda_event ev;
@@ -476,9 +479,9 @@ static int64_t max_i64(int64_t a, int64_t b)
  */
 static void test_no_answer_sequence_makes_a_poll_too_early(void **state)
 {
-    static const tda_status answers[] = {TDA_PENDING, TDA_PENDING, TDA_PENDING, TDA_SLOW_DOWN,
-                                         TDA_SERVER_ERROR, TDA_NETWORK, TDA_TIMED_OUT,
-                                         TDA_OVERLOADED, TDA_CLOUDFLARE};
+    static const tda_status answers[] = {TDA_PENDING,   TDA_PENDING,      TDA_PENDING,
+                                         TDA_SLOW_DOWN, TDA_SERVER_ERROR, TDA_NETWORK,
+                                         TDA_TIMED_OUT, TDA_OVERLOADED,   TDA_CLOUDFLARE};
     const int n_answers = (int)(sizeof answers / sizeof answers[0]);
     uint64_t x = 12345;
     long slowdowns_with_retry_after = 0, transients_with_retry_after = 0, total_polls = 0;
@@ -497,15 +500,16 @@ static void test_no_answer_sequence_makes_a_poll_too_early(void **state)
                 continue;
             }
             if (now < earliest || now > latest)
-                fail_msg("run %d, poll %d at %lld ms: want it from %lld to %lld ms", run,
-                         polls + 1, (long long)now, (long long)earliest, (long long)latest);
+                fail_msg("run %d, poll %d at %lld ms: want it from %lld to %lld ms", run, polls + 1,
+                         (long long)now, (long long)earliest, (long long)latest);
             assert_true(now < 600 * SEC); /* never a poll for an expired code */
             polls++;
             now += (int64_t)(next_random(&x) % 3000); /* the answer takes up to 3 s */
             tda_status st = answers[next_random(&x) % (uint64_t)n_answers];
             uint64_t pick = next_random(&x) % 4;
-            int64_t retry_after =
-                pick < 2 ? -1 : pick == 2 ? 0 : (int64_t)(next_random(&x) % 40001);
+            int64_t retry_after = pick < 2    ? -1
+                                  : pick == 2 ? 0
+                                              : (int64_t)(next_random(&x) % 40001);
             tda__policy_record(&p, at(now), st, retry_after, NULL);
             if (st == TDA_PENDING) {
                 streak = 0;

@@ -69,7 +69,7 @@ static tda_status build_refresh3(const char *id, const char *secret, const char 
 typedef struct builder {
     const char *what;
     builder_fn fn;
-    int args;               /* 1: client id only; 3: id, secret, token */
+    int args;                /* 1: client id only; 3: id, secret, token */
     const char *token_field; /* where the third argument goes */
 } builder;
 
@@ -104,8 +104,8 @@ static tda_status classify(tda__endpoint ep, const tda__response *r, int64_t *re
     return tda__classify_response(ep, r, NOW, retry_after_ms, detail, size);
 }
 
-static const tda__endpoint endpoints[] = {TDA__EP_DEVICE_CODE, TDA__EP_DEVICE_TOKEN, TDA__EP_REFRESH,
-                                         TDA__EP_REVOKE};
+static const tda__endpoint endpoints[] = {TDA__EP_DEVICE_CODE, TDA__EP_DEVICE_TOKEN,
+                                          TDA__EP_REFRESH, TDA__EP_REVOKE};
 #define N_ENDPOINTS (sizeof endpoints / sizeof endpoints[0])
 
 /*
@@ -113,8 +113,8 @@ static const tda__endpoint endpoints[] = {TDA__EP_DEVICE_CODE, TDA__EP_DEVICE_TO
  * 401, 403, 404, 409, 410, 418, 429, 500, 502-504, and Cloudflare's 520-522),
  * plus redirects, an undocumented 4xx (405) and an unlisted 5xx (501).
  */
-static const long listed_statuses[] = {200, 301, 302, 400, 401, 403, 404, 405, 409, 410, 418,
-                                       429, 500, 501, 502, 503, 504, 520, 521, 522};
+static const long listed_statuses[] = {200, 301, 302, 400, 401, 403, 404, 405, 409, 410,
+                                       418, 429, 500, 501, 502, 503, 504, 520, 521, 522};
 #define N_LISTED (sizeof listed_statuses / sizeof listed_statuses[0])
 
 static void assert_contains(const char *haystack, const char *needle)
@@ -208,8 +208,8 @@ static void test_token_request_has_exactly_code_client_id_and_secret(void **stat
 static void test_refresh_request_has_oob_redirect_and_refresh_grant(void **state)
 {
     tda__body b;
-    assert_int_equal(tda__build_refresh_request("cid", "csecret", "rtok", TDA_DEFAULT_REDIRECT_URI,
-                                               &b), TDA_OK);
+    assert_int_equal(
+        tda__build_refresh_request("cid", "csecret", "rtok", TDA_DEFAULT_REDIRECT_URI, &b), TDA_OK);
     json_t *root = body_json(&b);
     assert_int_equal(json_object_size(root), 5);
     assert_field(root, "refresh_token", "rtok");
@@ -257,8 +257,8 @@ static void test_without_a_secret_no_body_has_a_client_secret_member(void **stat
             fail_msg("%s request without a secret: %s", builders[i].what, tda_status_name(st));
         json_t *root = body_json(&b);
         if (json_object_get(root, "client_secret"))
-            fail_msg("%s request without a secret has a client_secret member: %s",
-                     builders[i].what, b.data);
+            fail_msg("%s request without a secret has a client_secret member: %s", builders[i].what,
+                     b.data);
         assert_lacks(b.data, "secret");
         assert_field(root, "client_id", "cid");
         if (builders[i].args == 3) {
@@ -313,8 +313,8 @@ static void test_invalid_utf8_argument_is_invalid_argument(void **state)
                 tda__body b = {(char *)"junk", 4};
                 tda_status st = builders[i].fn(args[0], args[1], args[2], &b);
                 if (st != TDA_INVALID_ARGUMENT)
-                    fail_msg("%s request, argument %d, bad UTF-8 #%zu: %s", builders[i].what,
-                             slot, k, tda_status_name(st));
+                    fail_msg("%s request, argument %d, bad UTF-8 #%zu: %s", builders[i].what, slot,
+                             k, tda_status_name(st));
                 assert_null(b.data);
                 assert_int_equal(b.len, 0);
             }
@@ -377,13 +377,26 @@ static void test_body_clear_zeroes_and_accepts_null(void **state)
 static void test_device_code_statuses_follow_trakt(void **state)
 {
     static const expect_row rows[] = {
-        {200, TDA_OK},         {301, TDA_UNEXPECTED_STATUS}, {302, TDA_UNEXPECTED_STATUS},
-        {400, TDA_UNEXPECTED_STATUS}, {401, TDA_FORBIDDEN}, {403, TDA_FORBIDDEN},
-        {404, TDA_UNEXPECTED_STATUS}, {405, TDA_UNEXPECTED_STATUS}, {409, TDA_UNEXPECTED_STATUS},
-        {410, TDA_UNEXPECTED_STATUS}, {418, TDA_UNEXPECTED_STATUS}, {429, TDA_SLOW_DOWN},
-        {500, TDA_SERVER_ERROR}, {501, TDA_SERVER_ERROR}, {502, TDA_OVERLOADED},
-        {503, TDA_OVERLOADED}, {504, TDA_OVERLOADED}, {520, TDA_CLOUDFLARE},
-        {521, TDA_CLOUDFLARE}, {522, TDA_CLOUDFLARE},
+        {200, TDA_OK},
+        {301, TDA_UNEXPECTED_STATUS},
+        {302, TDA_UNEXPECTED_STATUS},
+        {400, TDA_UNEXPECTED_STATUS},
+        {401, TDA_FORBIDDEN},
+        {403, TDA_FORBIDDEN},
+        {404, TDA_UNEXPECTED_STATUS},
+        {405, TDA_UNEXPECTED_STATUS},
+        {409, TDA_UNEXPECTED_STATUS},
+        {410, TDA_UNEXPECTED_STATUS},
+        {418, TDA_UNEXPECTED_STATUS},
+        {429, TDA_SLOW_DOWN},
+        {500, TDA_SERVER_ERROR},
+        {501, TDA_SERVER_ERROR},
+        {502, TDA_OVERLOADED},
+        {503, TDA_OVERLOADED},
+        {504, TDA_OVERLOADED},
+        {520, TDA_CLOUDFLARE},
+        {521, TDA_CLOUDFLARE},
+        {522, TDA_CLOUDFLARE},
     };
     CHECK_TABLE(TDA__EP_DEVICE_CODE, rows);
 }
@@ -391,13 +404,26 @@ static void test_device_code_statuses_follow_trakt(void **state)
 static void test_device_token_statuses_follow_trakt_poll_table(void **state)
 {
     static const expect_row rows[] = {
-        {200, TDA_OK},         {301, TDA_UNEXPECTED_STATUS}, {302, TDA_UNEXPECTED_STATUS},
-        {400, TDA_PENDING},    {401, TDA_FORBIDDEN},         {403, TDA_FORBIDDEN},
-        {404, TDA_INVALID_DEVICE_CODE}, {405, TDA_UNEXPECTED_STATUS}, {409, TDA_ALREADY_USED},
-        {410, TDA_EXPIRED},    {418, TDA_DENIED},            {429, TDA_SLOW_DOWN},
-        {500, TDA_SERVER_ERROR}, {501, TDA_SERVER_ERROR},    {502, TDA_OVERLOADED},
-        {503, TDA_OVERLOADED}, {504, TDA_OVERLOADED},        {520, TDA_CLOUDFLARE},
-        {521, TDA_CLOUDFLARE}, {522, TDA_CLOUDFLARE},
+        {200, TDA_OK},
+        {301, TDA_UNEXPECTED_STATUS},
+        {302, TDA_UNEXPECTED_STATUS},
+        {400, TDA_PENDING},
+        {401, TDA_FORBIDDEN},
+        {403, TDA_FORBIDDEN},
+        {404, TDA_INVALID_DEVICE_CODE},
+        {405, TDA_UNEXPECTED_STATUS},
+        {409, TDA_ALREADY_USED},
+        {410, TDA_EXPIRED},
+        {418, TDA_DENIED},
+        {429, TDA_SLOW_DOWN},
+        {500, TDA_SERVER_ERROR},
+        {501, TDA_SERVER_ERROR},
+        {502, TDA_OVERLOADED},
+        {503, TDA_OVERLOADED},
+        {504, TDA_OVERLOADED},
+        {520, TDA_CLOUDFLARE},
+        {521, TDA_CLOUDFLARE},
+        {522, TDA_CLOUDFLARE},
     };
     CHECK_TABLE(TDA__EP_DEVICE_TOKEN, rows);
 }
@@ -406,13 +432,26 @@ static void test_refresh_statuses_follow_trakt(void **state)
 {
     /* No body and no headers: 400 and 401 both mean "authorize again". */
     static const expect_row rows[] = {
-        {200, TDA_OK},         {301, TDA_UNEXPECTED_STATUS}, {302, TDA_UNEXPECTED_STATUS},
-        {400, TDA_INVALID_GRANT}, {401, TDA_INVALID_GRANT},  {403, TDA_FORBIDDEN},
-        {404, TDA_UNEXPECTED_STATUS}, {405, TDA_UNEXPECTED_STATUS}, {409, TDA_UNEXPECTED_STATUS},
-        {410, TDA_UNEXPECTED_STATUS}, {418, TDA_UNEXPECTED_STATUS}, {429, TDA_SLOW_DOWN},
-        {500, TDA_SERVER_ERROR}, {501, TDA_SERVER_ERROR},    {502, TDA_OVERLOADED},
-        {503, TDA_OVERLOADED}, {504, TDA_OVERLOADED},        {520, TDA_CLOUDFLARE},
-        {521, TDA_CLOUDFLARE}, {522, TDA_CLOUDFLARE},
+        {200, TDA_OK},
+        {301, TDA_UNEXPECTED_STATUS},
+        {302, TDA_UNEXPECTED_STATUS},
+        {400, TDA_INVALID_GRANT},
+        {401, TDA_INVALID_GRANT},
+        {403, TDA_FORBIDDEN},
+        {404, TDA_UNEXPECTED_STATUS},
+        {405, TDA_UNEXPECTED_STATUS},
+        {409, TDA_UNEXPECTED_STATUS},
+        {410, TDA_UNEXPECTED_STATUS},
+        {418, TDA_UNEXPECTED_STATUS},
+        {429, TDA_SLOW_DOWN},
+        {500, TDA_SERVER_ERROR},
+        {501, TDA_SERVER_ERROR},
+        {502, TDA_OVERLOADED},
+        {503, TDA_OVERLOADED},
+        {504, TDA_OVERLOADED},
+        {520, TDA_CLOUDFLARE},
+        {521, TDA_CLOUDFLARE},
+        {522, TDA_CLOUDFLARE},
     };
     CHECK_TABLE(TDA__EP_REFRESH, rows);
 }
@@ -420,13 +459,27 @@ static void test_refresh_statuses_follow_trakt(void **state)
 static void test_revoke_statuses_follow_trakt(void **state)
 {
     static const expect_row rows[] = {
-        {200, TDA_OK},         {204, TDA_OK},                {301, TDA_UNEXPECTED_STATUS},
-        {302, TDA_UNEXPECTED_STATUS}, {400, TDA_UNEXPECTED_STATUS}, {401, TDA_FORBIDDEN},
-        {403, TDA_FORBIDDEN},  {404, TDA_UNEXPECTED_STATUS}, {405, TDA_UNEXPECTED_STATUS},
-        {409, TDA_UNEXPECTED_STATUS}, {410, TDA_UNEXPECTED_STATUS}, {418, TDA_UNEXPECTED_STATUS},
-        {429, TDA_SLOW_DOWN},  {500, TDA_SERVER_ERROR},      {501, TDA_SERVER_ERROR},
-        {502, TDA_OVERLOADED}, {503, TDA_OVERLOADED},        {504, TDA_OVERLOADED},
-        {520, TDA_CLOUDFLARE}, {521, TDA_CLOUDFLARE},        {522, TDA_CLOUDFLARE},
+        {200, TDA_OK},
+        {204, TDA_OK},
+        {301, TDA_UNEXPECTED_STATUS},
+        {302, TDA_UNEXPECTED_STATUS},
+        {400, TDA_UNEXPECTED_STATUS},
+        {401, TDA_FORBIDDEN},
+        {403, TDA_FORBIDDEN},
+        {404, TDA_UNEXPECTED_STATUS},
+        {405, TDA_UNEXPECTED_STATUS},
+        {409, TDA_UNEXPECTED_STATUS},
+        {410, TDA_UNEXPECTED_STATUS},
+        {418, TDA_UNEXPECTED_STATUS},
+        {429, TDA_SLOW_DOWN},
+        {500, TDA_SERVER_ERROR},
+        {501, TDA_SERVER_ERROR},
+        {502, TDA_OVERLOADED},
+        {503, TDA_OVERLOADED},
+        {504, TDA_OVERLOADED},
+        {520, TDA_CLOUDFLARE},
+        {521, TDA_CLOUDFLARE},
+        {522, TDA_CLOUDFLARE},
     };
     CHECK_TABLE(TDA__EP_REVOKE, rows);
 }
@@ -648,8 +701,7 @@ static void test_cloudflare_server_403_without_body_blames_cloudflare(void **sta
     r.server = "Cloudflare";
     int64_t ra;
     char detail[512];
-    assert_int_equal(classify(TDA__EP_DEVICE_TOKEN, &r, &ra, detail, sizeof detail),
-                     TDA_FORBIDDEN);
+    assert_int_equal(classify(TDA__EP_DEVICE_TOKEN, &r, &ra, detail, sizeof detail), TDA_FORBIDDEN);
     assert_contains(detail, "Cloudflare");
     assert_contains(detail, "User-Agent");
 }
@@ -784,7 +836,8 @@ static void test_error_description_is_cleaned_and_capped(void **state)
     /* Control characters (an escape sequence, a newline) and non-ASCII become '?'. */
     snprintf(body, sizeof body,
              "{\"error\":\"invalid_grant\",\"error_description\":\"bad\\u001b[2J\\nline "
-             "\xc3\xa9 %s\"}", long_text);
+             "\xc3\xa9 %s\"}",
+             long_text);
     tda__response r = resp_json(400, body);
     char detail[1024];
     assert_int_equal(classify_refresh(&r, detail, sizeof detail), TDA_INVALID_GRANT);
@@ -815,8 +868,7 @@ static void test_classify_fills_retry_after_seconds_on_429(void **state)
     r.retry_after = "30";
     int64_t ra = 0;
     char detail[512];
-    assert_int_equal(classify(TDA__EP_DEVICE_TOKEN, &r, &ra, detail, sizeof detail),
-                     TDA_SLOW_DOWN);
+    assert_int_equal(classify(TDA__EP_DEVICE_TOKEN, &r, &ra, detail, sizeof detail), TDA_SLOW_DOWN);
     assert_int_equal(ra, 30000);
 }
 
@@ -997,13 +1049,15 @@ static void test_ratelimit_until_becomes_a_delay(void **state)
     iso_at(NOW + 30, until, sizeof until);
     snprintf(header, sizeof header,
              "{\"name\":\"UNAUTHED_API_POST_LIMIT\",\"period\":1,\"limit\":1,"
-             "\"remaining\":0,\"until\":\"%s\"}", until);
+             "\"remaining\":0,\"until\":\"%s\"}",
+             until);
     assert_int_equal(tda__parse_ratelimit_until(header, NOW), 30000);
     /* Past: no wait beyond the usual; far future: capped at a day. */
     iso_at(NOW - 10, until, sizeof until);
     snprintf(header, sizeof header, "{\"until\":\"%s\"}", until);
     assert_int_equal(tda__parse_ratelimit_until(header, NOW), 0);
-    assert_int_equal(tda__parse_ratelimit_until("{\"until\":\"2999-01-01T00:00:00Z\"}", NOW), DAY_MS);
+    assert_int_equal(tda__parse_ratelimit_until("{\"until\":\"2999-01-01T00:00:00Z\"}", NOW),
+                     DAY_MS);
     /* Fractions are ignored, an explicit UTC offset is fine. */
     iso_at(NOW + 5, until, sizeof until);
     until[strlen(until) - 1] = '\0';
@@ -1013,9 +1067,15 @@ static void test_ratelimit_until_becomes_a_delay(void **state)
 
 static void test_ratelimit_garbage_is_minus_one(void **state)
 {
-    const char *bad[] = {"", "{}", "[]", "not json", "{\"until\":5}", "{\"until\":\"soon\"}",
+    const char *bad[] = {"",
+                         "{}",
+                         "[]",
+                         "not json",
+                         "{\"until\":5}",
+                         "{\"until\":\"soon\"}",
                          "{\"until\":\"2026-11-29T08:00:01+02:00\"}",
-                         "{\"until\":\"2026-11-29\"}", "{\"until\":\"2026-11-29T08:00:01Zjunk\"}"};
+                         "{\"until\":\"2026-11-29\"}",
+                         "{\"until\":\"2026-11-29T08:00:01Zjunk\"}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t got = tda__parse_ratelimit_until(bad[i], NOW);
         if (got != -1)
@@ -1285,7 +1345,8 @@ static void test_parse_code_duplicate_keys_refused(void **state)
 
 static void test_parse_code_invalid_utf8_inside_string_refused(void **state)
 {
-    const char text[] = "{\"device_code\":\"a\",\"user_code\":\"50\xff\xfe" "CC\","
+    const char text[] = "{\"device_code\":\"a\",\"user_code\":\"50\xff\xfe"
+                        "CC\","
                         "\"verification_url\":\"https://trakt.tv/activate\",\"expires_in\":600,"
                         "\"interval\":5}";
     expect_code_refused(text, strlen(text), NULL);
@@ -1327,7 +1388,7 @@ static const char good_token[] =
     "\"scope\":\"public\",\"created_at\":1487889741}";
 
 static const char *const token_fields[] = {"access_token", "token_type", "refresh_token",
-                                           "scope", "expires_in", "created_at"};
+                                           "scope",        "expires_in", "created_at"};
 
 static char *token_body_with(const char *field, json_t *value)
 {
@@ -1361,8 +1422,8 @@ static void expect_token_refused(const char *text, size_t len, const char *detai
     char detail[512] = "";
     tda_status st = tda__parse_token(text, len, &t, detail, sizeof detail);
     if (st != TDA_BAD_RESPONSE)
-        fail_msg("token answer %.*s: got %s, want BAD_RESPONSE", (int)len,
-                 text ? text : "(null)", tda_status_name(st));
+        fail_msg("token answer %.*s: got %s, want BAD_RESPONSE", (int)len, text ? text : "(null)",
+                 tda_status_name(st));
     assert_token_zeroed(&t);
     assert_true(detail[0] != '\0');
     if (detail_has)
@@ -1504,8 +1565,7 @@ static void test_parse_token_detail_never_quotes_a_token(void **state)
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         tda_token t;
         char detail[512];
-        assert_int_equal(tda__parse_token(bodies[i], strlen(bodies[i]), &t, detail,
-                                         sizeof detail),
+        assert_int_equal(tda__parse_token(bodies[i], strlen(bodies[i]), &t, detail, sizeof detail),
                          TDA_BAD_RESPONSE);
         if (strstr(detail, "zq81"))
             fail_msg("body #%zu leaked into the detail: %s", i, detail);

@@ -47,8 +47,8 @@ static void test_only_an_unused_expiry_is_renewed_and_only_as_often_as_allowed(v
     tda__renewal_init(&r, 2, 1);
     assert_true(tda__renewal_wanted(&r, TDA_EXPIRED));
     assert_true(tda__renewal_wanted(&r, TDA_NETWORK)); /* the life ran out during an outage */
-    tda_status never[] = {TDA_OK, TDA_DENIED, TDA_ALREADY_USED, TDA_INVALID_DEVICE_CODE,
-                          TDA_FORBIDDEN, TDA_CANCELLED, TDA_DEADLINE, TDA_BAD_RESPONSE};
+    tda_status never[] = {TDA_OK,        TDA_DENIED,    TDA_ALREADY_USED, TDA_INVALID_DEVICE_CODE,
+                          TDA_FORBIDDEN, TDA_CANCELLED, TDA_DEADLINE,     TDA_BAD_RESPONSE};
     for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
         assert_false(tda__renewal_wanted(&r, never[i]));
     for (int i = 0; i < 2; i++) {
@@ -87,8 +87,8 @@ static void test_429_with_retry_after_waits_at_least_that_long(void **state)
     tda__renewal_start(&r, 0);
     tda_event ev;
     /* Cloudflare's edge answered the code endpoint with Retry-After: 143. */
-    assert_int_equal(tda__renewal_record(&r, at(1000 * SEC), TDA_SLOW_DOWN, 143 * SEC, 5 * SEC,
-                                        &ev), 0);
+    assert_int_equal(
+        tda__renewal_record(&r, at(1000 * SEC), TDA_SLOW_DOWN, 143 * SEC, 5 * SEC, &ev), 0);
     assert_int_equal(ev.kind, TDA_EVENT_RETRY);
     assert_int_equal(ev.status, TDA_SLOW_DOWN);
     assert_int_equal(ev.next_poll_in_ms, 143 * SEC);

@@ -110,7 +110,8 @@ static void test_every_status_has_a_message(void **state)
     }
 }
 
-static void test_transient_set_is_exactly_server_overloaded_cloudflare_network_timeout_locked(void **state)
+static void
+test_transient_set_is_exactly_server_overloaded_cloudflare_network_timeout_locked(void **state)
 {
     for (int s = FIRST_STATUS; s <= LAST_STATUS; s++) {
         int got = tda_status_is_transient((tda_status)s);
@@ -125,8 +126,8 @@ static void test_final_set_is_everything_but_flow_and_transient(void **state)
         int want = !is_flow((tda_status)s) && !is_expected_transient((tda_status)s);
         int got = tda__status_is_final((tda_status)s);
         if (got != want)
-            fail_msg("tda__status_is_final(%s) is %d, want %d", tda_status_name((tda_status)s),
-                     got, want);
+            fail_msg("tda__status_is_final(%s) is %d, want %d", tda_status_name((tda_status)s), got,
+                     want);
     }
 }
 
@@ -183,7 +184,8 @@ int main(void)
         cmocka_unit_test(test_message_and_kind_come_from_the_table),
         cmocka_unit_test(test_every_status_has_a_unique_known_name),
         cmocka_unit_test(test_every_status_has_a_message),
-        cmocka_unit_test(test_transient_set_is_exactly_server_overloaded_cloudflare_network_timeout_locked),
+        cmocka_unit_test(
+            test_transient_set_is_exactly_server_overloaded_cloudflare_network_timeout_locked),
         cmocka_unit_test(test_final_set_is_everything_but_flow_and_transient),
         cmocka_unit_test(test_unknown_status_is_named_unknown),
         cmocka_unit_test(test_unknown_status_message_is_unknown_status),

@@ -35,15 +35,14 @@ static int setup(void **state)
     return scratch_setup(state, "store", "token.json");
 }
 
-
 static tda_token sample(const char *access, const char *refresh, const char *client_id)
 {
     tda_token t;
     memset(&t, 0, sizeof t);
     t.access_token = (char *)(uintptr_t)access;
-    t.token_type = (char *)(uintptr_t)"bearer";
+    t.token_type = (char *)(uintptr_t) "bearer";
     t.refresh_token = (char *)(uintptr_t)refresh;
-    t.scope = (char *)(uintptr_t)"public";
+    t.scope = (char *)(uintptr_t) "public";
     t.created_at = 1796000000;
     t.expires_in = 604800;
     t.expires_at = t.created_at + t.expires_in;
@@ -105,19 +104,19 @@ static void test_keys_become_safe_distinct_file_names(void **state)
     };
     char name[TDA__STORE_NAME_MAX], detail[256];
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        assert_int_equal(tda__store_key_file_name(rows[i].key, name, sizeof name, detail,
-                                                 sizeof detail),
-                         TDA_OK);
+        assert_int_equal(
+            tda__store_key_file_name(rows[i].key, name, sizeof name, detail, sizeof detail),
+            TDA_OK);
         assert_string_equal(name, rows[i].name);
     }
     /* Keys that look alike stay apart, also on a filesystem that ignores case. */
-    static const char *const alike[] = {"A", "a", "%41", "%2541", ".a", "%2Ea", "a.", "aA",
-                                        "Aa", "%61"};
+    static const char *const alike[] = {"A",    "a",  "%41", "%2541", ".a",
+                                        "%2Ea", "a.", "aA",  "Aa",    "%61"};
     char names[10][TDA__STORE_NAME_MAX];
     for (size_t i = 0; i < 10; i++)
-        assert_int_equal(tda__store_key_file_name(alike[i], names[i], sizeof names[i], detail,
-                                                 sizeof detail),
-                         TDA_OK);
+        assert_int_equal(
+            tda__store_key_file_name(alike[i], names[i], sizeof names[i], detail, sizeof detail),
+            TDA_OK);
     for (size_t i = 0; i < 10; i++)
         for (size_t j = i + 1; j < 10; j++)
             if (strcasecmp(names[i], names[j]) == 0)
@@ -127,8 +126,8 @@ static void test_keys_become_safe_distinct_file_names(void **state)
     char longest[TDA__STORE_KEY_MAX + 1];
     memset(longest, '%', TDA__STORE_KEY_MAX);
     longest[TDA__STORE_KEY_MAX] = '\0';
-    assert_int_equal(
-        tda__store_key_file_name(longest, name, sizeof name, detail, sizeof detail), TDA_OK);
+    assert_int_equal(tda__store_key_file_name(longest, name, sizeof name, detail, sizeof detail),
+                     TDA_OK);
     assert_true(strlen(name) + strlen(".tmp.XXXXXX") <= 255);
 }
 
@@ -150,9 +149,9 @@ static void test_bad_keys_are_refused_with_the_rule(void **state)
     };
     char name[TDA__STORE_NAME_MAX], detail[256];
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        assert_int_equal(tda__store_key_file_name(rows[i].key, name, sizeof name, detail,
-                                                 sizeof detail),
-                         TDA_INVALID_ARGUMENT);
+        assert_int_equal(
+            tda__store_key_file_name(rows[i].key, name, sizeof name, detail, sizeof detail),
+            TDA_INVALID_ARGUMENT);
         if (!strstr(detail, rows[i].why))
             fail_msg("key %zu: detail '%s' lacks '%s'", i, detail, rows[i].why);
         assert_null(strstr(detail, "passwd")); /* the key itself is never quoted */
@@ -299,8 +298,7 @@ static void test_bad_files_are_explained_and_left_as_they_were(void **state)
             fail_msg("%s: %s, want %s", rows[i].what, tda_status_name(st),
                      tda_status_name(rows[i].want));
         if (!strstr(detail, f->path) || !strstr(detail, rows[i].words))
-            fail_msg("%s: detail '%s' lacks the path or '%s'", rows[i].what, detail,
-                     rows[i].words);
+            fail_msg("%s: detail '%s' lacks the path or '%s'", rows[i].what, detail, rows[i].words);
         size_t len;
         char *now = read_all(f->path, &len);
         assert_int_equal(len, rows[i].len);
@@ -529,8 +527,7 @@ static void test_a_held_lock_ends_in_locked_or_cancelled_not_a_hang(void **state
     void *lock = NULL;
     char detail[512];
     t0 = tda_monotonic_ms();
-    assert_int_equal(s->ops.lock(s->self, NULL, &w, &lock, detail, sizeof detail),
-                     TDA_CANCELLED);
+    assert_int_equal(s->ops.lock(s->self, NULL, &w, &lock, detail, sizeof detail), TDA_CANCELLED);
     took = tda_monotonic_ms() - t0;
     pthread_join(th, NULL);
     print_message("a cancel 150 ms into the wait ended it after %lld ms\n", (long long)took);

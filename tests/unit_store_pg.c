@@ -21,8 +21,9 @@ static void test_keys(void **state)
 {
     (void)state;
     char why[256];
-    static const char *const good[] = {"alice", "o'brien", "x'); DROP TABLE t; --", "müller",
-                                       "東京", "a key with spaces", "$1", "%s%n"};
+    static const char *const good[] = {"alice",  "o'brien", "x'); DROP TABLE t; --",
+                                       "müller", "東京",    "a key with spaces",
+                                       "$1",     "%s%n"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         assert_int_equal(tda__pg_check_key(good[i], why, sizeof why), TDA_OK);
     char longest[TDA__PG_KEY_MAX + 2];
@@ -75,8 +76,8 @@ static void test_client_ids_and_tables(void **state)
     char both[128];
     snprintf(both, sizeof both, "%s.%s", longest, longest);
     assert_true(tda__pg_table_sql(both, sql, sizeof sql));
-    static const char *const bad[] = {"",      "1abc", "a-b",   "a b", "\"q\"", "a.b.c",
-                                      "a.",    ".b",   "x;DROP", "é",   NULL};
+    static const char *const bad[] = {"",   "1abc", "a-b",    "a b", "\"q\"", "a.b.c",
+                                      "a.", ".b",   "x;DROP", "é",   NULL};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_false(tda__pg_table_sql(bad[i], sql, sizeof sql));
         assert_string_equal(sql, "");
@@ -111,9 +112,9 @@ static void test_messages_are_cleaned(void **state)
     char out[256] = "could not connect (";
     const char *secrets[] = {"s3cr3t-pass", NULL, "", "postgresql://u:s3cr3t-pass@h/db"};
     tda__pg_append_clean(out, sizeof out,
-                        "connection to \"postgresql://u:s3cr3t-pass@h/db\" failed:\n\tFATAL:  "
-                        "password s3cr3t-pass is wrong\n",
-                        secrets, 4);
+                         "connection to \"postgresql://u:s3cr3t-pass@h/db\" failed:\n\tFATAL:  "
+                         "password s3cr3t-pass is wrong\n",
+                         secrets, 4);
     assert_string_equal(out, "could not connect (connection to \"[redacted]\" failed: FATAL: "
                              "password [redacted] is wrong");
     /* A password too short to tell from words: the message is withheld. */
@@ -124,11 +125,14 @@ static void test_messages_are_cleaned(void **state)
     assert_non_null(strstr(short_out, "withheld"));
     /* Control bytes become '?', and the text ends within the buffer. */
     char small[12] = "";
-    tda__pg_append_clean(small, sizeof small, "a\x01" "bcdefghijklmnop", NULL, 0);
+    tda__pg_append_clean(small, sizeof small,
+                         "a\x01"
+                         "bcdefghijklmnop",
+                         NULL, 0);
     assert_string_equal(small, "a?bcdefghij");
     char raw[64];
     tda__pg_uri_raw_password("postgresql://user:p%40ss@host:5432/db?sslmode=require", raw,
-                            sizeof raw);
+                             sizeof raw);
     assert_string_equal(raw, "p%40ss");
     tda__pg_uri_raw_password("postgresql://user:a@b@host/db", raw, sizeof raw);
     assert_string_equal(raw, "a@b");

@@ -113,8 +113,7 @@ static void test_earlier_boot_with_a_steady_wall_clock_uses_it(void **state)
 {
     /* A year ahead at arrival and now: the difference is right, and at least the uptime. */
     tda_token t = token_received(7 * 86400, clock_at(NOW_2026 + YEAR_S, 90 * MIN, BOOT_A, HOST));
-    tda_token_age a =
-        age_at(&t, clock_at(NOW_2026 + YEAR_S + 2 * 86400, 10 * MIN, BOOT_B, HOST));
+    tda_token_age a = age_at(&t, clock_at(NOW_2026 + YEAR_S + 2 * 86400, 10 * MIN, BOOT_B, HOST));
     assert_true(a.known);
     assert_int_equal(a.elapsed_ms, 2 * DAY);
     assert_false(a.due);
@@ -137,8 +136,8 @@ static void test_reboot_into_1970_is_unknown(void **state)
 
 static void test_another_machine_uses_the_wall_clock_unless_negative(void **state)
 {
-    tda_token t =
-        token_received(7 * 86400, clock_at(NOW_2026, 10 * DAY, BOOT_A, "fedcba9876543210"));
+    tda_token t = token_received(7 * 86400,
+                                 clock_at(NOW_2026, 10 * DAY, BOOT_A, "fedcba9876543210"));
     /* This machine has been up for 30 days: no lower bound applies to another's token. */
     tda_token_age a = age_at(&t, clock_at(NOW_2026 + 600, 30 * DAY, BOOT_B, HOST));
     assert_true(a.known);
@@ -220,8 +219,8 @@ static const char *const boots[] = {BOOT_A, BOOT_B, "aaaaaaaa-bbbb-cccc-dddd-eee
 
 static tda_received device_clock(const device *d)
 {
-    return clock_at(d->true_s + d->offset_s, (d->true_s - d->booted_at_s) * SEC,
-                    boots[d->boot % 4], HOST);
+    return clock_at(d->true_s + d->offset_s, (d->true_s - d->booted_at_s) * SEC, boots[d->boot % 4],
+                    HOST);
 }
 
 static void device_call(device *d)

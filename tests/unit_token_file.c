@@ -34,16 +34,15 @@ static int setup(void **state)
     return scratch_setup(state, "token-file", "token.json");
 }
 
-
 /* A token whose strings are literals: never passed to tda_token_clear. */
 static tda_token sample_token(const char *access, const char *refresh, const char *client_id)
 {
     tda_token t;
     memset(&t, 0, sizeof t);
     t.access_token = (char *)(uintptr_t)access;
-    t.token_type = (char *)(uintptr_t)"bearer";
+    t.token_type = (char *)(uintptr_t) "bearer";
     t.refresh_token = (char *)(uintptr_t)refresh;
-    t.scope = (char *)(uintptr_t)"public";
+    t.scope = (char *)(uintptr_t) "public";
     t.created_at = 1700000000;
     t.expires_in = 604800;
     t.expires_at = t.created_at + t.expires_in;
@@ -141,7 +140,7 @@ static void test_round_trip_keeps_every_field(void **state)
     fixture *f = *state;
     tda_token t = sample_token("acc-\xc3\xa9-\"quoted\"-\\-1234567890", "ref-0987654321",
                                "my-client");
-    t.scope = (char *)(uintptr_t)"public private";
+    t.scope = (char *)(uintptr_t) "public private";
     t.created_at = 1712345678;
     t.expires_in = 86400;
     t.expires_at = t.created_at + t.expires_in;

@@ -289,8 +289,7 @@ static void test_timeout_zero_or_negative_refused(void **state)
 
 static void test_setters_refuse_null_client(void **state)
 {
-    assert_int_equal(tda_client_set_base_url(NULL, "https://auth.trakt.tv"),
-                     TDA_INVALID_ARGUMENT);
+    assert_int_equal(tda_client_set_base_url(NULL, "https://auth.trakt.tv"), TDA_INVALID_ARGUMENT);
     assert_int_equal(tda_client_set_user_agent(NULL, "app/1"), TDA_INVALID_ARGUMENT);
     assert_int_equal(tda_client_set_timeout_ms(NULL, 1000), TDA_INVALID_ARGUMENT);
     assert_null(tda_client_base_url(NULL));

@@ -43,14 +43,14 @@ typedef struct cli_options {
 /* ---- exit codes (exit_codes.c): the one table from library status to exit code */
 enum {
     CLI_EXIT_OK = 0,
-    CLI_EXIT_FAILURE = 1,     /* anything not listed below */
-    CLI_EXIT_USAGE = 2,       /* bad command line, no client id, or no secret typed */
-    CLI_EXIT_DENIED = 3,      /* the user pressed Deny */
-    CLI_EXIT_EXPIRED = 4,     /* the code expired, was used, or --timeout passed */
-    CLI_EXIT_NETWORK = 5,     /* network, timeout or server trouble: try again later */
-    CLI_EXIT_LOGIN_AGAIN = 6, /* no token, token rejected, or another app's token */
-    CLI_EXIT_FORBIDDEN = 7,   /* bad client id or secret, blocked, TLS failure */
-    CLI_EXIT_TOKEN_FILE = 8,  /* token file insecure, corrupt or not writable */
+    CLI_EXIT_FAILURE = 1,      /* anything not listed below */
+    CLI_EXIT_USAGE = 2,        /* bad command line, no client id, or no secret typed */
+    CLI_EXIT_DENIED = 3,       /* the user pressed Deny */
+    CLI_EXIT_EXPIRED = 4,      /* the code expired, was used, or --timeout passed */
+    CLI_EXIT_NETWORK = 5,      /* network, timeout or server trouble: try again later */
+    CLI_EXIT_LOGIN_AGAIN = 6,  /* no token, token rejected, or another app's token */
+    CLI_EXIT_FORBIDDEN = 7,    /* bad client id or secret, blocked, TLS failure */
+    CLI_EXIT_TOKEN_FILE = 8,   /* token file insecure, corrupt or not writable */
     CLI_EXIT_SIGNAL_BASE = 128 /* + the signal number: 130 for Ctrl-C */
 };
 int cli_exit_code(tda_status st);

@@ -74,9 +74,8 @@ static void announce(const cli_options *o, long wait_ms, bool server_said, long 
     if (gmtime_r(&when, &tm))
         strftime(at, sizeof at, ", at %H:%M:%S UTC", &tm);
     if (o->json) {
-        cli_json_line(json_pack("{s:s, s:s, s:I, s:o, s:f, s:i, s:i}", "event", "waiting",
-                                "reason", "rate_limited", "http_status", (json_int_t)http,
-                                "retry_after",
+        cli_json_line(json_pack("{s:s, s:s, s:I, s:o, s:f, s:i, s:i}", "event", "waiting", "reason",
+                                "rate_limited", "http_status", (json_int_t)http, "retry_after",
                                 server_said ? json_real((double)wait_ms / 1000.0) : json_null(),
                                 "wait", (double)wait_ms / 1000.0, "attempt", retry + 1,
                                 "max_attempts", MAX_RETRIES + 1));

@@ -71,8 +71,9 @@ static int choose_code(cli_options *o, tda_client *c, cli_pending *pending, tda_
             return CLI_EXIT_OK;
         }
         if (!o->quiet)
-            fprintf(stderr, CLI_NAME ": the code %s shown before expired while login was not "
-                            "running; getting a new one\n",
+            fprintf(stderr,
+                    CLI_NAME ": the code %s shown before expired while login was not "
+                             "running; getting a new one\n",
                     code->user_code);
         tda_code_clear(code);
         cli_pending_remove(pending);
@@ -92,8 +93,8 @@ static int choose_code(cli_options *o, tda_client *c, cli_pending *pending, tda_
 }
 
 /* How the login ended, in words, for everything but success. */
-static int report_failure(const cli_options *o, tda_client *c, tda_status st,
-                          bool expired_resume, const char *user_code)
+static int report_failure(const cli_options *o, tda_client *c, tda_status st, bool expired_resume,
+                          const char *user_code)
 {
     if (st == TDA_DEADLINE) {
         int rc = cli_exit_code(st);

@@ -34,8 +34,7 @@ static void json_code(const cli_options *o, const tda_code *code, bool resumed, 
                             "user_code", code->user_code, "verification_url",
                             code->verification_url, "qr_url", qr_url, "expires_in",
                             seconds(tda_code_remaining_ms(code)), "interval",
-                            seconds(code->interval_ms), "resumed", resumed, "renewals",
-                            renewals));
+                            seconds(code->interval_ms), "resumed", resumed, "renewals", renewals));
 }
 
 /* The plain instruction line, as a log reader sees it. */
@@ -43,8 +42,8 @@ static void plain_code(const tda_code *code)
 {
     char life[64];
     cli_format_duration((tda_code_remaining_ms(code) + 999) / 1000, life, sizeof life);
-    printf("To authorize, open %s and enter the code %s (valid for %s)\n",
-           code->verification_url, code->user_code, life);
+    printf("To authorize, open %s and enter the code %s (valid for %s)\n", code->verification_url,
+           code->user_code, life);
     fflush(stdout);
 }
 
@@ -78,16 +77,15 @@ static void json_event(const cli_options *o, const tda_event *ev)
         break;
     case TDA_EVENT_SLOW_DOWN:
         cli_json_line(json_pack("{s:s, s:i, s:f, s:f, s:f}", "event", "slow_down", "polls",
-                                ev->polls, "old_interval", seconds(ev->old_interval_ms),
-                                "interval", seconds(ev->interval_ms), "expires_in",
+                                ev->polls, "old_interval", seconds(ev->old_interval_ms), "interval",
+                                seconds(ev->interval_ms), "expires_in",
                                 seconds(ev->expires_in_ms)));
         break;
     case TDA_EVENT_RETRY:
-        cli_json_line(json_pack("{s:s, s:i, s:s, s:I, s:f, s:f}", "event", "retry", "polls",
-                                ev->polls, "status", tda_status_name(ev->status), "http_status",
-                                (json_int_t)ev->http_status, "next_poll_in",
-                                seconds(ev->next_poll_in_ms), "expires_in",
-                                seconds(ev->expires_in_ms)));
+        cli_json_line(json_pack(
+            "{s:s, s:i, s:s, s:I, s:f, s:f}", "event", "retry", "polls", ev->polls, "status",
+            tda_status_name(ev->status), "http_status", (json_int_t)ev->http_status, "next_poll_in",
+            seconds(ev->next_poll_in_ms), "expires_in", seconds(ev->expires_in_ms)));
         break;
     case TDA_EVENT_SUCCESS:
         break; /* "authorized" follows once the token is saved */

@@ -223,7 +223,7 @@ static int choose_store(cli_options *o, const char *token_file, const char *toke
         o->token_dir = token_dir ? strdup(token_dir) : cli_default_token_dir();
         if (!o->token_dir) {
             fprintf(stderr, CLI_NAME ": no token directory: set HOME, XDG_CONFIG_HOME or use "
-                            "--token-dir\n");
+                                     "--token-dir\n");
             return CLI_EXIT_USAGE;
         }
         return CLI_EXIT_OK;
@@ -231,7 +231,7 @@ static int choose_store(cli_options *o, const char *token_file, const char *toke
     o->token_file = token_file ? strdup(token_file) : cli_default_token_file();
     if (!o->token_file) {
         fprintf(stderr, CLI_NAME ": no token file location: set HOME, XDG_CONFIG_HOME or use "
-                        "--token-file\n");
+                                 "--token-file\n");
         return CLI_EXIT_USAGE;
     }
     return CLI_EXIT_OK;

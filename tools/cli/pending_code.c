@@ -43,8 +43,7 @@ int cli_pending_open(const cli_options *o, cli_pending *p)
         return CLI_EXIT_FAILURE;
     }
     if (st != TDA_OK) {
-        cli_error(o, cli_exit_code(st), st, "cannot lock %s.lock: %s", p->path,
-                  tda_strerror(st));
+        cli_error(o, cli_exit_code(st), st, "cannot lock %s.lock: %s", p->path, tda_strerror(st));
         return cli_exit_code(st);
     }
     /* A code save killed midway left a temporary file with a device code: tda_code_save
@@ -158,8 +157,9 @@ void cli_pending_save(const cli_options *o, cli_pending *p, const tda_code *code
     /* Losing the resume is not worth losing the login over: say so once, go on. */
     int err = errno;
     if (!p->warned && !o->quiet)
-        fprintf(stderr, CLI_NAME ": warning: could not save the code to %s (%s); a restarted "
-                        "login will show a new code\n",
+        fprintf(stderr,
+                CLI_NAME ": warning: could not save the code to %s (%s); a restarted "
+                         "login will show a new code\n",
                 p->path, st == TDA_IO ? strerror(err) : tda_strerror(st));
     p->warned = true;
 }

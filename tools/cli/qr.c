@@ -13,7 +13,7 @@
 
 #define QUIET_ZONE 2
 #define DARK(code, x, y)                                                                           \
-    ((x) >= 0 && (y) >= 0 && (x) < (code)->width && (y) < (code)->width &&                        \
+    ((x) >= 0 && (y) >= 0 && (x) < (code)->width && (y) < (code)->width &&                         \
      ((code)->data[(y) * (code)->width + (x)] & 1))
 
 void cli_qr_target(const cli_options *o, const tda_code *code, char *out, size_t size)

@@ -36,7 +36,7 @@ void cli_json_secret_line(json_t *object)
     /* jansson keeps its own copies of the strings: wipe them before they are freed. */
     const char *key;
     json_t *value;
-    json_object_foreach(object, key, value) {
+    json_object_foreach (object, key, value) {
         if (json_is_string(value))
             explicit_bzero((char *)json_string_value(value), json_string_length(value));
     }
@@ -53,8 +53,8 @@ void cli_error(const cli_options *o, int exit_code, tda_status st, const char *f
     fprintf(stderr, CLI_NAME ": %s\n", message);
     if (o && o->json)
         cli_json_line(json_pack("{s:s, s:s?, s:i, s:s}", "event", "error", "status",
-                                st == TDA_OK ? NULL : tda_status_name(st), "exit_code",
-                                exit_code, "message", message));
+                                st == TDA_OK ? NULL : tda_status_name(st), "exit_code", exit_code,
+                                "message", message));
 }
 
 void cli_format_time(long long unix_seconds, char *out, size_t size)

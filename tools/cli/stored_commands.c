@@ -101,8 +101,9 @@ int cli_token(cli_options *o)
         if (info.stale && !o->quiet) {
             char left[64];
             cli_format_duration(info.age.remaining_ms / 1000, left, sizeof left);
-            fprintf(stderr, CLI_NAME ": warning: could not refresh (%s: %s); using the current "
-                            "token, valid for %s more\n",
+            fprintf(stderr,
+                    CLI_NAME ": warning: could not refresh (%s: %s); using the current "
+                             "token, valid for %s more\n",
                     tda_strerror(info.refresh_status), tda_client_error_detail(c), left);
         }
         rc = print_access_token(o, &t, &info);
@@ -124,15 +125,16 @@ int cli_status(cli_options *o)
     tda_token_age_of(&t, &age);
     time_t now = time(NULL);
     int64_t left_s = age.remaining_ms / 1000;
-    const char *state = !age.known ? "unknown" : age.expired ? "expired" : age.due ? "expiring"
-                                                                                  : "valid";
+    const char *state = !age.known    ? "unknown"
+                        : age.expired ? "expired"
+                        : age.due     ? "expiring"
+                                      : "valid";
     if (o->json) {
         cli_json_line(json_pack("{s:s, s:s?, s:s, s:I, s:I, s:I, s:s, s:s, s:b}", "token_file",
                                 o->token_file, "client_id", t.client_id, "state", state,
                                 "expires_at", (json_int_t)now + left_s, "expires_in",
-                                (json_int_t)left_s, "created_at", (json_int_t)t.created_at,
-                                "scope", t.scope, "token_type", t.token_type, "age_known",
-                                age.known));
+                                (json_int_t)left_s, "created_at", (json_int_t)t.created_at, "scope",
+                                t.scope, "token_type", t.token_type, "age_known", age.known));
     } else if (!o->quiet) {
         char when[64], left[64], created[64], life[64];
         cli_format_time(now + left_s, when, sizeof when);

@@ -19,8 +19,8 @@
 
 #include "view.h"
 
-#define GAP 2           /* columns between the QR code and the text */
-#define RIGHT_LINES 16  /* room for the text column */
+#define GAP 2          /* columns between the QR code and the text */
+#define RIGHT_LINES 16 /* room for the text column */
 
 struct terminal_view {
     pthread_t thread;
@@ -29,7 +29,7 @@ struct terminal_view {
     pthread_cond_t wake;
     bool stop;
     bool utf8;
-    const cli_options *o; /* for each redraw: --no-qr, --qr-prefill */
+    const cli_options *o;  /* for each redraw: --no-qr, --qr-prefill */
     int64_t expires_at_ms; /* tda_boottime_ms(): a suspend counts down the code too */
     char state[200];       /* what polling is doing, for the status line */
 };
@@ -106,7 +106,8 @@ static void draw_layout(const cli_options *o, const tda_code *code, bool utf8, c
     terminal_size(&cols, &rows);
     /* Two lines below for the status line and the shell prompt after it. */
     const char *qr_note = NULL;
-    if (with_qr && (qr.width + GAP + text_width > cols || (qr.count > count ? qr.count : count) + 3 > rows)) {
+    if (with_qr &&
+        (qr.width + GAP + text_width > cols || (qr.count > count ? qr.count : count) + 3 > rows)) {
         with_qr = false;
         qr_note = "(The QR code needs a larger terminal window.)";
         cli_lines_free(&qr);
@@ -118,7 +119,8 @@ static void draw_layout(const cli_options *o, const tda_code *code, bool utf8, c
     printf("\n");
     for (int i = 0; i < height; i++) {
         if (with_qr)
-            printf("%s%*s", i < qr.count ? qr.line[i] : "", i < qr.count ? GAP : qr.width + GAP, "");
+            printf("%s%*s", i < qr.count ? qr.line[i] : "", i < qr.count ? GAP : qr.width + GAP,
+                   "");
         printf("%s\n", i < count ? right[i] : "");
     }
     if (qr_note)
@@ -134,8 +136,8 @@ static void draw_status_locked(terminal_view *t)
 {
     int64_t left_ms = t->expires_at_ms - tda_boottime_ms();
     long long left = left_ms > 0 ? (left_ms + 999) / 1000 : 0;
-    printf("\r\033[KCode expires in %lld:%02lld %s %s", left / 60, left % 60, t->utf8 ? "\u00b7" : "-",
-           t->state);
+    printf("\r\033[KCode expires in %lld:%02lld %s %s", left / 60, left % 60,
+           t->utf8 ? "\u00b7" : "-", t->state);
     fflush(stdout);
 }
 

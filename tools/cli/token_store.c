@@ -53,7 +53,8 @@ int cli_open_store(cli_options *o)
         o->store = tda_store_pg_new(o->store_url, o->client_id, NULL);
         if (!o->store) {
             /* The URL was checked; what the library refuses here is the client id. */
-            cli_error(o, CLI_EXIT_USAGE, TDA_INVALID_ARGUMENT, "--store: the client id must be 1 "
+            cli_error(o, CLI_EXIT_USAGE, TDA_INVALID_ARGUMENT,
+                      "--store: the client id must be 1 "
                       "to 256 printable characters without spaces to key tokens in PostgreSQL");
             return CLI_EXIT_USAGE;
         }

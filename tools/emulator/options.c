@@ -1,32 +1,35 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Command line: every value is checked strictly here, so the rest of the
  * program can trust the configuration without re-validating it. */
-#include "emulator.h"
+#include "options.h"
 
 #include <arpa/inet.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
+
 enum {
-  OPT_HOST = 256,
-  OPT_PORT,
-  OPT_THREADS,
-  OPT_INTERVAL,
-  OPT_CODE_LIFE,
-  OPT_TOKEN_LIFE,
-  OPT_CLIENT_ID,
-  OPT_CLIENT_SECRET,
-  OPT_REQUIRE_SECRET,
-  OPT_VERIFICATION_URL,
-  OPT_APPROVE_AFTER_POLLS,
-  OPT_APPROVE_AFTER,
-  OPT_DENY_AFTER_POLLS,
-  OPT_DENY_AFTER,
-  OPT_FAULT,
-  OPT_LOG,
-  OPT_TLS_CERT,
-  OPT_TLS_KEY
+    OPT_HOST = 256,
+    OPT_PORT,
+    OPT_THREADS,
+    OPT_INTERVAL,
+    OPT_CODE_LIFE,
+    OPT_TOKEN_LIFE,
+    OPT_CLIENT_ID,
+    OPT_CLIENT_SECRET,
+    OPT_REQUIRE_SECRET,
+    OPT_VERIFICATION_URL,
+    OPT_APPROVE_AFTER_POLLS,
+    OPT_APPROVE_AFTER,
+    OPT_DENY_AFTER_POLLS,
+    OPT_DENY_AFTER,
+    OPT_FAULT,
+    OPT_LOG,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY
 };
 
 static const struct option long_options[] = {
@@ -100,289 +103,239 @@ static const char usage_text[] =
     "Seconds may have up to nine decimals (0.2). Without an approve or deny\n"
     "option, only the page at /activate decides. See " EMU_NAME "(1).\n";
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool parse_host(const char *text, struct emu_config *cfg)
+{
+    struct in6_addr a6;
+    char bare[INET6_ADDRSTRLEN];
+    size_t len = strlen(text);
 
-bool emu_parse_count(const char *text, unsigned long max, unsigned long *out) {
-  unsigned long value = 0;
-  if (!is_digit(*text))
-    return false;
-  for (const char *p = text; *p != '\0'; p++) {
-    if (!is_digit(*p))
-      return false;
-    unsigned long digit = (unsigned long) (*p - '0');
-    if (value > (max - digit) / 10)
-      return false;
-    value = value * 10 + digit;
-  }
-  *out = value;
-  return true;
-}
-
-/* Parsed by hand into exact nanoseconds rather than through strtod, so that
- * "0.2" is 200000000 ns and not a neighbour of it. */
-bool emu_parse_duration(const char *text, struct emu_duration *out) {
-  const char *p = text;
-  int64_t secs = 0, frac = 0;
-  int frac_digits = 0;
-
-  if (!is_digit(*p))
-    return false;
-  for (; is_digit(*p); p++) {
-    secs = secs * 10 + (*p - '0');
-    if (secs > EMU_MAX_SECONDS)
-      return false;
-  }
-  if (*p == '.') {
-    p++;
-    if (!is_digit(*p))
-      return false;
-    for (; is_digit(*p); p++) {
-      if (frac_digits == 9)
+    if (strcmp(text, "localhost") == 0)
+        text = "127.0.0.1";
+    if (inet_pton(AF_INET, text, &cfg->addr4) == 1) {
+        if ((ntohl(cfg->addr4.s_addr) >> 24) != 127)
+            return false;
+        cfg->ipv6 = false;
+        return inet_ntop(AF_INET, &cfg->addr4, cfg->url_host, (socklen_t)sizeof cfg->url_host) !=
+               NULL;
+    }
+    if (len >= 2 && text[0] == '[' && text[len - 1] == ']') {
+        if (len - 2 >= sizeof bare)
+            return false;
+        memcpy(bare, text + 1, len - 2);
+        bare[len - 2] = '\0';
+        text = bare;
+    }
+    if (inet_pton(AF_INET6, text, &a6) != 1 || !IN6_IS_ADDR_LOOPBACK(&a6))
         return false;
-      frac = frac * 10 + (*p - '0');
-      frac_digits++;
-    }
-  }
-  if (*p != '\0')
-    return false;
-  for (; frac_digits < 9; frac_digits++)
-    frac *= 10;
-  out->ns = secs * EMU_NS_PER_SEC + frac;
-  /* Division of two exact doubles rounds correctly: 0.2 stays 0.2. */
-  out->seconds = (double) out->ns / (double) EMU_NS_PER_SEC;
-  out->whole = frac == 0;
-  return true;
-}
-
-static bool parse_host(const char *text, struct emu_config *cfg) {
-  struct in6_addr a6;
-  char bare[INET6_ADDRSTRLEN];
-  size_t len = strlen(text);
-
-  if (strcmp(text, "localhost") == 0)
-    text = "127.0.0.1";
-  if (inet_pton(AF_INET, text, &cfg->addr4) == 1) {
-    if ((ntohl(cfg->addr4.s_addr) >> 24) != 127)
-      return false;
-    cfg->ipv6 = false;
-    return inet_ntop(AF_INET, &cfg->addr4, cfg->url_host,
-                     (socklen_t) sizeof cfg->url_host) != NULL;
-  }
-  if (len >= 2 && text[0] == '[' && text[len - 1] == ']') {
-    if (len - 2 >= sizeof bare)
-      return false;
-    memcpy(bare, text + 1, len - 2);
-    bare[len - 2] = '\0';
-    text = bare;
-  }
-  if (inet_pton(AF_INET6, text, &a6) != 1 || !IN6_IS_ADDR_LOOPBACK(&a6))
-    return false;
-  cfg->ipv6 = true;
-  strcpy(cfg->url_host, "[::1]");
-  return true;
-}
-
-static bool add_fault(struct emu_config *cfg, const char *spec,
-                      const char **why) {
-  struct emu_fault fault;
-  struct emu_fault *grown;
-
-  if (!emu_fault_parse(spec, &fault, why))
-    return false;
-  grown = realloc(cfg->faults, (cfg->fault_count + 1) * sizeof *grown);
-  if (grown == NULL) {
-    *why = "out of memory";
-    return false;
-  }
-  cfg->faults = grown;
-  cfg->faults[cfg->fault_count++] = fault;
-  return true;
-}
-
-static bool set_scenario(struct emu_config *cfg, enum emu_scenario scenario,
-                         const char *value, const char **why) {
-  bool by_polls = scenario == EMU_SCENARIO_APPROVE_POLLS ||
-                  scenario == EMU_SCENARIO_DENY_POLLS;
-
-  if (cfg->scenario != EMU_SCENARIO_MANUAL) {
-    *why = "give at most one of --approve-after-polls, --approve-after, "
-           "--deny-after-polls and --deny-after";
-    return false;
-  }
-  if (by_polls ? !emu_parse_count(value, 1000000000UL, &cfg->scenario_polls)
-               : !emu_parse_duration(value, &cfg->scenario_after)) {
-    *why = by_polls ? "expected a whole number of polls"
-                    : "expected seconds, such as 5 or 0.2";
-    return false;
-  }
-  cfg->scenario = scenario;
-  return true;
-}
-
-static bool set_text(const char **slot, const char *value, const char **why) {
-  if (*value == '\0') {
-    *why = "must not be empty";
-    return false;
-  }
-  *slot = value;
-  return true;
-}
-
-static bool set_number(unsigned int *slot, const char *value,
-                       unsigned long min, unsigned long max, const char **why) {
-  unsigned long n;
-  if (!emu_parse_count(value, max, &n) || n < min) {
-    *why = "number out of range";
-    return false;
-  }
-  *slot = (unsigned int) n;
-  return true;
-}
-
-static bool set_duration(struct emu_duration *slot, const char *value,
-                         const char **why) {
-  if (!emu_parse_duration(value, slot)) {
-    *why = "expected seconds, such as 5 or 0.2 (at most 9 decimals)";
-    return false;
-  }
-  return true;
-}
-
-static bool apply_option(struct emu_config *cfg, int opt, const char *value,
-                         const char **why) {
-  unsigned long n;
-
-  switch (opt) {
-  case OPT_HOST:
-    *why = "only a loopback address (127.0.0.0/8, ::1, localhost) is allowed";
-    return parse_host(value, cfg);
-  case OPT_PORT:
-    return set_number(&cfg->port, value, 0, 65535, why);
-  case OPT_THREADS:
-    return set_number(&cfg->threads, value, 1, 256, why);
-  case OPT_INTERVAL:
-    return set_duration(&cfg->interval, value, why);
-  case OPT_CODE_LIFE:
-    return set_duration(&cfg->code_life, value, why);
-  case OPT_TOKEN_LIFE:
-    *why = "expected whole seconds, at most 2147483647";
-    if (!emu_parse_count(value, 2147483647UL, &n))
-      return false;
-    cfg->token_life = (long long) n;
+    cfg->ipv6 = true;
+    strcpy(cfg->url_host, "[::1]");
     return true;
-  case OPT_CLIENT_ID:
-    return set_text(&cfg->client_id, value, why);
-  case OPT_CLIENT_SECRET:
-    return set_text(&cfg->client_secret, value, why);
-  case OPT_REQUIRE_SECRET:
-    cfg->require_secret = true;
-    return true;
-  case OPT_VERIFICATION_URL:
-    if (strlen(value) >= EMU_URL_MAX) {
-      *why = "too long";
-      return false;
+}
+
+static bool add_fault(struct emu_config *cfg, const char *spec, const char **why)
+{
+    struct emu_fault fault;
+    struct emu_fault *grown;
+
+    if (!emu_fault_parse(spec, &fault, why))
+        return false;
+    grown = realloc(cfg->faults, (cfg->fault_count + 1) * sizeof *grown);
+    if (grown == NULL) {
+        *why = "out of memory";
+        return false;
     }
-    return set_text(&cfg->verification_url, value, why);
-  case OPT_LOG:
-    return set_text(&cfg->log_path, value, why);
-  case OPT_TLS_CERT:
-    return set_text(&cfg->tls_cert_path, value, why);
-  case OPT_TLS_KEY:
-    return set_text(&cfg->tls_key_path, value, why);
-  case OPT_APPROVE_AFTER_POLLS:
-    return set_scenario(cfg, EMU_SCENARIO_APPROVE_POLLS, value, why);
-  case OPT_APPROVE_AFTER:
-    return set_scenario(cfg, EMU_SCENARIO_APPROVE_AFTER, value, why);
-  case OPT_DENY_AFTER_POLLS:
-    return set_scenario(cfg, EMU_SCENARIO_DENY_POLLS, value, why);
-  case OPT_DENY_AFTER:
-    return set_scenario(cfg, EMU_SCENARIO_DENY_AFTER, value, why);
-  case OPT_FAULT:
-    return add_fault(cfg, value, why);
-  default:
-    *why = "unknown option";
-    return false;
-  }
+    cfg->faults = grown;
+    cfg->faults[cfg->fault_count++] = fault;
+    return true;
 }
 
-static void set_defaults(struct emu_config *cfg) {
-  memset(cfg, 0, sizeof *cfg);
-  cfg->addr4.s_addr = htonl(INADDR_LOOPBACK);
-  strcpy(cfg->url_host, "127.0.0.1");
-  cfg->threads = 1;
-  (void) emu_parse_duration("5", &cfg->interval);
-  (void) emu_parse_duration("600", &cfg->code_life);
-  cfg->token_life = 604800;
-  cfg->scenario = EMU_SCENARIO_MANUAL;
+static bool set_scenario(struct emu_config *cfg, enum emu_scenario scenario, const char *value,
+                         const char **why)
+{
+    bool by_polls = scenario == EMU_SCENARIO_APPROVE_POLLS || scenario == EMU_SCENARIO_DENY_POLLS;
+
+    if (cfg->scenario != EMU_SCENARIO_MANUAL) {
+        *why = "give at most one of --approve-after-polls, --approve-after, "
+               "--deny-after-polls and --deny-after";
+        return false;
+    }
+    if (by_polls ? !emu_parse_count(value, 1000000000UL, &cfg->scenario_polls)
+                 : !emu_parse_duration(value, &cfg->scenario_after)) {
+        *why = by_polls ? "expected a whole number of polls" : "expected seconds, such as 5 or 0.2";
+        return false;
+    }
+    cfg->scenario = scenario;
+    return true;
 }
 
-static const char *option_name(int opt) {
-  for (const struct option *o = long_options; o->name != NULL; o++)
-    if (o->val == opt)
-      return o->name;
-  return "?";
+static bool set_text(const char **slot, const char *value, const char **why)
+{
+    if (*value == '\0') {
+        *why = "must not be empty";
+        return false;
+    }
+    *slot = value;
+    return true;
 }
 
-static enum emu_exit usage_error(void) {
-  fprintf(stderr, "Try '" EMU_NAME " --help' for more information.\n");
-  return EMU_EXIT_USAGE;
+static bool set_number(unsigned int *slot, const char *value, unsigned long min, unsigned long max,
+                       const char **why)
+{
+    unsigned long n;
+    if (!emu_parse_count(value, max, &n) || n < min) {
+        *why = "number out of range";
+        return false;
+    }
+    *slot = (unsigned int)n;
+    return true;
 }
 
-enum emu_exit emu_options_parse(int argc, char **argv, struct emu_config *cfg,
-                                bool *done) {
-  int opt;
+static bool set_duration(struct emu_duration *slot, const char *value, const char **why)
+{
+    if (!emu_parse_duration(value, slot)) {
+        *why = "expected seconds, such as 5 or 0.2 (at most 9 decimals)";
+        return false;
+    }
+    return true;
+}
 
-  set_defaults(cfg);
-  *done = false;
-  opterr = 0; /* report in our own words, under our own name */
-  while ((opt = getopt_long(argc, argv, ":qhV", long_options, NULL)) != -1) {
-    const char *why = NULL;
+static bool apply_option(struct emu_config *cfg, int opt, const char *value, const char **why)
+{
+    unsigned long n;
+
     switch (opt) {
-    case 'q':
-      cfg->quiet = true;
-      continue;
-    case 'h':
-      fputs(usage_text, stdout);
-      *done = true;
-      return EMU_EXIT_OK;
-    case 'V':
-      puts(EMU_NAME " " EMU_VERSION);
-      *done = true;
-      return EMU_EXIT_OK;
-    case ':':
-      fprintf(stderr, "%s: option '%s' needs a value\n", EMU_NAME,
-              argv[optind - 1]);
-      return usage_error();
-    case '?':
-      fprintf(stderr, "%s: unknown option '%s'\n", EMU_NAME,
-              argv[optind - 1]);
-      return usage_error();
+    case OPT_HOST:
+        *why = "only a loopback address (127.0.0.0/8, ::1, localhost) is allowed";
+        return parse_host(value, cfg);
+    case OPT_PORT:
+        return set_number(&cfg->port, value, 0, 65535, why);
+    case OPT_THREADS:
+        return set_number(&cfg->threads, value, 1, 256, why);
+    case OPT_INTERVAL:
+        return set_duration(&cfg->interval, value, why);
+    case OPT_CODE_LIFE:
+        return set_duration(&cfg->code_life, value, why);
+    case OPT_TOKEN_LIFE:
+        *why = "expected whole seconds, at most 2147483647";
+        if (!emu_parse_count(value, 2147483647UL, &n))
+            return false;
+        cfg->token_life = (long long)n;
+        return true;
+    case OPT_CLIENT_ID:
+        return set_text(&cfg->client_id, value, why);
+    case OPT_CLIENT_SECRET:
+        return set_text(&cfg->client_secret, value, why);
+    case OPT_REQUIRE_SECRET:
+        cfg->require_secret = true;
+        return true;
+    case OPT_VERIFICATION_URL:
+        if (strlen(value) >= EMU_URL_MAX) {
+            *why = "too long";
+            return false;
+        }
+        return set_text(&cfg->verification_url, value, why);
+    case OPT_LOG:
+        return set_text(&cfg->log_path, value, why);
+    case OPT_TLS_CERT:
+        return set_text(&cfg->tls_cert_path, value, why);
+    case OPT_TLS_KEY:
+        return set_text(&cfg->tls_key_path, value, why);
+    case OPT_APPROVE_AFTER_POLLS:
+        return set_scenario(cfg, EMU_SCENARIO_APPROVE_POLLS, value, why);
+    case OPT_APPROVE_AFTER:
+        return set_scenario(cfg, EMU_SCENARIO_APPROVE_AFTER, value, why);
+    case OPT_DENY_AFTER_POLLS:
+        return set_scenario(cfg, EMU_SCENARIO_DENY_POLLS, value, why);
+    case OPT_DENY_AFTER:
+        return set_scenario(cfg, EMU_SCENARIO_DENY_AFTER, value, why);
+    case OPT_FAULT:
+        return add_fault(cfg, value, why);
     default:
-      if (apply_option(cfg, opt, optarg, &why))
-        continue;
-      fprintf(stderr, "%s: bad value '%s' for --%s: %s\n", EMU_NAME, optarg,
-              option_name(opt), why);
-      return usage_error();
+        *why = "unknown option";
+        return false;
     }
-  }
-  if (optind < argc) {
-    fprintf(stderr, "%s: unexpected argument '%s'\n", EMU_NAME, argv[optind]);
-    return usage_error();
-  }
-  if ((cfg->tls_cert_path == NULL) != (cfg->tls_key_path == NULL)) {
-    fprintf(stderr, "%s: --tls-cert and --tls-key go together\n", EMU_NAME);
-    return usage_error();
-  }
-  return EMU_EXIT_OK;
 }
 
-void emu_config_clear(struct emu_config *cfg) {
-  if (cfg->tls_key != NULL)
-    explicit_bzero(cfg->tls_key, strlen(cfg->tls_key));
-  free(cfg->tls_key);
-  free(cfg->tls_cert);
-  cfg->tls_key = cfg->tls_cert = NULL;
-  free(cfg->faults);
-  cfg->faults = NULL;
-  cfg->fault_count = 0;
+static void set_defaults(struct emu_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->addr4.s_addr = htonl(INADDR_LOOPBACK);
+    strcpy(cfg->url_host, "127.0.0.1");
+    cfg->threads = 1;
+    (void)emu_parse_duration("5", &cfg->interval);
+    (void)emu_parse_duration("600", &cfg->code_life);
+    cfg->token_life = 604800;
+    cfg->scenario = EMU_SCENARIO_MANUAL;
+}
+
+static const char *option_name(int opt)
+{
+    for (const struct option *o = long_options; o->name != NULL; o++)
+        if (o->val == opt)
+            return o->name;
+    return "?";
+}
+
+static enum emu_exit usage_error(void)
+{
+    fprintf(stderr, "Try '" EMU_NAME " --help' for more information.\n");
+    return EMU_EXIT_USAGE;
+}
+
+enum emu_exit emu_options_parse(int argc, char **argv, struct emu_config *cfg, bool *done)
+{
+    int opt;
+
+    set_defaults(cfg);
+    *done = false;
+    opterr = 0; /* report in our own words, under our own name */
+    while ((opt = getopt_long(argc, argv, ":qhV", long_options, NULL)) != -1) {
+        const char *why = NULL;
+        switch (opt) {
+        case 'q':
+            cfg->quiet = true;
+            continue;
+        case 'h':
+            fputs(usage_text, stdout);
+            *done = true;
+            return EMU_EXIT_OK;
+        case 'V':
+            puts(EMU_NAME " " EMU_VERSION);
+            *done = true;
+            return EMU_EXIT_OK;
+        case ':':
+            fprintf(stderr, "%s: option '%s' needs a value\n", EMU_NAME, argv[optind - 1]);
+            return usage_error();
+        case '?':
+            fprintf(stderr, "%s: unknown option '%s'\n", EMU_NAME, argv[optind - 1]);
+            return usage_error();
+        default:
+            if (apply_option(cfg, opt, optarg, &why))
+                continue;
+            fprintf(stderr, "%s: bad value '%s' for --%s: %s\n", EMU_NAME, optarg, option_name(opt),
+                    why);
+            return usage_error();
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument '%s'\n", EMU_NAME, argv[optind]);
+        return usage_error();
+    }
+    if ((cfg->tls_cert_path == NULL) != (cfg->tls_key_path == NULL)) {
+        fprintf(stderr, "%s: --tls-cert and --tls-key go together\n", EMU_NAME);
+        return usage_error();
+    }
+    return EMU_EXIT_OK;
+}
+
+void emu_config_clear(struct emu_config *cfg)
+{
+    if (cfg->tls_key != NULL)
+        explicit_bzero(cfg->tls_key, strlen(cfg->tls_key));
+    free(cfg->tls_key);
+    free(cfg->tls_cert);
+    cfg->tls_key = cfg->tls_cert = NULL;
+    free(cfg->faults);
+    cfg->faults = NULL;
+    cfg->fault_count = 0;
 }
