@@ -37,6 +37,18 @@ void emu_start(emu *e, ...)
 
 static void start(emu *e, const char *const *extra, int with_secret);
 
+void emu_start_quick(emu *e, const char *log_path, va_list extra)
+{
+    const char *args[MAX_ARGS] = {"--interval", "0.01",  "--approve-after-polls",
+                                  "0",          "--log", log_path};
+    int n = 6;
+    const char *arg;
+    while ((arg = va_arg(extra, const char *)) != NULL && n < MAX_ARGS - 1)
+        args[n++] = arg;
+    args[n] = NULL;
+    emu_start_argv(e, args);
+}
+
 void emu_start_argv(emu *e, const char *const *extra)
 {
     start(e, extra, 1);

@@ -3,6 +3,7 @@
 #ifndef TDA_TEST_EMU_H
 #define TDA_TEST_EMU_H
 
+#include <stdarg.h>
 #include <sys/types.h>
 
 #include "slow.h" /* test_bound_ms: every upper bound on time goes through it */
@@ -25,6 +26,9 @@ typedef struct emu_stats {
 void emu_start(emu *e, ...);
 /* The same with the options in a NULL-terminated array. */
 void emu_start_argv(emu *e, const char *const *options);
+/* Quick to approve (--interval 0.01, --approve-after-polls 0), logging to log_path, then
+ * the options in extra up to a NULL: the fixture of tests that need a token fast. */
+void emu_start_quick(emu *e, const char *log_path, va_list extra);
 /* As emu_start_argv, for a public app: the emulator is given no client secret. */
 void emu_start_public_argv(emu *e, const char *const *options);
 void emu_stop(emu *e);

@@ -38,6 +38,7 @@
 
 #include "emu.h"
 #include "pg_server.h"
+#include "race.h"
 #include "slow.h"
 #include "traktdeviceauth.h"
 
@@ -110,22 +111,6 @@ static void store_logins(const emu *e, const char *table, int keys, int age)
 }
 
 /* A random order of 0..n-1 of a worker's own. */
-static void shuffle(int *order, int n, uint64_t seed)
-{
-    for (int i = 0; i < n; i++)
-        order[i] = i;
-    seed = seed * UINT64_C(0x2545f4914f6cdd1d) + 1;
-    for (int i = n - 1; i > 0; i--) {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        int j = (int)(seed % (uint64_t)(i + 1));
-        int tmp = order[i];
-        order[i] = order[j];
-        order[j] = tmp;
-    }
-}
-
 /*
  * A worker's store: group 0 a URI, 1 key=value pairs, 2 nothing but PG*
  * variables, 3 the password role by URI; app names the session in
@@ -215,15 +200,14 @@ static void fleet_worker(const emu *e, int index, const char *out_path, int star
     if (!out || !s)
         _exit(2);
     int order[MAX_KEYS];
-    shuffle(order, FLEET_KEYS, (uint64_t)index + 1);
+    race_shuffle(order, FLEET_KEYS, (uint64_t)index + 1);
     for (int i = 0; i < FLEET_KEYS; i++) {
         char key[32];
         key_name(order[i], key, sizeof key);
         tda_token t;
         tda_get_info info;
         tda_status st = tda_token_get(c, s, key, &t, &info);
-        fprintf(out, "%d %s %d %d %d %s\n", order[i], tda_status_name(st), info.refreshed,
-                info.rotated, info.stale, st == TDA_OK ? t.access_token : "-");
+        race_record(out, order[i], st, &info, &t);
         if (st != TDA_OK)
             fprintf(stderr, "worker %d, %s: %s: %s\n", index, key, tda_status_name(st),
                     tda_client_error_detail(c));
@@ -285,29 +269,7 @@ static void test_four_groups_of_eight_workers_make_one_refresh_per_key(void **st
         assert_string_not_equal(now[i], old[i]);
         tda_token_clear(&t);
     }
-    int refreshed[MAX_KEYS] = {0}, seen[MAX_KEYS] = {0}, rotated = 0;
-    for (int w = 0; w < WORKERS; w++) {
-        FILE *fp = fopen(outs[w], "r");
-        assert_non_null(fp);
-        int key, r, rot, stale;
-        char status[32], access[128];
-        while (fscanf(fp, "%d %31s %d %d %d %127s", &key, status, &r, &rot, &stale, access) == 6) {
-            assert_true(key >= 0 && key < FLEET_KEYS);
-            if (strcmp(status, "OK") != 0 || stale)
-                fail_msg("worker %d, key %d: %s (stale %d)", w, key, status, stale);
-            if (strcmp(access, now[key]) != 0)
-                fail_msg("worker %d got a token for key %d that is not the stored one", w, key);
-            refreshed[key] += r;
-            rotated += rot;
-            seen[key]++;
-        }
-        fclose(fp);
-    }
-    for (int i = 0; i < FLEET_KEYS; i++) {
-        assert_int_equal(seen[i], WORKERS);
-        if (refreshed[i] != 1)
-            fail_msg("key %d was refreshed by %d workers", i, refreshed[i]);
-    }
+    int rotated = race_check(outs, WORKERS, FLEET_KEYS, now, "worker");
     int ok, other;
     emu_count_refreshes(log, &ok, &other);
     long counted = emu_get_stats(&e).refreshes;
@@ -342,7 +304,7 @@ static void kill_worker(const emu *e, int slot, int generation, const char *out_
         _exit(2);
     setvbuf(out, NULL, _IONBF, 0);
     int order[MAX_KEYS];
-    shuffle(order, KILL_KEYS, (uint64_t)(slot * 1000 + generation) + 7);
+    race_shuffle(order, KILL_KEYS, (uint64_t)(slot * 1000 + generation) + 7);
     for (int round = 0; round < 1000; round++) {
         for (int i = 0; i < KILL_KEYS; i++) {
             char key[32];
@@ -518,7 +480,7 @@ static void restart_worker(const emu *e, int index, const char *out_path, int st
         _exit(2);
     int order[MAX_KEYS];
     for (int round = 0; round < 3; round++) {
-        shuffle(order, RESTART_KEYS, (uint64_t)(index * 10 + round) + 3);
+        race_shuffle(order, RESTART_KEYS, (uint64_t)(index * 10 + round) + 3);
         for (int i = 0; i < RESTART_KEYS; i++) {
             char key[32];
             key_name(order[i], key, sizeof key);

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "emu.h"
+#include "race.h"
 #include "traktdeviceauth.h"
 
 #define KEYS 50
@@ -44,26 +45,14 @@ static void run_child(const emu *e, const char *dir, int index, const char *out_
     if (!out || !c || !s || tda_client_set_base_url(c, e->base_url) != TDA_OK)
         _exit(2);
     int order[KEYS];
-    for (int i = 0; i < KEYS; i++)
-        order[i] = i;
-    uint64_t seed = UINT64_C(0x2545f4914f6cdd1d) * (uint64_t)(index + 1);
-    for (int i = KEYS - 1; i > 0; i--) {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        int j = (int)(seed % (uint64_t)(i + 1));
-        int tmp = order[i];
-        order[i] = order[j];
-        order[j] = tmp;
-    }
+    race_shuffle(order, KEYS, (uint64_t)index + 1);
     for (int i = 0; i < KEYS; i++) {
         char key[64];
         key_name(order[i], key, sizeof key);
         tda_token t;
         tda_get_info info;
         tda_status st = tda_token_get(c, s, key, &t, &info);
-        fprintf(out, "%d %s %d %d %d %s\n", order[i], tda_status_name(st), info.refreshed,
-                info.rotated, info.stale, st == TDA_OK ? t.access_token : "-");
+        race_record(out, order[i], st, &info, &t);
         tda_token_clear(&t);
     }
     fclose(out);
@@ -142,30 +131,7 @@ static void test_sixteen_processes_fifty_keys_one_refresh_each(void **state)
         assert_string_not_equal(now[i], old[i]);
         tda_token_clear(&t);
     }
-    int refreshed[KEYS] = {0}, rotated = 0, seen[KEYS] = {0};
-    for (int p = 0; p < PROCESSES; p++) {
-        FILE *fp = fopen(outs[p], "r");
-        assert_non_null(fp);
-        int key, r, rot, stale;
-        char status[32], access[128];
-        while (fscanf(fp, "%d %31s %d %d %d %127s", &key, status, &r, &rot, &stale, access) == 6) {
-            assert_true(key >= 0 && key < KEYS);
-            if (strcmp(status, "OK") != 0)
-                fail_msg("process %d, key %d: %s", p, key, status);
-            assert_int_equal(stale, 0);
-            if (strcmp(access, now[key]) != 0)
-                fail_msg("process %d got a token for key %d that is not the stored one", p, key);
-            refreshed[key] += r;
-            rotated += rot;
-            seen[key]++;
-        }
-        fclose(fp);
-    }
-    for (int i = 0; i < KEYS; i++) {
-        assert_int_equal(seen[i], PROCESSES);
-        if (refreshed[i] != 1)
-            fail_msg("key %d was refreshed by %d processes", i, refreshed[i]);
-    }
+    int rotated = race_check(outs, PROCESSES, KEYS, now, "process");
     int ok, other;
     emu_count_refreshes(log, &ok, &other);
     print_message("%d processes x %d keys in %lld ms: %d refresh requests answered 200, %d "

@@ -45,16 +45,10 @@ static fixture *start(void **state, ...)
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof f->path, "%s/token.json", f->dir);
     snprintf(f->log, sizeof f->log, "%s/emulator.log", f->dir);
-    const char *args[32] = {"--interval", "0.01", "--approve-after-polls", "0", "--log", f->log};
-    int n = 6;
     va_list ap;
     va_start(ap, state);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && n < 31)
-        args[n++] = a;
+    emu_start_quick(&f->e, f->log, ap);
     va_end(ap);
-    args[n] = NULL;
-    emu_start_argv(&f->e, args);
     *state = f;
     return f;
 }
